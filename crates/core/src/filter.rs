@@ -1,0 +1,218 @@
+//! [`Filter`]: a serializable predicate over rows, and its evaluation.
+//!
+//! A filter is data, not a closure, so the CLI can parse one, the log can carry one and the query
+//! planner can look inside it for an index to use (see `query`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::limits::Limits;
+use crate::path::Path;
+use crate::value::{Row, Value};
+
+/// A predicate over a row.
+///
+/// Semantics, chosen to be predictable on schemaless data:
+/// - A missing field reads as `null`.
+/// - `Eq`/`In` use value equality (so `Int(1)` matches `Float(1.0)`); `Eq(path, Null)` matches
+///   missing and null fields, like `IsNull`.
+/// - `Ne` is exactly `Not(Eq)`: it matches rows where the field is missing.
+/// - `Lt`, `Le`, `Gt`, `Ge` and `Between` are *type-bracketed*: they only match values of the
+///   operand's [`crate::TypeClass`] (numbers with numbers, text with text), never `null`.
+/// - `Prefix` matches text starting with the prefix.
+/// - `And([])` is true, `Or([])` is false.
+///
+/// ```
+/// use tabula_core::Filter;
+/// let f = Filter::ge("gpa", 3.5).and(Filter::prefix("email", "a"));
+/// let json = serde_json::to_string(&f).unwrap();
+/// assert!(json.contains("gpa"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Filter {
+    /// Field equals value.
+    Eq(Path, Value),
+    /// Field does not equal value.
+    Ne(Path, Value),
+    /// Field is less than value (same class).
+    Lt(Path, Value),
+    /// Field is less than or equal to value (same class).
+    Le(Path, Value),
+    /// Field is greater than value (same class).
+    Gt(Path, Value),
+    /// Field is greater than or equal to value (same class).
+    Ge(Path, Value),
+    /// Field equals one of the values.
+    In(Path, Vec<Value>),
+    /// `low <= field <= high`, with field in low's class.
+    Between(Path, Value, Value),
+    /// Text field starts with the prefix.
+    Prefix(Path, String),
+    /// Field is null or missing.
+    IsNull(Path),
+    /// All of the filters hold.
+    And(Vec<Filter>),
+    /// Any of the filters holds.
+    Or(Vec<Filter>),
+    /// The filter does not hold.
+    Not(Box<Filter>),
+}
+
+macro_rules! leaf_ctor {
+    ($($(#[$doc:meta])* $fn:ident => $variant:ident),* $(,)?) => {
+        $($(#[$doc])*
+        #[must_use]
+        pub fn $fn(path: impl Into<Path>, value: impl Into<Value>) -> Filter {
+            Filter::$variant(path.into(), value.into())
+        })*
+    };
+}
+
+impl Filter {
+    /// The filter that matches every row.
+    #[must_use]
+    pub fn all() -> Filter {
+        Filter::And(Vec::new())
+    }
+
+    leaf_ctor! {
+        /// `path == value`.
+        eq => Eq,
+        /// `path != value`.
+        ne => Ne,
+        /// `path < value`.
+        lt => Lt,
+        /// `path <= value`.
+        le => Le,
+        /// `path > value`.
+        gt => Gt,
+        /// `path >= value`.
+        ge => Ge,
+    }
+
+    /// `path` is one of `values`.
+    #[must_use]
+    pub fn is_in(
+        path: impl Into<Path>,
+        values: impl IntoIterator<Item = impl Into<Value>>,
+    ) -> Filter {
+        Filter::In(path.into(), values.into_iter().map(Into::into).collect())
+    }
+
+    /// `low <= path <= high`.
+    #[must_use]
+    pub fn between(path: impl Into<Path>, low: impl Into<Value>, high: impl Into<Value>) -> Filter {
+        Filter::Between(path.into(), low.into(), high.into())
+    }
+
+    /// `path` is text starting with `prefix`.
+    #[must_use]
+    pub fn prefix(path: impl Into<Path>, prefix: impl Into<String>) -> Filter {
+        Filter::Prefix(path.into(), prefix.into())
+    }
+
+    /// `path` is null or missing.
+    #[must_use]
+    pub fn is_null(path: impl Into<Path>) -> Filter {
+        Filter::IsNull(path.into())
+    }
+
+    /// Both this and `other`.
+    #[must_use]
+    pub fn and(self, other: Filter) -> Filter {
+        match self {
+            Filter::And(mut all) => {
+                all.push(other);
+                Filter::And(all)
+            }
+            this => Filter::And(vec![this, other]),
+        }
+    }
+
+    /// This or `other`.
+    #[must_use]
+    pub fn or(self, other: Filter) -> Filter {
+        match self {
+            Filter::Or(mut any) => {
+                any.push(other);
+                Filter::Or(any)
+            }
+            this => Filter::Or(vec![this, other]),
+        }
+    }
+
+    /// The negation of this filter.
+    #[must_use]
+    pub fn negate(self) -> Filter {
+        Filter::Not(Box::new(self))
+    }
+
+    /// Checks nesting depth (without recursion, so a hostile filter cannot overflow the stack)
+    /// and every path. Evaluation recurses, so call this on filters from outside first; the
+    /// query functions do.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] or a path error.
+    pub fn validate(&self, limits: &Limits) -> Result<(), Error> {
+        let mut stack = vec![(self, 1usize)];
+        while let Some((f, depth)) = stack.pop() {
+            if depth > limits.max_filter_depth {
+                return Err(Error::LimitExceeded {
+                    what: "filter nesting depth".into(),
+                    limit: limits.max_filter_depth,
+                    actual: depth,
+                });
+            }
+            match f {
+                Filter::And(fs) | Filter::Or(fs) => stack.extend(fs.iter().map(|f| (f, depth + 1))),
+                Filter::Not(f) => stack.push((f, depth + 1)),
+                Filter::Eq(p, _)
+                | Filter::Ne(p, _)
+                | Filter::Lt(p, _)
+                | Filter::Le(p, _)
+                | Filter::Gt(p, _)
+                | Filter::Ge(p, _)
+                | Filter::In(p, _)
+                | Filter::Between(p, _, _)
+                | Filter::Prefix(p, _)
+                | Filter::IsNull(p) => p.validate(limits)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `row` satisfies the filter.
+    #[must_use]
+    pub fn matches(&self, row: &Row) -> bool {
+        match self {
+            Filter::Eq(p, v) => p.get_or_null(row) == v,
+            Filter::Ne(p, v) => p.get_or_null(row) != v,
+            Filter::Lt(p, v) => same_class(p.get_or_null(row), v).is_some_and(|x| x < v),
+            Filter::Le(p, v) => same_class(p.get_or_null(row), v).is_some_and(|x| x <= v),
+            Filter::Gt(p, v) => same_class(p.get_or_null(row), v).is_some_and(|x| x > v),
+            Filter::Ge(p, v) => same_class(p.get_or_null(row), v).is_some_and(|x| x >= v),
+            Filter::In(p, vs) => {
+                let x = p.get_or_null(row);
+                vs.iter().any(|v| v == x)
+            }
+            Filter::Between(p, lo, hi) => {
+                same_class(p.get_or_null(row), lo).is_some_and(|x| lo <= x && x <= hi)
+            }
+            Filter::Prefix(p, prefix) => p
+                .get(row)
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.starts_with(prefix.as_str())),
+            Filter::IsNull(p) => p.get_or_null(row).is_null(),
+            Filter::And(fs) => fs.iter().all(|f| f.matches(row)),
+            Filter::Or(fs) => fs.iter().any(|f| f.matches(row)),
+            Filter::Not(f) => !f.matches(row),
+        }
+    }
+}
+
+/// `x` if it is a non-null value of `operand`'s class: the type bracket of range comparisons.
+fn same_class<'a>(x: &'a Value, operand: &Value) -> Option<&'a Value> {
+    (!x.is_null() && x.class() == operand.class()).then_some(x)
+}

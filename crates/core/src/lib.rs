@@ -1,0 +1,55 @@
+//! `tabula-core`: tabula's pure in-memory data model.
+//!
+//! This crate owns what a database *is*, independent of how it is stored: [`Value`]s and their
+//! total order, [`TableDef`]s with optional [`Schema`]s and [`IndexDef`]s, [`Table`]s with their
+//! indexes kept in step, [`Filter`]s and [`Query`]s with a small planner, and the [`Op`]s and
+//! [`Transaction`]s that are the only way a [`Database`] changes.
+//!
+//! It does no I/O, starts no threads and reads no clock: [`Database::apply`] is a deterministic
+//! function of the state and the transaction, which is what lets the write-ahead log, recovery,
+//! time travel and the change feed replay history exactly. Encoding lives in `tabula-codec`,
+//! durability in `tabula-wal` and `tabula-snapshot`, concurrency in `tabula-engine`.
+//!
+//! State is held in `imbl` persistent maps, so cloning a [`Database`] for a reader or a snapshot
+//! is O(number of tables) and copies no rows.
+//!
+//! ```
+//! use tabula_core::{Database, Lsn, Op, TableDef, Timestamp, Transaction, Value};
+//!
+//! let mut db = Database::new();
+//! let tx = Transaction::new(Lsn(1), Timestamp::EPOCH)
+//!     .with(Op::CreateTable(TableDef::new("users", "id")))
+//!     .with(Op::Insert {
+//!         table: "users".into(),
+//!         row: [("id".into(), Value::Int(1)), ("name".into(), Value::from("Alice"))].into(),
+//!     });
+//! db.apply(&tx).unwrap();
+//! assert_eq!(db.get("users", &Value::Int(1)).unwrap().unwrap()["name"], Value::from("Alice"));
+//! ```
+
+#![deny(missing_docs)]
+
+mod database;
+mod error;
+mod filter;
+mod index;
+mod limits;
+mod op;
+mod path;
+mod query;
+mod schema;
+mod table;
+mod value;
+
+pub use database::Database;
+pub use error::{Error, NameKind};
+pub use filter::Filter;
+pub use index::Index;
+pub use limits::Limits;
+pub use op::{Cause, Lsn, Op, SchemaChange, Transaction};
+pub use path::Path;
+pub use query::{OrderBy, Plan, Query, QueryResult};
+pub use schema::{Column, ColumnType, IndexDef, Schema, TableDef};
+pub use table::{RowChange, RowRef, Table};
+pub use value::ParseTimestampError;
+pub use value::{Map, Measure, Row, Timestamp, TypeClass, Value};

@@ -1,0 +1,356 @@
+//! [`Table`]: rows by primary key plus their secondary indexes, kept in step on every write.
+//!
+//! Each write method checks everything first (schema, key, uniqueness, limits) and only then
+//! changes the table, so a failing op leaves the table as it was. Undoing *successful* ops of a
+//! failed transaction is `Database`'s job, through [`Table::restore`].
+//!
+//! All maps are `imbl` persistent maps: cloning a table is O(number of indexes), shares every row,
+//! and a writer that owns the only copy mutates in place.
+
+use std::sync::Arc;
+
+use imbl::OrdMap;
+
+use crate::error::Error;
+use crate::index::Index;
+use crate::limits::Limits;
+use crate::schema::{IndexDef, TableDef};
+use crate::value::{Measure, Row, Value};
+
+/// A row as stored: shared, so that readers, snapshots and change reports never copy it.
+pub type RowRef = Arc<Row>;
+
+/// One row's change, as reported by [`crate::Database::apply`]: the key and the row before and
+/// after (`None` where the row did not or no longer exists).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowChange {
+    /// The table.
+    pub table: String,
+    /// The primary key.
+    pub key: Value,
+    /// The row before the change.
+    pub before: Option<RowRef>,
+    /// The row after the change.
+    pub after: Option<RowRef>,
+}
+
+/// A table: its definition, its rows by primary key, and its indexes.
+#[derive(Debug, Clone)]
+pub struct Table {
+    def: Arc<TableDef>,
+    rows: OrdMap<Value, RowRef>,
+    indexes: Vec<Index>,
+    /// The next auto-increment key: one past the largest integer key ever stored, so keys are
+    /// never reused after a delete (SQLite's `AUTOINCREMENT`).
+    next_auto: i64,
+}
+
+impl Table {
+    /// An empty table for an already validated definition.
+    pub(crate) fn new(def: TableDef) -> Self {
+        let indexes = def.all_indexes().into_iter().map(Index::new).collect();
+        Table {
+            def: Arc::new(def),
+            rows: OrdMap::new(),
+            indexes,
+            next_auto: 1,
+        }
+    }
+
+    /// The definition.
+    #[must_use]
+    pub fn def(&self) -> &TableDef {
+        &self.def
+    }
+
+    /// The table name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.def.name
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the table has no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The row with primary key `key`.
+    #[must_use]
+    pub fn get(&self, key: &Value) -> Option<&RowRef> {
+        self.rows.get(key)
+    }
+
+    /// All rows in primary key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Value, &RowRef)> + '_ {
+        self.rows.iter()
+    }
+
+    /// The indexes, declared ones first, then those of unique columns.
+    #[must_use]
+    pub fn indexes(&self) -> &[Index] {
+        &self.indexes
+    }
+
+    /// The key the next auto-increment insert would get.
+    #[must_use]
+    pub fn next_auto_increment(&self) -> i64 {
+        self.next_auto
+    }
+
+    pub(crate) fn rows(&self) -> &OrdMap<Value, RowRef> {
+        &self.rows
+    }
+
+    /// Inserts a new row; fails if its key exists.
+    pub(crate) fn insert(&mut self, row: Row, limits: &Limits) -> Result<RowChange, Error> {
+        let (key, row) = self.prepare(row, limits)?;
+        if self.rows.contains_key(&key) {
+            return Err(Error::DuplicateKey {
+                table: self.def.name.clone(),
+                key,
+            });
+        }
+        self.check_unique(&key, &row)?;
+        Ok(self.commit_write(key, Some(row)))
+    }
+
+    /// Inserts a row or replaces the row with the same key.
+    pub(crate) fn upsert(&mut self, row: Row, limits: &Limits) -> Result<RowChange, Error> {
+        let (key, row) = self.prepare(row, limits)?;
+        self.check_unique(&key, &row)?;
+        Ok(self.commit_write(key, Some(row)))
+    }
+
+    /// Sets the fields in `set` on the row with key `key`.
+    pub(crate) fn update(
+        &mut self,
+        key: &Value,
+        set: Row,
+        limits: &Limits,
+    ) -> Result<RowChange, Error> {
+        let Some(old) = self.rows.get(key) else {
+            return Err(self.not_found(key));
+        };
+        if let Some(new_key) = set.get(&self.def.primary_key)
+            && new_key != key
+        {
+            return Err(Error::PrimaryKeyChange {
+                table: self.def.name.clone(),
+                key: key.clone(),
+                new_key: new_key.clone(),
+            });
+        }
+        let mut merged = Row::clone(old);
+        merged.extend(set);
+        let (new_key, row) = self.prepare(merged, limits)?;
+        self.check_unique(&new_key, &row)?;
+        Ok(self.commit_write(new_key, Some(row)))
+    }
+
+    /// Deletes the row with key `key`.
+    pub(crate) fn delete(&mut self, key: &Value) -> Result<RowChange, Error> {
+        if !self.rows.contains_key(key) {
+            return Err(self.not_found(key));
+        }
+        Ok(self.commit_write(key.clone(), None))
+    }
+
+    /// Puts a row (or its absence) back as it was before a change of a failed transaction, and
+    /// the auto-increment counter with it. Restoring changes in reverse order returns the table
+    /// to a state that satisfied every constraint, so nothing is checked here.
+    pub(crate) fn restore(&mut self, key: Value, before: Option<RowRef>, next_auto: i64) {
+        self.write(key, before);
+        self.next_auto = next_auto;
+    }
+
+    /// Adds an index, filled from the current rows; fails on a name clash or a unique violation.
+    pub(crate) fn create_index(&mut self, def: IndexDef, limits: &Limits) -> Result<(), Error> {
+        if self.indexes.iter().any(|i| i.def().name == def.name) {
+            return Err(Error::IndexExists {
+                table: self.def.name.clone(),
+                index: def.name,
+            });
+        }
+        if self.indexes.len() >= limits.max_indexes {
+            return Err(Error::LimitExceeded {
+                what: format!("index count of table {:?}", self.def.name),
+                limit: limits.max_indexes,
+                actual: self.indexes.len() + 1,
+            });
+        }
+        self.def.validate_index(&def, limits)?;
+        let mut index = Index::new(def.clone());
+        for (key, row) in &self.rows {
+            if let Some((value, existing_key)) = index.conflict(key, row) {
+                return Err(self.unique_violation(&index, value, existing_key));
+            }
+            index.insert(key, row);
+        }
+        self.indexes.push(index);
+        Arc::make_mut(&mut self.def).indexes.push(def);
+        Ok(())
+    }
+
+    /// Drops a declared index. Indexes of unique columns go with their column's `unique` flag.
+    pub(crate) fn drop_index(&mut self, name: &str) -> Result<(), Error> {
+        let Some(pos) = self.def.indexes.iter().position(|i| i.name == name) else {
+            return Err(Error::UnknownIndex {
+                table: self.def.name.clone(),
+                index: name.to_owned(),
+            });
+        };
+        Arc::make_mut(&mut self.def).indexes.remove(pos);
+        self.indexes.retain(|i| i.def().name != name);
+        Ok(())
+    }
+
+    /// A new table with definition `def` holding `rows`, each checked as an insert. Used by
+    /// schema changes, which rewrite the table, and by loaders that build a table row by row.
+    ///
+    /// # Errors
+    /// The first row that breaks `def`, as an insert of it would.
+    pub fn rebuild(
+        def: TableDef,
+        rows: impl IntoIterator<Item = Row>,
+        next_auto: i64,
+        limits: &Limits,
+    ) -> Result<Table, Error> {
+        def.validate(limits)?;
+        let mut table = Table::new(def);
+        table.next_auto = next_auto.max(1);
+        for row in rows {
+            table.insert(row, limits)?;
+        }
+        Ok(table)
+    }
+
+    /// Checks and completes a row: schema, primary key (assigned if auto-increment), limits.
+    fn prepare(&self, row: Row, limits: &Limits) -> Result<(Value, RowRef), Error> {
+        let pk = self.def.primary_key.as_str();
+        let mut row = match &self.def.schema {
+            Some(schema) => schema.conform(&self.def.name, row, Some(pk))?,
+            None => {
+                for name in row.keys() {
+                    limits.check_name(crate::NameKind::Column, name)?;
+                }
+                row
+            }
+        };
+        let key = match row.get(pk) {
+            Some(Value::Null) | None if self.def.auto_increment => {
+                let key = Value::Int(self.next_auto);
+                // `next_auto` saturates at i64::MAX; once that key is taken there is no next one.
+                if self.rows.contains_key(&key) {
+                    return Err(Error::KeySpaceExhausted {
+                        table: self.def.name.clone(),
+                    });
+                }
+                row.insert(pk.to_owned(), key.clone());
+                key
+            }
+            Some(Value::Null) => {
+                return Err(Error::InvalidKey {
+                    table: self.def.name.clone(),
+                    key: Value::Null,
+                });
+            }
+            Some(key) => key.clone(),
+            None => {
+                return Err(Error::MissingPrimaryKey {
+                    table: self.def.name.clone(),
+                    column: pk.to_owned(),
+                });
+            }
+        };
+        let m = Measure::of_row(&row, limits.max_depth);
+        if m.depth > limits.max_depth {
+            return Err(Error::LimitExceeded {
+                what: format!(
+                    "nesting depth of a row of table {:?} (key {key})",
+                    self.def.name
+                ),
+                limit: limits.max_depth,
+                actual: m.depth,
+            });
+        }
+        if m.size > limits.max_record_size {
+            return Err(Error::LimitExceeded {
+                what: format!("size of a row of table {:?} (key {key})", self.def.name),
+                limit: limits.max_record_size,
+                actual: m.size,
+            });
+        }
+        Ok((key, Arc::new(row)))
+    }
+
+    fn check_unique(&self, key: &Value, row: &Row) -> Result<(), Error> {
+        for index in &self.indexes {
+            if let Some((value, existing_key)) = index.conflict(key, row) {
+                return Err(self.unique_violation(index, value, existing_key));
+            }
+        }
+        Ok(())
+    }
+
+    fn unique_violation(&self, index: &Index, value: Value, existing_key: Value) -> Error {
+        Error::UniqueViolation {
+            table: self.def.name.clone(),
+            index: index.def().name.clone(),
+            column: index.def().path.to_string(),
+            value,
+            existing_key: Box::new(existing_key),
+        }
+    }
+
+    fn not_found(&self, key: &Value) -> Error {
+        Error::KeyNotFound {
+            table: self.def.name.clone(),
+            key: key.clone(),
+        }
+    }
+
+    /// Writes a checked row and reports the change.
+    fn commit_write(&mut self, key: Value, after: Option<RowRef>) -> RowChange {
+        if let Value::Int(k) = key {
+            self.next_auto = self.next_auto.max(k.saturating_add(1));
+        }
+        let before = self.write(key.clone(), after.clone());
+        RowChange {
+            table: self.def.name.clone(),
+            key,
+            before,
+            after,
+        }
+    }
+
+    /// Replaces the row at `key` and its index entries, without checks.
+    fn write(&mut self, key: Value, row: Option<RowRef>) -> Option<RowRef> {
+        let before = match &row {
+            Some(row) => self.rows.insert(key.clone(), Arc::clone(row)),
+            None => self.rows.remove(&key),
+        };
+        for index in &mut self.indexes {
+            if let Some(old) = &before {
+                index.remove(&key, old);
+            }
+            if let Some(new) = &row {
+                index.insert(&key, new);
+            }
+        }
+        before
+    }
+}
+
+/// Tables are equal when their definitions, rows and counters are; indexes are derived from those.
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.def == other.def && self.next_auto == other.next_auto && self.rows == other.rows
+    }
+}
