@@ -16,8 +16,11 @@ use crate::error::{Error, NameKind};
 /// let limits = Limits { max_record_size: 1 << 20, ..Limits::default() };
 /// assert_eq!(limits.max_name_len, 64);
 /// ```
+///
+/// Not `#[non_exhaustive]`, so that `Limits { field: x, ..Limits::default() }` works; new limits
+/// are only ever added with a default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
+#[serde(default)]
 pub struct Limits {
     /// Longest table, column or index name, in bytes. Default 64.
     pub max_name_len: usize,

@@ -164,7 +164,12 @@ impl Access<'_> {
     fn rank(&self) -> u8 {
         match self {
             Access::Keys(_) => 0,
-            Access::IndexEq(index, _) if index.def().unique => 1,
+            // Unique means at most one row per value, except for null, which any number share.
+            Access::IndexEq(index, values)
+                if index.def().unique && values.iter().all(|v| !v.is_null()) =>
+            {
+                1
+            }
             Access::IndexEq(..) => 2,
             Access::KeyRange(..) => 3,
             Access::IndexRange(..) => 4,
