@@ -208,24 +208,27 @@ impl Schema {
             if skip_pk == Some(col.name.as_str()) && row.get(&col.name).is_none_or(Value::is_null) {
                 continue;
             }
-            let value = match row.remove(&col.name) {
-                Some(v) => v,
-                None => col.default.clone().unwrap_or(Value::Null),
+            // Work on the value in place, so a present field costs no allocation.
+            let slot = match row.get_mut(&col.name) {
+                Some(slot) => slot,
+                None => row
+                    .entry(col.name.clone())
+                    .or_insert_with(|| col.default.clone().unwrap_or(Value::Null)),
             };
-            let value = col.ty.coerce(value).map_err(|value| Error::TypeMismatch {
+            let value = std::mem::take(slot);
+            *slot = col.ty.coerce(value).map_err(|value| Error::TypeMismatch {
                 table: table.to_owned(),
                 column: col.name.clone(),
                 expected: col.ty,
                 found: value.type_name(),
                 value,
             })?;
-            if value.is_null() && !col.nullable {
+            if slot.is_null() && !col.nullable {
                 return Err(Error::NullViolation {
                     table: table.to_owned(),
                     column: col.name.clone(),
                 });
             }
-            row.insert(col.name.clone(), value);
         }
         Ok(row)
     }
