@@ -403,3 +403,22 @@ fn schema_changes_rewrite_rows_and_indexes() {
     .unwrap();
     assert_eq!(changes[0].key, Value::Int(4));
 }
+
+#[test]
+fn inverted_and_empty_ranges_match_nothing() {
+    let db = big();
+    for f in [
+        Filter::between("id", 50, 10),
+        Filter::between("score", 50, 10),
+        Filter::lt("id", Value::Null),
+        Filter::gt("score", Value::Null),
+        Filter::lt("score", f64::NEG_INFINITY),
+        Filter::gt("id", f64::NAN),
+        Filter::prefix("id", "zz"),
+        Filter::between("score", "a", 10),
+    ] {
+        let r = db.query("t", &Query::new().filter(f.clone())).unwrap();
+        assert!(r.rows.is_empty(), "{f:?} matched {} rows", r.rows.len());
+        assert_ne!(r.plan, Plan::FullScan, "{f:?} should use the key or the index");
+    }
+}
