@@ -132,21 +132,23 @@ impl Table {
     pub(crate) fn update(
         &mut self,
         key: &Value,
-        set: Row,
+        mut set: Row,
         limits: &Limits,
     ) -> Result<RowChange, Error> {
         let Some(old) = self.rows.get(key) else {
             return Err(self.not_found(key));
         };
-        if let Some(new_key) = set.get(&self.def.primary_key)
-            && new_key != key
+        if let Some(new_key) = set.remove(&self.def.primary_key)
+            && new_key != *key
         {
             return Err(Error::PrimaryKeyChange {
                 table: self.def.name.clone(),
                 key: key.clone(),
-                new_key: new_key.clone(),
+                new_key,
             });
         }
+        // The key field stays as stored: an equal key written as another type (`7.0` for `7`)
+        // must not change the row's representation.
         let mut merged = Row::clone(old);
         merged.extend(set);
         let (new_key, row) = self.prepare(merged, limits)?;
@@ -156,16 +158,29 @@ impl Table {
 
     /// Deletes the row with key `key`.
     pub(crate) fn delete(&mut self, key: &Value) -> Result<RowChange, Error> {
-        if !self.rows.contains_key(key) {
+        // Report and undo with the key as stored, not as written: `7.0` finds the row of `7`.
+        let Some(stored) = self
+            .rows
+            .get(key)
+            .and_then(|row| row.get(&self.def.primary_key))
+        else {
             return Err(self.not_found(key));
-        }
-        Ok(self.commit_write(key.clone(), None))
+        };
+        let stored = stored.clone();
+        Ok(self.commit_write(stored, None))
     }
 
     /// Puts a row (or its absence) back as it was before a change of a failed transaction, and
     /// the auto-increment counter with it. Restoring changes in reverse order returns the table
     /// to a state that satisfied every constraint, so nothing is checked here.
     pub(crate) fn restore(&mut self, key: Value, before: Option<RowRef>, next_auto: i64) {
+        // The row goes back under its own key field, which is how it was stored, even if the
+        // change that replaced it was keyed by an equal value of another type.
+        let key = before
+            .as_ref()
+            .and_then(|row| row.get(&self.def.primary_key))
+            .cloned()
+            .unwrap_or(key);
         self.write(key, before);
         self.next_auto = next_auto;
     }

@@ -461,3 +461,74 @@ fn lsns_must_increase() {
     );
     assert_eq!(db, university());
 }
+
+/// Found by the `apply_ops` fuzz target: deleting `Float(7.0)` (equal to the stored `Int(7)`) in a
+/// transaction that then failed put the row back under the key `Float(7.0)` while its `id` field
+/// stayed `Int(7)`. A replayed log would hold `Int(7)`, so the running database and a recovered one
+/// differed. Keys must keep the representation they were stored with.
+#[test]
+fn undo_keeps_the_stored_key_representation() {
+    let mut db = Database::new();
+    commit(
+        &mut db,
+        vec![
+            Op::CreateTable(TableDef::new("t", "id")),
+            insert("t", row([("id", 7.into()), ("n", 1.into())])),
+        ],
+    )
+    .unwrap();
+    let stored_keys = |db: &Database| -> Vec<String> {
+        db.table("t")
+            .unwrap()
+            .iter()
+            .map(|(k, r)| format!("{k:?}/{:?}", r["id"]))
+            .collect()
+    };
+    let want = vec!["Int(7)/Int(7)".to_owned()];
+    let fail = Op::DropTable {
+        table: "nope".into(),
+    };
+    for op in [
+        Op::Delete {
+            table: "t".into(),
+            key: 7.0.into(),
+        },
+        Op::Update {
+            table: "t".into(),
+            key: 7.0.into(),
+            set: row([("id", 7.0.into()), ("n", 2.into())]),
+        },
+        Op::Upsert {
+            table: "t".into(),
+            row: row([("id", 7.0.into())]),
+        },
+    ] {
+        commit(&mut db, vec![op.clone(), fail.clone()]).unwrap_err();
+        assert_eq!(stored_keys(&db), want, "after failed {op:?}");
+    }
+    // A successful update through an equal key keeps the stored representation, and a delete
+    // reports the key as stored.
+    commit(
+        &mut db,
+        vec![Op::Update {
+            table: "t".into(),
+            key: 7.0.into(),
+            set: row([("id", 7.0.into())]),
+        }],
+    )
+    .unwrap();
+    assert_eq!(stored_keys(&db), want);
+    let changes = commit(
+        &mut db,
+        vec![Op::Delete {
+            table: "t".into(),
+            key: 7.0.into(),
+        }],
+    )
+    .unwrap();
+    assert!(
+        matches!(changes[0].key, Value::Int(7)),
+        "{:?}",
+        changes[0].key
+    );
+}

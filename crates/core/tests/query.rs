@@ -419,6 +419,10 @@ fn inverted_and_empty_ranges_match_nothing() {
     ] {
         let r = db.query("t", &Query::new().filter(f.clone())).unwrap();
         assert!(r.rows.is_empty(), "{f:?} matched {} rows", r.rows.len());
-        assert_ne!(r.plan, Plan::FullScan, "{f:?} should use the key or the index");
+        assert_ne!(
+            r.plan,
+            Plan::FullScan,
+            "{f:?} should use the key or the index"
+        );
     }
 }

@@ -1,0 +1,95 @@
+//! `cargo xtask test` and `ci`: every check, in order from cheapest to dearest, stopping at the
+//! first failure; and `cargo xtask bench`.
+//!
+//! 1. `cargo fmt --all -- --check`, and the same for the fuzz crate (its own workspace)
+//! 2. `cargo clippy --workspace --all-targets --locked -- -D warnings`
+//! 3. `cargo nextest run --workspace --locked`, or `cargo test --workspace --locked` without
+//!    nextest
+//! 4. `cargo test --workspace --doc --locked`, always: nextest does not run doctests
+//! 5. a fuzz smoke (see [`crate::fuzz`]): clippy on the fuzz crate, then 20 s of every target,
+//!    if cargo-fuzz is installed and `TABULA_SKIP_FUZZ` is not set
+
+use crate::fuzz;
+use crate::step::{Output, Steps, cargo, succeeds};
+
+/// Runs every check.
+pub(crate) fn test() -> crate::Result {
+    let root = crate::project_root();
+    let mut steps = Steps::new();
+
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    steps.run("fmt", &root, fmt, Output::Inherit)?;
+
+    // The fuzz crate is its own workspace, so `--all` above does not reach it; rustfmt needs no
+    // build, so this costs nothing and does not need cargo-fuzz.
+    let mut fmt_fuzz = cargo();
+    fmt_fuzz.args([
+        "fmt",
+        "--manifest-path",
+        "fuzz/Cargo.toml",
+        "--all",
+        "--",
+        "--check",
+    ]);
+    steps.run("fmt fuzz", &root, fmt_fuzz, Output::Inherit)?;
+
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    steps.run("clippy", &root, clippy, Output::Inherit)?;
+
+    let mut probe = cargo();
+    probe.args(["nextest", "--version"]);
+    let mut tests = cargo();
+    if succeeds(probe) {
+        tests.args(["nextest", "run", "--workspace", "--locked"]);
+    } else {
+        eprintln!("\nxtask: cargo-nextest is not installed; running the tests with cargo test");
+        tests.args(["test", "--workspace", "--locked"]);
+    }
+    steps.run("tests", &root, tests, Output::Inherit)?;
+
+    let mut doctests = cargo();
+    doctests.args(["test", "--workspace", "--doc", "--locked"]);
+    steps.run("doctests", &root, doctests, Output::Inherit)?;
+
+    fuzz::smoke(&root, &mut steps)?;
+
+    steps.summary();
+    eprintln!("\nxtask: all checks passed");
+    Ok(())
+}
+
+/// What CI runs once its tools are installed: the toolchain versions, for the log, then `test`.
+pub(crate) fn ci() -> crate::Result {
+    for args in [
+        &["--version"][..],
+        &["clippy", "--version"],
+        &["fmt", "--version"],
+    ] {
+        let mut cmd = cargo();
+        cmd.args(args);
+        // Only informative: a missing tool fails its step below with a clearer message.
+        if let Ok(out) = cmd.output() {
+            eprintln!("xtask: {}", String::from_utf8_lossy(&out.stdout).trim());
+        }
+    }
+    test()
+}
+
+/// `cargo bench -p tabula-benches` with `extra` appended.
+pub(crate) fn bench(extra: &[String]) -> crate::Result {
+    let root = crate::project_root();
+    let mut bench = cargo();
+    bench.args(["bench", "-p", "tabula-benches"]).args(extra);
+    let mut steps = Steps::new();
+    steps.run("bench", &root, bench, Output::Inherit)
+}
