@@ -6,6 +6,8 @@
 //! tables back if a later op fails. Cloning a `Database` is O(number of tables) and shares all
 //! rows, so a reader or a snapshot takes a consistent copy while the writer goes on.
 
+use std::sync::Arc;
+
 use imbl::OrdMap;
 
 use crate::error::Error;
@@ -20,13 +22,28 @@ use crate::value::{Row, Value};
 enum Undo {
     /// A row write: the row before it and the table's auto-increment counter before it.
     Row {
-        table: String,
+        table: Arc<str>,
         key: Value,
         before: Option<RowRef>,
         next_auto: i64,
     },
     /// A table-level change: the whole table before it (`None` if it did not exist).
     Table { name: String, before: Option<Table> },
+}
+
+/// The undo steps of the transaction being applied. Recording is off for one-op transactions:
+/// each op is atomic by itself, so they need no log (and the common case allocates nothing).
+struct UndoLog {
+    enabled: bool,
+    steps: Vec<Undo>,
+}
+
+impl UndoLog {
+    fn push(&mut self, step: Undo) {
+        if self.enabled {
+            self.steps.push(step);
+        }
+    }
 }
 
 /// The state of a database: tables by name and the LSN of the last applied transaction.
@@ -175,11 +192,14 @@ impl Database {
                 actual: ops.len(),
             });
         }
-        let mut undo = Vec::new();
-        let mut changes = Vec::new();
+        let mut undo = UndoLog {
+            enabled: ops.len() > 1,
+            steps: Vec::new(),
+        };
+        let mut changes = Vec::with_capacity(ops.len());
         for op in ops {
             if let Err(e) = self.apply_op(op, &mut undo, &mut changes) {
-                self.roll_back(undo);
+                self.roll_back(undo.steps);
                 return Err(e);
             }
         }
@@ -190,7 +210,7 @@ impl Database {
     fn apply_op(
         &mut self,
         op: Op,
-        undo: &mut Vec<Undo>,
+        undo: &mut UndoLog,
         changes: &mut Vec<RowChange>,
     ) -> Result<(), Error> {
         let limits = self.limits;
@@ -249,7 +269,7 @@ impl Database {
     fn write_row(
         &mut self,
         table: &str,
-        undo: &mut Vec<Undo>,
+        undo: &mut UndoLog,
         write: impl FnOnce(&mut Table) -> Result<RowChange, Error>,
     ) -> Result<RowChange, Error> {
         let t = self
@@ -261,7 +281,7 @@ impl Database {
         let next_auto = t.next_auto_increment();
         let change = write(t)?;
         undo.push(Undo::Row {
-            table: table.to_owned(),
+            table: Arc::clone(t.shared_name()),
             key: change.key.clone(),
             before: change.before.clone(),
             next_auto,
@@ -273,7 +293,7 @@ impl Database {
     fn change_table(
         &mut self,
         table: &str,
-        undo: &mut Vec<Undo>,
+        undo: &mut UndoLog,
         change: impl FnOnce(&mut Table) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let t = self
@@ -301,7 +321,7 @@ impl Database {
                     next_auto,
                 } => {
                     // The table exists: anything that removed it later was undone first.
-                    if let Some(t) = self.tables.get_mut(&table) {
+                    if let Some(t) = self.tables.get_mut(&*table) {
                         t.restore(key, before, next_auto);
                     }
                 }

@@ -24,8 +24,8 @@ pub type RowRef = Arc<Row>;
 /// after (`None` where the row did not or no longer exists).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowChange {
-    /// The table.
-    pub table: String,
+    /// The table (shared, so that reporting a change does not copy its name).
+    pub table: Arc<str>,
     /// The primary key.
     pub key: Value,
     /// The row before the change.
@@ -38,6 +38,8 @@ pub struct RowChange {
 #[derive(Debug, Clone)]
 pub struct Table {
     def: Arc<TableDef>,
+    /// The name again, shared, for change reports and undo entries on the write path.
+    name: Arc<str>,
     rows: OrdMap<Value, RowRef>,
     indexes: Vec<Index>,
     /// The next auto-increment key: one past the largest integer key ever stored, so keys are
@@ -50,6 +52,7 @@ impl Table {
     pub(crate) fn new(def: TableDef) -> Self {
         let indexes = def.all_indexes().into_iter().map(Index::new).collect();
         Table {
+            name: Arc::from(def.name.as_str()),
             def: Arc::new(def),
             rows: OrdMap::new(),
             indexes,
@@ -66,7 +69,12 @@ impl Table {
     /// The table name.
     #[must_use]
     pub fn name(&self) -> &str {
-        &self.def.name
+        &self.name
+    }
+
+    /// The table name, shared.
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
+        &self.name
     }
 
     /// Number of rows.
@@ -111,14 +119,41 @@ impl Table {
     /// Inserts a new row; fails if its key exists.
     pub(crate) fn insert(&mut self, row: Row, limits: &Limits) -> Result<RowChange, Error> {
         let (key, row) = self.prepare(row, limits)?;
-        if self.rows.contains_key(&key) {
+        let duplicate = |key: Value| Error::DuplicateKey {
+            table: self.def.name.clone(),
+            key,
+        };
+        if let Err(e) = self.check_unique(&key, &row) {
+            // A taken key is the first thing wrong with a row, whatever else is.
+            return Err(if self.rows.contains_key(&key) {
+                duplicate(key)
+            } else {
+                e
+            });
+        }
+        // One descent of the tree: insert, and in the rare case the key was taken, put the old
+        // row back under its own key field.
+        if let Some(old) = self.rows.insert(key.clone(), Arc::clone(&row)) {
+            let old_key = old
+                .get(&self.def.primary_key)
+                .cloned()
+                .unwrap_or_else(|| key.clone());
+            self.rows.insert(old_key, old);
             return Err(Error::DuplicateKey {
                 table: self.def.name.clone(),
                 key,
             });
         }
-        self.check_unique(&key, &row)?;
-        Ok(self.commit_write(key, Some(row)))
+        self.note_key(&key);
+        for index in &mut self.indexes {
+            index.insert(&key, &row);
+        }
+        Ok(RowChange {
+            table: Arc::clone(&self.name),
+            key,
+            before: None,
+            after: Some(row),
+        })
     }
 
     /// Inserts a row or replaces the row with the same key.
@@ -333,15 +368,20 @@ impl Table {
 
     /// Writes a checked row and reports the change.
     fn commit_write(&mut self, key: Value, after: Option<RowRef>) -> RowChange {
-        if let Value::Int(k) = key {
-            self.next_auto = self.next_auto.max(k.saturating_add(1));
-        }
+        self.note_key(&key);
         let before = self.write(key.clone(), after.clone());
         RowChange {
-            table: self.def.name.clone(),
+            table: Arc::clone(&self.name),
             key,
             before,
             after,
+        }
+    }
+
+    /// Keeps auto-increment past every integer key stored.
+    fn note_key(&mut self, key: &Value) {
+        if let Value::Int(k) = key {
+            self.next_auto = self.next_auto.max(k.saturating_add(1));
         }
     }
 

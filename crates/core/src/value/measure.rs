@@ -50,11 +50,13 @@ impl Measure {
         base: usize,
         max_depth: usize,
     ) -> Measure {
+        // Containers wait on an explicit stack; scalars are counted on the spot, so a flat row
+        // never allocates the stack at all.
         let mut stack: Vec<(&Value, usize)> = Vec::new();
         let mut out = Measure::default();
         for root in roots {
-            stack.push((root, base + 1));
-            while let Some((v, depth)) = stack.pop() {
+            let mut next = Some((root, base + 1));
+            while let Some((v, depth)) = next.take().or_else(|| stack.pop()) {
                 out.depth = out.depth.max(depth);
                 if depth > max_depth {
                     return out;
