@@ -272,12 +272,7 @@ impl Database {
         undo: &mut UndoLog,
         write: impl FnOnce(&mut Table) -> Result<RowChange, Error>,
     ) -> Result<RowChange, Error> {
-        let t = self
-            .tables
-            .get_mut(table)
-            .ok_or_else(|| Error::UnknownTable {
-                table: table.to_owned(),
-            })?;
+        let t = self.existing_mut(table)?;
         let next_auto = t.next_auto_increment();
         let change = write(t)?;
         undo.push(Undo::Row {
@@ -296,12 +291,7 @@ impl Database {
         undo: &mut UndoLog,
         change: impl FnOnce(&mut Table) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let t = self
-            .tables
-            .get_mut(table)
-            .ok_or_else(|| Error::UnknownTable {
-                table: table.to_owned(),
-            })?;
+        let t = self.existing_mut(table)?;
         let before = t.clone();
         change(t)?;
         undo.push(Undo::Table {
@@ -333,6 +323,14 @@ impl Database {
                 }
             }
         }
+    }
+
+    fn existing_mut(&mut self, table: &str) -> Result<&mut Table, Error> {
+        self.tables
+            .get_mut(table)
+            .ok_or_else(|| Error::UnknownTable {
+                table: table.to_owned(),
+            })
     }
 
     fn existing(&self, table: &str) -> Result<&Table, Error> {

@@ -168,19 +168,32 @@ impl Filter {
             match f {
                 Filter::And(fs) | Filter::Or(fs) => stack.extend(fs.iter().map(|f| (f, depth + 1))),
                 Filter::Not(f) => stack.push((f, depth + 1)),
-                Filter::Eq(p, _)
-                | Filter::Ne(p, _)
-                | Filter::Lt(p, _)
-                | Filter::Le(p, _)
-                | Filter::Gt(p, _)
-                | Filter::Ge(p, _)
-                | Filter::In(p, _)
-                | Filter::Between(p, _, _)
-                | Filter::Prefix(p, _)
-                | Filter::IsNull(p) => p.validate(limits)?,
+                leaf => {
+                    if let Some(p) = leaf.path() {
+                        p.validate(limits)?;
+                    }
+                }
             }
         }
         Ok(())
+    }
+
+    /// The field a leaf filter tests; `None` for `and`, `or` and `not`.
+    #[must_use]
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Filter::Eq(p, _)
+            | Filter::Ne(p, _)
+            | Filter::Lt(p, _)
+            | Filter::Le(p, _)
+            | Filter::Gt(p, _)
+            | Filter::Ge(p, _)
+            | Filter::In(p, _)
+            | Filter::Between(p, _, _)
+            | Filter::Prefix(p, _)
+            | Filter::IsNull(p) => Some(p),
+            Filter::And(_) | Filter::Or(_) | Filter::Not(_) => None,
+        }
     }
 
     /// Whether `row` satisfies the filter.

@@ -337,17 +337,10 @@ impl Table {
     }
 
     fn access_for<'a>(&'a self, f: &'a Filter) -> Option<Access<'a>> {
+        // `ne` and the connectives cannot narrow the rows to visit.
         let path = match f {
-            Filter::Eq(p, _)
-            | Filter::Lt(p, _)
-            | Filter::Le(p, _)
-            | Filter::Gt(p, _)
-            | Filter::Ge(p, _)
-            | Filter::In(p, _)
-            | Filter::Between(p, _, _)
-            | Filter::Prefix(p, _)
-            | Filter::IsNull(p) => p,
-            _ => return None,
+            Filter::Ne(..) => return None,
+            leaf => leaf.path()?,
         };
         let is_key = path.is_column() && path.first() == self.def().primary_key;
         let index = if is_key {
