@@ -114,9 +114,22 @@ fn cmp_float(a: f64, b: f64) -> Ordering {
 }
 
 impl Ord for Value {
+    /// Integer keys are the common case for tables and indexes, and this comparison runs about
+    /// twenty times per tree lookup, so it gets an inlined fast path; the rest is out of line.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
+        if let (Value::Int(a), Value::Int(b)) = (self, other) {
+            return a.cmp(b);
+        }
+        cmp_general(self, other)
+    }
+}
+
+#[inline(never)]
+fn cmp_general(this: &Value, other: &Value) -> Ordering {
+    {
         use Value::{Bool, Bytes, Float, Int, List, Map as M, Null, Text, Timestamp as Ts};
-        match (self, other) {
+        match (this, other) {
             (Null, Null) => Ordering::Equal,
             (Bool(a), Bool(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
@@ -128,18 +141,20 @@ impl Ord for Value {
             (Bytes(a), Bytes(b)) => a.cmp(b),
             (List(a), List(b)) => a.cmp(b),
             (M(a), M(b)) => a.cmp(b),
-            _ => self.class().cmp(&other.class()),
+            _ => this.class().cmp(&other.class()),
         }
     }
 }
 
 impl PartialOrd for Value {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
 impl PartialEq for Value {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
