@@ -95,7 +95,7 @@ fn insert(c: &mut Criterion) {
             b.iter_batched(
                 || data.rows().map(|(_, row)| row).collect::<Vec<_>>(),
                 |rows| {
-                    Table::rebuild(plain_def(), rows, 1, &Limits::default())
+                    Table::rebuild(plain_def(), rows, Some(1), &Limits::default())
                         .expect("every insert succeeds")
                 },
                 BatchSize::PerIteration,

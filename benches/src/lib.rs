@@ -315,7 +315,7 @@ pub fn build_table(def: TableDef, data: &Dataset) -> Result<Table, Error> {
     Table::rebuild(
         def,
         data.rows().map(|(_, row)| row),
-        1,
+        Some(1),
         &tabula_core::Limits::default(),
     )
 }

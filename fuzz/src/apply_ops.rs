@@ -179,7 +179,7 @@ impl Run {
         }
         if table.next_auto_increment() != model.next_auto {
             self.fail(&format!(
-                "next auto-increment key {} but model has {}",
+                "next auto-increment key {:?} but model has {:?}",
                 table.next_auto_increment(),
                 model.next_auto
             ));
@@ -369,7 +369,8 @@ impl MRow {
 #[derive(Debug, Clone)]
 struct MTable {
     rows: BTreeMap<i64, MRow>,
-    next_auto: i64,
+    /// `None` once `i64::MAX` has been stored: auto-increment never hands out a key again.
+    next_auto: Option<i64>,
     indexes: Vec<(&'static str, &'static str, bool)>,
 }
 
@@ -377,7 +378,7 @@ impl MTable {
     fn new() -> Self {
         MTable {
             rows: BTreeMap::new(),
-            next_auto: 1,
+            next_auto: Some(1),
             indexes: vec![("by_k", "k", false)],
         }
     }
@@ -417,7 +418,11 @@ impl MTable {
     /// Writes a checked row.
     fn write(&mut self, key: i64, row: MRow) {
         self.rows.insert(key, row);
-        self.next_auto = self.next_auto.max(key.saturating_add(1));
+        if let Some(next) = self.next_auto
+            && key >= next
+        {
+            self.next_auto = key.checked_add(1);
+        }
     }
 }
 
@@ -509,12 +514,7 @@ impl Model {
                 let (id, row) = conform(row)?;
                 let key = match id {
                     Some(key) => key,
-                    None => {
-                        if t.rows.contains_key(&t.next_auto) {
-                            return Err("auto-increment key space exhausted".to_owned());
-                        }
-                        t.next_auto
-                    }
+                    None => t.next_auto.ok_or("auto-increment key space exhausted")?,
                 };
                 if matches!(op, Op::Insert { .. }) && t.rows.contains_key(&key) {
                     return Err(format!("duplicate key {key}"));

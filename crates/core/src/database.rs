@@ -5,6 +5,11 @@
 //! everything before it writes, and an undo log of the successful ops' before-images puts the
 //! tables back if a later op fails. Cloning a `Database` is O(number of tables) and shares all
 //! rows, so a reader or a snapshot takes a consistent copy while the writer goes on.
+//!
+//! Core bounds the depth of every value before it compares, formats or indexes it. Values too deep
+//! for the stack cannot even be cloned or dropped by Rust's derived code, so the producers of
+//! values from untrusted bytes (the decoders of `tabula-codec`) must bound depth as they decode;
+//! [`Database::apply`] clones each op's values before measuring them.
 
 use std::sync::Arc;
 
@@ -25,7 +30,7 @@ enum Undo {
         table: Arc<str>,
         key: Value,
         before: Option<RowRef>,
-        next_auto: i64,
+        next_auto: Option<i64>,
     },
     /// A table-level change: the whole table before it (`None` if it did not exist).
     Table { name: String, before: Option<Table> },

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::path::Path;
-use crate::value::{Row, Value};
+use crate::value::{Measure, Row, Value};
 
 /// A predicate over a row.
 ///
@@ -172,6 +172,17 @@ impl Filter {
                     if let Some(p) = leaf.path() {
                         p.validate(limits)?;
                     }
+                    // Operands are compared, cloned and sorted recursively: bound them first.
+                    for v in leaf.operands() {
+                        let m = Measure::of(v, limits.max_depth);
+                        if m.depth > limits.max_depth {
+                            return Err(Error::LimitExceeded {
+                                what: "nesting depth of a filter operand".into(),
+                                limit: limits.max_depth,
+                                actual: m.depth,
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -193,6 +204,21 @@ impl Filter {
             | Filter::Prefix(p, _)
             | Filter::IsNull(p) => Some(p),
             Filter::And(_) | Filter::Or(_) | Filter::Not(_) => None,
+        }
+    }
+
+    /// The values a leaf filter compares with.
+    fn operands(&self) -> Vec<&Value> {
+        match self {
+            Filter::Eq(_, v)
+            | Filter::Ne(_, v)
+            | Filter::Lt(_, v)
+            | Filter::Le(_, v)
+            | Filter::Gt(_, v)
+            | Filter::Ge(_, v) => vec![v],
+            Filter::In(_, vs) => vs.iter().collect(),
+            Filter::Between(_, lo, hi) => vec![lo, hi],
+            _ => Vec::new(),
         }
     }
 

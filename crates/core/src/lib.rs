@@ -11,7 +11,7 @@
 //! durability in `tabula-wal` and `tabula-snapshot`, concurrency in `tabula-engine`.
 //!
 //! State is held in `imbl` persistent maps, so cloning a [`Database`] for a reader or a snapshot
-//! is O(number of tables) and copies no rows.
+//! is O(1) and copies no rows; a writer then copies only the tree nodes it changes.
 //!
 //! ```
 //! use tabula_core::{Database, Lsn, Op, TableDef, Timestamp, Transaction, Value};

@@ -111,7 +111,8 @@ pub enum Op {
         /// The row's primary key.
         key: Value,
     },
-    /// Changes a typed table's columns.
+    /// Changes a table's columns. Adding needs a typed table; dropping and renaming also work on
+    /// schemaless tables, where they change the field in every row.
     AlterTable {
         /// The table.
         table: String,

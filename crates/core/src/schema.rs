@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, NameKind};
 use crate::limits::Limits;
 use crate::path::Path;
-use crate::value::{Row, Value};
+use crate::value::{Measure, Row, Value};
 
 /// The type of a column. `Any` accepts every value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -402,6 +402,13 @@ impl TableDef {
                     self.primary_key
                 ))
             })?;
+            if pk.default.is_some() {
+                // A default key would give every row that omits it the same key.
+                return Err(invalid(format!(
+                    "primary key {:?} cannot have a default",
+                    pk.name
+                )));
+            }
             if self.auto_increment && !matches!(pk.ty, ColumnType::Int | ColumnType::Any) {
                 return Err(invalid(format!(
                     "auto-increment primary key {:?} must be int, not {}",
@@ -433,6 +440,29 @@ impl TableDef {
     pub(crate) fn validate_column(&self, col: &Column, limits: &Limits) -> Result<(), Error> {
         limits.check_name(NameKind::Column, &col.name)?;
         if let Some(default) = &col.default {
+            // In a row the default sits one level down, so it may be one level less deep.
+            let max_depth = limits.max_depth.saturating_sub(1);
+            let m = Measure::of(default, max_depth);
+            let what = |what: &str| {
+                format!(
+                    "{what} of the default of column {:?} of table {:?}",
+                    col.name, self.name
+                )
+            };
+            if m.depth > max_depth {
+                return Err(Error::LimitExceeded {
+                    what: what("nesting depth"),
+                    limit: max_depth,
+                    actual: m.depth,
+                });
+            }
+            if m.size > limits.max_record_size {
+                return Err(Error::LimitExceeded {
+                    what: what("size"),
+                    limit: limits.max_record_size,
+                    actual: m.size,
+                });
+            }
             let stored = col
                 .ty
                 .coerce(default.clone())

@@ -17,6 +17,9 @@ use crate::limits::Limits;
 use crate::schema::{IndexDef, TableDef};
 use crate::value::{Measure, Row, Value};
 
+/// 2^63 as an `f64`: integral floats below it (and at or above its negation) fit an `i64`.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
 /// A row as stored: shared, so that readers, snapshots and change reports never copy it.
 pub type RowRef = Arc<Row>;
 
@@ -42,9 +45,10 @@ pub struct Table {
     name: Arc<str>,
     rows: OrdMap<Value, RowRef>,
     indexes: Vec<Index>,
-    /// The next auto-increment key: one past the largest integer key ever stored, so keys are
-    /// never reused after a delete (SQLite's `AUTOINCREMENT`).
-    next_auto: i64,
+    /// The next auto-increment key: one past the largest integral key ever stored (an `Int`, or
+    /// a `Float` equal to one), so keys are never reused after a delete (SQLite's
+    /// `AUTOINCREMENT`). `None` once `i64::MAX` has been stored: there is no next key, ever.
+    next_auto: Option<i64>,
 }
 
 impl Table {
@@ -56,7 +60,7 @@ impl Table {
             def: Arc::new(def),
             rows: OrdMap::new(),
             indexes,
-            next_auto: 1,
+            next_auto: Some(1),
         }
     }
 
@@ -106,9 +110,9 @@ impl Table {
         &self.indexes
     }
 
-    /// The key the next auto-increment insert would get.
+    /// The key the next auto-increment insert would get; `None` once the key space is used up.
     #[must_use]
-    pub fn next_auto_increment(&self) -> i64 {
+    pub fn next_auto_increment(&self) -> Option<i64> {
         self.next_auto
     }
 
@@ -208,7 +212,7 @@ impl Table {
     /// Puts a row (or its absence) back as it was before a change of a failed transaction, and
     /// the auto-increment counter with it. Restoring changes in reverse order returns the table
     /// to a state that satisfied every constraint, so nothing is checked here.
-    pub(crate) fn restore(&mut self, key: Value, before: Option<RowRef>, next_auto: i64) {
+    pub(crate) fn restore(&mut self, key: Value, before: Option<RowRef>, next_auto: Option<i64>) {
         // The row goes back under its own key field, which is how it was stored, even if the
         // change that replaced it was keyed by an equal value of another type.
         let key = before
@@ -269,12 +273,12 @@ impl Table {
     pub fn rebuild(
         def: TableDef,
         rows: impl IntoIterator<Item = Row>,
-        next_auto: i64,
+        next_auto: Option<i64>,
         limits: &Limits,
     ) -> Result<Table, Error> {
         def.validate(limits)?;
         let mut table = Table::new(def);
-        table.next_auto = next_auto.max(1);
+        table.next_auto = next_auto.map(|n| n.max(1));
         for row in rows {
             table.insert(row, limits)?;
         }
@@ -295,13 +299,12 @@ impl Table {
         };
         let key = match row.get(pk) {
             Some(Value::Null) | None if self.def.auto_increment => {
-                let key = Value::Int(self.next_auto);
-                // `next_auto` saturates at i64::MAX; once that key is taken there is no next one.
-                if self.rows.contains_key(&key) {
+                let Some(next) = self.next_auto else {
                     return Err(Error::KeySpaceExhausted {
                         table: self.def.name.clone(),
                     });
-                }
+                };
+                let key = Value::Int(next);
                 row.insert(pk.to_owned(), key.clone());
                 key
             }
@@ -323,8 +326,9 @@ impl Table {
         if m.depth > limits.max_depth {
             return Err(Error::LimitExceeded {
                 what: format!(
-                    "nesting depth of a row of table {:?} (key {key})",
-                    self.def.name
+                    "nesting depth of a row of table {:?} (key {})",
+                    self.def.name,
+                    key.brief()
                 ),
                 limit: limits.max_depth,
                 actual: m.depth,
@@ -332,7 +336,11 @@ impl Table {
         }
         if m.size > limits.max_record_size {
             return Err(Error::LimitExceeded {
-                what: format!("size of a row of table {:?} (key {key})", self.def.name),
+                what: format!(
+                    "size of a row of table {:?} (key {})",
+                    self.def.name,
+                    key.brief()
+                ),
                 limit: limits.max_record_size,
                 actual: m.size,
             });
@@ -378,10 +386,22 @@ impl Table {
         }
     }
 
-    /// Keeps auto-increment past every integer key stored.
+    /// Keeps auto-increment past every integral key stored. `Float(2.0)` counts: it is the same
+    /// key as `Int(2)`, which auto-increment must therefore never hand out.
     fn note_key(&mut self, key: &Value) {
-        if let Value::Int(k) = key {
-            self.next_auto = self.next_auto.max(k.saturating_add(1));
+        let k = match *key {
+            Value::Int(k) => k,
+            Value::Float(f) if f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f) => {
+                #[expect(clippy::cast_possible_truncation, reason = "integral and in range")]
+                let k = f as i64;
+                k
+            }
+            _ => return,
+        };
+        if let Some(next) = self.next_auto
+            && k >= next
+        {
+            self.next_auto = k.checked_add(1);
         }
     }
 

@@ -532,3 +532,76 @@ fn undo_keeps_the_stored_key_representation() {
         changes[0].key
     );
 }
+
+/// Found in review: a key stored as `Float(2.0)` did not move auto-increment past 2, so the next
+/// auto key `Int(2)` (equal to it) was taken and every later auto insert failed; and deleting a
+/// stored `i64::MAX` let auto-increment hand out `i64::MAX` again.
+#[test]
+fn auto_increment_never_reuses_a_key() {
+    let mut db = Database::new();
+    let auto = |db: &mut Database| {
+        commit(db, vec![insert("t", row([("x", 0.into())]))]).map(|c| c[0].key.clone())
+    };
+    commit(
+        &mut db,
+        vec![
+            Op::CreateTable(TableDef::new("t", "id").auto_increment()),
+            insert("t", row([("id", 2.0.into())])),
+        ],
+    )
+    .unwrap();
+    assert!(matches!(auto(&mut db).unwrap(), Value::Int(3)));
+    commit(&mut db, vec![insert("t", row([("id", i64::MAX.into())]))]).unwrap();
+    let exhausted = Error::KeySpaceExhausted { table: "t".into() };
+    assert_eq!(auto(&mut db).unwrap_err(), exhausted);
+    commit(
+        &mut db,
+        vec![Op::Delete {
+            table: "t".into(),
+            key: i64::MAX.into(),
+        }],
+    )
+    .unwrap();
+    assert_eq!(
+        auto(&mut db).unwrap_err(),
+        exhausted,
+        "the key space stays used up"
+    );
+    assert_eq!(db.table("t").unwrap().next_auto_increment(), None);
+}
+
+/// Found in review: a default on the primary key column was silently ignored.
+#[test]
+fn a_primary_key_cannot_have_a_default() {
+    let err = fails(vec![Op::CreateTable(
+        TableDef::new("p", "id").column(Column::new("id", ColumnType::Text).default_value("x")),
+    )]);
+    assert!(
+        matches!(err, Error::InvalidDefinition { ref reason, .. } if reason.contains("default")),
+        "{err}"
+    );
+}
+
+/// Found in review: deep filter operands and deep defaults got past validation.
+#[test]
+fn deep_operands_and_defaults_are_refused() {
+    let mut deep = Value::Int(1);
+    for _ in 0..40 {
+        deep = Value::List(vec![deep]);
+    }
+    let db = university();
+    for f in [
+        Filter::lt("id", deep.clone()),
+        Filter::is_in("gpa", [deep.clone()]),
+        Filter::between("gpa", 1, deep.clone()),
+    ] {
+        let err = db.query("students", &Query::new().filter(f)).unwrap_err();
+        assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
+    }
+    let err = fails(vec![Op::CreateTable(
+        TableDef::new("t", "id")
+            .column(Column::new("id", ColumnType::Int))
+            .column(Column::new("deep", ColumnType::Any).default_value(deep)),
+    )]);
+    assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
+}

@@ -339,6 +339,9 @@ proptest! {
         let second = replay(&log);
         prop_assert_eq!(&first, &db);
         prop_assert_eq!(&first, &second);
+        // `==` treats `Int(7)` and `Float(7.0)` as equal; the `Debug` text does not, so it also
+        // catches a change of representation between the live database and a replay.
         prop_assert_eq!(format!("{first:?}"), format!("{second:?}"));
+        prop_assert_eq!(format!("{first:?}"), format!("{db:?}"));
     }
 }

@@ -10,9 +10,9 @@
 
 pub use tabula_core as core;
 pub use tabula_core::{
-    Cause, Column, ColumnType, Database, Error, Filter, IndexDef, Limits, Lsn, Map, Op, OrderBy,
-    Path, Plan, Query, QueryResult, Row, RowChange, RowRef, Schema, SchemaChange, Table, TableDef,
-    Timestamp, Transaction, TypeClass, Value,
+    Cause, Column, ColumnType, Database, Error, Filter, Index, IndexDef, Limits, Lsn, Map, Measure,
+    NameKind, Op, OrderBy, ParseTimestampError, Path, Plan, Query, QueryResult, Row, RowChange,
+    RowRef, Schema, SchemaChange, Table, TableDef, Timestamp, Transaction, TypeClass, Value,
 };
 
 /// The names most programs use, for `use tabula::prelude::*`.

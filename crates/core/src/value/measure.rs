@@ -28,7 +28,7 @@ impl Measure {
     }
 
     /// Measures the values of a row, each one level below the row itself (a row of scalars has
-    /// depth 2), plus the bytes of `keys_len` worth of field names.
+    /// depth 2), plus the bytes of its field names.
     #[must_use]
     pub fn of_row<'a>(
         row: impl IntoIterator<Item = (&'a String, &'a Value)>,

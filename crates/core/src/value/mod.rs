@@ -159,6 +159,24 @@ impl Value {
         }
     }
 
+    /// A short description for error messages: scalars as [`Display`](fmt::Display) writes them
+    /// (cut at 64 characters), containers by kind and length, so that a huge or deep value never
+    /// ends up whole in a message.
+    #[must_use]
+    pub fn brief(&self) -> String {
+        match self {
+            Value::List(l) => format!("<list of {}>", l.len()),
+            Value::Map(m) => format!("<map of {}>", m.len()),
+            scalar => {
+                let text = scalar.to_string();
+                match text.char_indices().nth(64) {
+                    Some((cut, _)) => format!("{}...", &text[..cut]),
+                    None => text,
+                }
+            }
+        }
+    }
+
     /// The list, if this is a `List`.
     #[must_use]
     pub fn as_list(&self) -> Option<&[Value]> {
@@ -201,20 +219,16 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 /// Writes a compact, JSON-like form for messages and tables: text is quoted, bytes are hex
-/// (`x'00ff'`), timestamps are RFC 3339.
+/// (`x'00ff'`), timestamps are RFC 3339, floats always show as floats (`1.0`, `1e300`, `NaN`).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Null => f.write_str("null"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) => {
-                if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16 {
-                    write!(f, "{x:.1}")
-                } else {
-                    write!(f, "{x}")
-                }
-            }
+            // `Debug` always marks a float as one (`1.0`, `1e300`, `NaN`, `inf`), so it never
+            // reads as an int and never prints hundreds of digits.
+            Value::Float(x) => write!(f, "{x:?}"),
             Value::Text(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => {
                 f.write_str("x'")?;
