@@ -59,7 +59,7 @@ impl ColumnType {
     /// Checks `value` against this type, converting where the conversion is exact (an `Int` to a
     /// `Float` column, if the float holds it exactly). `Null` passes: nullability is checked
     /// separately. Returns the value to store, or the value back if it does not fit.
-    fn coerce(self, value: Value) -> Result<Value, Value> {
+    pub(crate) fn coerce(self, value: Value) -> Result<Value, Value> {
         match (self, value) {
             (ColumnType::Any, v) | (_, v @ Value::Null) => Ok(v),
             (ColumnType::Bool, v @ Value::Bool(_))
@@ -331,9 +331,7 @@ impl TableDef {
     }
 
     /// Declares an ordered index named `name` on `path` (a column or `a.b.c`).
-    ///
-    /// # Panics
-    /// Never; an unparsable path is reported by [`TableDef::validate`].
+    /// An unparsable path is reported by [`TableDef::validate`].
     #[must_use]
     pub fn index(mut self, name: impl Into<String>, path: &str) -> Self {
         self.indexes

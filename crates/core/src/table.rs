@@ -17,9 +17,6 @@ use crate::limits::Limits;
 use crate::schema::{IndexDef, TableDef};
 use crate::value::{Measure, Row, Value};
 
-/// 2^63 as an `f64`: integral floats below it (and at or above its negation) fit an `i64`.
-const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
-
 /// A row as stored: shared, so that readers, snapshots and change reports never copy it.
 pub type RowRef = Arc<Row>;
 
@@ -177,14 +174,31 @@ impl Table {
         let Some(old) = self.rows.get(key) else {
             return Err(self.not_found(key));
         };
-        if let Some(new_key) = set.remove(&self.def.primary_key)
-            && new_key != *key
-        {
-            return Err(Error::PrimaryKeyChange {
-                table: self.def.name.clone(),
-                key: key.clone(),
-                new_key,
-            });
+        if let Some(new_key) = set.remove(&self.def.primary_key) {
+            if new_key != *key {
+                return Err(Error::PrimaryKeyChange {
+                    table: self.def.name.clone(),
+                    key: key.clone(),
+                    new_key,
+                });
+            }
+            // Equal is not enough: `1.0` for an int key column is still the wrong type.
+            if let Some(col) = self
+                .def
+                .schema
+                .as_ref()
+                .and_then(|s| s.column(&self.def.primary_key))
+            {
+                col.ty
+                    .coerce(new_key)
+                    .map_err(|value| Error::TypeMismatch {
+                        table: self.def.name.clone(),
+                        column: col.name.clone(),
+                        expected: col.ty,
+                        found: value.type_name(),
+                        value,
+                    })?;
+            }
         }
         // The key field stays as stored: an equal key written as another type (`7.0` for `7`)
         // must not change the row's representation.
@@ -389,14 +403,8 @@ impl Table {
     /// Keeps auto-increment past every integral key stored. `Float(2.0)` counts: it is the same
     /// key as `Int(2)`, which auto-increment must therefore never hand out.
     fn note_key(&mut self, key: &Value) {
-        let k = match *key {
-            Value::Int(k) => k,
-            Value::Float(f) if f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f) => {
-                #[expect(clippy::cast_possible_truncation, reason = "integral and in range")]
-                let k = f as i64;
-                k
-            }
-            _ => return,
+        let Some(k) = key.as_integral() else {
+            return;
         };
         if let Some(next) = self.next_auto
             && k >= next

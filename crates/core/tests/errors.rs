@@ -399,6 +399,17 @@ fn keys_cannot_be_null_missing_or_changed() {
         set: row([("id", 7.into())]),
     }]);
     assert!(matches!(err, Error::PrimaryKeyChange { .. }), "{err}");
+    // Found by the apply_ops fuzz target: repeating the key as an equal float in an update of an
+    // int key column was accepted because the key field was dropped before the type check.
+    let err = fails(vec![Op::Update {
+        table: "students".into(),
+        key: 1.into(),
+        set: row([("id", 1.0.into())]),
+    }]);
+    assert!(
+        matches!(err, Error::TypeMismatch { ref column, .. } if column == "id"),
+        "{err}"
+    );
 }
 
 #[test]

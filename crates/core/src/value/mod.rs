@@ -118,6 +118,17 @@ impl Value {
         }
     }
 
+    /// The integer this value equals, if any: an `Int`, or a `Float` holding a whole number in
+    /// `i64` range (`Float(2.0)` is the same key as `Int(2)`).
+    #[must_use]
+    pub fn as_integral(&self) -> Option<i64> {
+        match *self {
+            Value::Int(i) => Some(i),
+            Value::Float(f) => ord::integral(f),
+            _ => None,
+        }
+    }
+
     /// The number as a float, if this is an `Int` or a `Float`.
     #[must_use]
     pub fn as_float(&self) -> Option<f64> {

@@ -72,6 +72,12 @@ impl TypeClass {
 /// 2^63 as an `f64`: the first float above every `i64`.
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
+/// The `i64` equal to `f`, if there is one.
+pub(super) fn integral(f: f64) -> Option<i64> {
+    #[expect(clippy::cast_possible_truncation, reason = "integral and in range")]
+    (f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f)).then_some(f as i64)
+}
+
 /// Compares an integer with a float exactly, without rounding the integer to a float.
 fn cmp_int_float(i: i64, f: f64) -> Ordering {
     if f.is_nan() {
@@ -183,9 +189,8 @@ impl Hash for Value {
 fn hash_float<H: Hasher>(f: f64, state: &mut H) {
     if f.is_nan() {
         hash_number(0, Some(u64::MAX), state);
-    } else if f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f) {
-        #[expect(clippy::cast_possible_truncation, reason = "integral and in range")]
-        hash_number(f as i64, None, state);
+    } else if let Some(i) = integral(f) {
+        hash_number(i, None, state);
     } else {
         hash_number(0, Some(f.to_bits()), state);
     }
