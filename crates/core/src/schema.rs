@@ -15,8 +15,11 @@ use crate::path::Path;
 use crate::value::{Measure, Row, Value};
 
 /// The type of a column. `Any` accepts every value.
+///
+/// Serde writes the canonical lowercase name and reads every name [`FromStr`] accepts, so
+/// DictDB's `"str"` and `"dict"` load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 #[non_exhaustive]
 pub enum ColumnType {
     /// Any value.
@@ -112,6 +115,14 @@ impl FromStr for ColumnType {
     }
 }
 
+impl TryFrom<String> for ColumnType {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 /// One column of a typed table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
@@ -128,7 +139,11 @@ pub struct Column {
     #[serde(default)]
     pub unique: bool,
     /// The value written when a row omits the column.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::value::some_value"
+    )]
     pub default: Option<Value>,
 }
 

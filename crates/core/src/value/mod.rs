@@ -6,15 +6,15 @@
 
 mod measure;
 mod ord;
+mod serde_repr;
 mod time;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 pub use measure::Measure;
 pub use ord::TypeClass;
+pub(crate) use serde_repr::some_value;
 pub use time::{ParseTimestampError, Timestamp};
 
 /// A map of field names to values: a row, or a `Value::Map`.
@@ -48,7 +48,20 @@ pub type Row = Map;
 /// assert!(Value::Float(f64::INFINITY) < Value::Float(f64::NAN));
 /// assert!(Value::Int(9) < Value::from("10")); // numbers sort before text
 /// ```
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+///
+/// # Serde
+///
+/// Natural in every self-describing format, with `$`-tagged escapes for what a format cannot
+/// carry (bytes, timestamps and non-finite floats in JSON, for example):
+///
+/// ```
+/// use tabula_core::{Timestamp, Value};
+/// let v = Value::List(vec![1.into(), 2.5.into(), "x".into(), Value::Bytes(vec![1, 2])]);
+/// assert_eq!(serde_json::to_string(&v).unwrap(), r#"[1,2.5,"x",{"$bytes":"AQI="}]"#);
+/// let t = Value::Timestamp(Timestamp::from_micros(0));
+/// assert_eq!(serde_json::to_string(&t).unwrap(), r#"{"$ts":"1970-01-01T00:00:00Z"}"#);
+/// ```
+#[derive(Debug, Clone, Default)]
 pub enum Value {
     /// The absence of a value. A missing field reads as `Null`.
     #[default]

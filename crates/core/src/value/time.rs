@@ -8,8 +8,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 const MICROS_PER_SEC: i64 = 1_000_000;
 const SECS_PER_DAY: i64 = 86_400;
 
@@ -21,8 +19,10 @@ const SECS_PER_DAY: i64 = 86_400;
 /// assert_eq!(t.to_string(), "2026-01-22T20:31:17.592172Z");
 /// assert_eq!(Timestamp::from_micros(0).to_string(), "1970-01-01T00:00:00Z");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// Serde writes RFC 3339 text in human-readable formats and microseconds otherwise; inside a
+/// [`Value`](super::Value) it is a `$ts` escape (see the value's serde docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
 
 impl Timestamp {

@@ -1,0 +1,107 @@
+//! JSON through `serde_json`: compact output, one record per line in a stream, and a depth
+//! pre-scan so that hostile nesting is refused with an offset before the parser sees it.
+//!
+//! Values use the natural JSON form with the `$`-escapes documented on `tabula_core::Value`:
+//! `{"$bytes": "<base64>"}`, `{"$ts": "<RFC 3339>"}`, `{"$float": "NaN" | "inf" | "-inf"}`,
+//! `{"$int": "<decimal>"}` beyond ±(2^53 − 1), and `{"$map": {…}}` for a map whose only key
+//! starts with `$`. Structs are objects with their field names, enums are externally tagged
+//! (`{"insert": {"table": "t", "row": {…}}}`), and a transaction's timestamp is RFC 3339 text.
+
+use crate::{CodecLimits, Error, Format, Record, Result};
+
+/// Levels of JSON structure a record may add around its values (transaction, ops list, op,
+/// variant body, schema change, column).
+const STRUCTURE_LEVELS: usize = 7;
+
+/// Appends the compact JSON of `record` (no newline).
+pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
+    serde_json::to_writer(out, record).map_err(|e| Error::Unencodable {
+        format: Format::Json,
+        reason: e.to_string(),
+    })
+}
+
+/// Decodes one JSON document that is all of `bytes` (whitespace around it allowed). `base` is
+/// the offset of `bytes` in the whole input, for errors.
+pub(crate) fn decode<T: Record>(bytes: &[u8], base: u64, limits: &CodecLimits) -> Result<T> {
+    check_nesting(
+        bytes,
+        base,
+        limits.max_depth.saturating_add(STRUCTURE_LEVELS),
+    )?;
+    serde_json::from_slice(bytes).map_err(|e| {
+        let at = offset_of(bytes, e.line(), e.column());
+        let expected = strip_position(&e.to_string());
+        match e.classify() {
+            serde_json::error::Category::Eof => Error::Truncated {
+                format: Format::Json,
+                offset: base + bytes.len() as u64,
+                expected,
+            },
+            _ => Error::Invalid {
+                format: Format::Json,
+                offset: Some(base + at),
+                expected,
+            },
+        }
+    })
+}
+
+/// Refuses input that nests arrays and objects more than `max` levels, without recursion.
+fn check_nesting(bytes: &[u8], base: u64, max: usize) -> Result<()> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Err(Error::TooDeep {
+                        format: Format::Json,
+                        offset: base + i as u64,
+                        limit: max,
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The byte offset of a 1-based line and column as `serde_json` reports them.
+fn offset_of(bytes: &[u8], line: usize, column: usize) -> u64 {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map_or(bytes.len(), |(i, _)| i + 1)
+    };
+    (line_start + column.saturating_sub(1)).min(bytes.len()) as u64
+}
+
+/// `serde_json` ends its messages with " at line L column C"; the error carries a byte offset
+/// instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message.get(..i).unwrap_or(message).to_owned(),
+        None => message.to_owned(),
+    }
+}

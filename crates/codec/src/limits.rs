@@ -1,0 +1,63 @@
+//! [`CodecLimits`]: the bounds every decoder enforces on untrusted bytes, and every encoder on
+//! what it writes, so that whatever is written can be read back.
+
+/// The largest [`CodecLimits::max_depth`]: JSON's parser stops at 128 levels, and a record's
+/// structure takes some of them.
+pub const MAX_DEPTH: usize = 100;
+
+/// Bounds on what a decoder accepts, checked as bytes are read, before anything is allocated
+/// for them. Every format enforces all three. Encoders check the same depth and record size, so
+/// what one codec writes another reads.
+///
+/// Depth is counted as [`tabula_core::Measure`] counts it, per value: a scalar is 1, `[1]` is 2,
+/// a row of scalars is 2. The fixed structure around values (a transaction, its op) does not
+/// count.
+///
+/// Allocation is also bounded by the input itself: a length prefix is never trusted further than
+/// the bytes actually present (a slice) or actually read so far (a stream), so decoding `n` bytes
+/// allocates at most a small multiple of `n`, whatever the limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CodecLimits {
+    /// Maximum encoded size of one record in bytes. Default 64 MiB.
+    pub max_record_size: usize,
+    /// Maximum depth of a value or row within a record. Default 64, twice `tabula-core`'s
+    /// default. At most 100, because JSON's parser has a hard limit of 128 levels in all.
+    pub max_depth: usize,
+    /// Maximum number of elements in one collection: list elements or map entries (text and
+    /// bytes are bounded by the record size). Default 16 Mi.
+    pub max_collection_len: usize,
+}
+
+impl Default for CodecLimits {
+    fn default() -> Self {
+        CodecLimits {
+            max_record_size: 64 << 20,
+            max_depth: 64,
+            max_collection_len: 16 << 20,
+        }
+    }
+}
+
+impl CodecLimits {
+    /// The default limits with another maximum record size.
+    #[must_use]
+    pub fn with_max_record_size(mut self, bytes: usize) -> Self {
+        self.max_record_size = bytes;
+        self
+    }
+
+    /// The default limits with another maximum depth.
+    #[must_use]
+    pub fn with_max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth.min(MAX_DEPTH);
+        self
+    }
+
+    /// The default limits with another maximum collection length.
+    #[must_use]
+    pub fn with_max_collection_len(mut self, len: usize) -> Self {
+        self.max_collection_len = len;
+        self
+    }
+}

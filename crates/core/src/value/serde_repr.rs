@@ -1,0 +1,269 @@
+//! The serde representation of [`Value`] and [`Timestamp`]: natural in every self-describing
+//! format, with `$`-tagged escapes for what a format cannot carry.
+//!
+//! A `Value` serializes as the format's own null, bool, integer, float, string, byte string,
+//! array and map, so `serde_json::to_string(&value)` is the JSON anyone would write. What a
+//! format cannot carry natively is written as an *escape*: a map with exactly one member whose
+//! name starts with `$`.
+//!
+//! | value                                   | human-readable (JSON)        | binary (MessagePack)   |
+//! |-----------------------------------------|------------------------------|------------------------|
+//! | `Bytes(b)`                              | `{"$bytes": "<base64>"}`     | native byte string     |
+//! | `Timestamp(t)`                          | `{"$ts": "<RFC 3339>"}`      | `{"$ts": <micros i64>}` |
+//! | `Float` NaN / +inf / -inf               | `{"$float": "NaN" \| "inf" \| "-inf"}` | native float |
+//! | `Int(n)`, `\|n\| > 2^53 - 1`            | `{"$int": "<decimal>"}`      | native integer         |
+//! | `Map(m)`, one member named `$…`         | `{"$map": m}`                | `{"$map": m}`          |
+//!
+//! Base64 is the standard alphabet with padding (RFC 4648 §4). Integers beyond 2^53 - 1 are
+//! escaped because JavaScript and many JSON readers round them. The `$map` rule makes the
+//! encoding unambiguous: a map with one `$`-named member is always an escape, and a map with an
+//! unknown escape name is an error rather than a guess. Floats are written in their shortest
+//! exact form and always with a fraction or exponent (`1.0`, `1e300`), so an integral float reads
+//! back as a `Float` and an integer as an `Int`.
+//!
+//! Decoding is lenient where that is unambiguous: `$ts` takes text or microseconds, `$int` and
+//! `$bytes` take their native form too, and an unsigned integer beyond `i64::MAX` (which tabula
+//! never writes) becomes the nearest `Float`, as SQLite does with an out-of-range integer.
+//!
+//! Nesting depth is not bounded here: the decoder of each format bounds it before a `Value` is
+//! built (see `tabula-codec`).
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::{Map, Timestamp, Value};
+
+/// Integers with a larger magnitude are escaped in human-readable formats.
+const MAX_SAFE_INT: i64 = (1 << 53) - 1;
+
+/// Serializes a one-member escape map `{name: value}`.
+fn escape<S: Serializer, T: Serialize + ?Sized>(
+    s: S,
+    name: &str,
+    value: &T,
+) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(1))?;
+    map.serialize_entry(name, value)?;
+    map.end()
+}
+
+/// Whether a map would read back as an escape and so must itself be escaped as `$map`.
+fn looks_like_escape(map: &Map) -> bool {
+    map.len() == 1 && map.keys().next().is_some_and(|k| k.starts_with('$'))
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let hr = s.is_human_readable();
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(n) if hr && !(-MAX_SAFE_INT..=MAX_SAFE_INT).contains(n) => {
+                escape(s, "$int", &n.to_string())
+            }
+            Value::Int(n) => s.serialize_i64(*n),
+            Value::Float(f) if hr && !f.is_finite() => escape(s, "$float", float_name(*f)),
+            Value::Float(f) => s.serialize_f64(*f),
+            Value::Text(t) => s.serialize_str(t),
+            Value::Bytes(b) if hr => escape(s, "$bytes", &BASE64.encode(b)),
+            Value::Bytes(b) => s.serialize_bytes(b),
+            Value::Timestamp(t) if hr => escape(s, "$ts", &t.to_string()),
+            Value::Timestamp(t) => escape(s, "$ts", &t.as_micros()),
+            Value::List(items) => s.collect_seq(items),
+            Value::Map(map) if looks_like_escape(map) => escape(s, "$map", map),
+            Value::Map(map) => s.collect_map(map),
+        }
+    }
+}
+
+fn float_name(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "inf"
+    } else {
+        "-inf"
+    }
+}
+
+/// A bare timestamp (a transaction's time, not a cell) is RFC 3339 text in human-readable
+/// formats and microseconds since the epoch otherwise.
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_i64(self.as_micros())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TimestampVisitor;
+        impl Visitor<'_> for TimestampVisitor {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp or microseconds since the epoch")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp::from_micros(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
+                i64::try_from(v)
+                    .map(Timestamp::from_micros)
+                    .map_err(|_| E::custom("timestamp out of range"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        if d.is_human_readable() {
+            d.deserialize_any(TimestampVisitor)
+        } else {
+            d.deserialize_i64(TimestampVisitor)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a tabula value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "documented: out-of-range integers become floats"
+        )]
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Text(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Text(v))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Bytes(v.to_vec()))
+    }
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Value, E> {
+        Ok(Value::Bytes(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        // A claimed length is not trusted beyond a small preallocation.
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let Some(first) = access.next_key::<String>()? else {
+            return Ok(Value::Map(Map::new()));
+        };
+        let first_value: Value = access.next_value()?;
+        let mut map = Map::new();
+        match access.next_key::<String>()? {
+            None if first.starts_with('$') => return unescape(&first, first_value),
+            None => {
+                map.insert(first, first_value);
+                return Ok(Value::Map(map));
+            }
+            Some(second) => {
+                map.insert(first, first_value);
+                let value = access.next_value()?;
+                map.insert(second, value);
+            }
+        }
+        while let Some((k, v)) = access.next_entry()? {
+            map.insert(k, v);
+        }
+        Ok(Value::Map(map))
+    }
+}
+
+/// Turns an escape `{name: value}` back into the value it stands for.
+fn unescape<E: de::Error>(name: &str, value: Value) -> Result<Value, E> {
+    let bad = |expected: &str| {
+        E::custom(format_args!(
+            "`{name}` escape: expected {expected}, found {}",
+            value.type_name()
+        ))
+    };
+    match (name, &value) {
+        ("$bytes", Value::Text(t)) => BASE64
+            .decode(t)
+            .map(Value::Bytes)
+            .map_err(|e| E::custom(format_args!("`$bytes` escape: invalid base64: {e}"))),
+        ("$bytes", Value::Bytes(_)) => Ok(value),
+        ("$ts", Value::Text(t)) => t.parse().map(Value::Timestamp).map_err(E::custom),
+        ("$ts", Value::Int(n)) => Ok(Value::Timestamp(Timestamp::from_micros(*n))),
+        ("$float", Value::Text(t)) => match t.as_str() {
+            "NaN" | "nan" => Ok(Value::Float(f64::NAN)),
+            "inf" | "+inf" | "Infinity" | "+Infinity" => Ok(Value::Float(f64::INFINITY)),
+            "-inf" | "-Infinity" => Ok(Value::Float(f64::NEG_INFINITY)),
+            _ => Err(E::custom(format_args!(
+                "`$float` escape: expected \"NaN\", \"inf\" or \"-inf\", found {t:?}"
+            ))),
+        },
+        ("$float", Value::Float(_)) => Ok(value),
+        ("$int", Value::Text(t)) => t
+            .parse()
+            .map(Value::Int)
+            .map_err(|_| E::custom(format_args!("`$int` escape: {t:?} is not a 64-bit integer"))),
+        ("$int", Value::Int(_)) => Ok(value),
+        ("$map", Value::Map(_)) => Ok(value),
+        ("$bytes" | "$ts" | "$float" | "$int" | "$map", _) => Err(bad(match name {
+            "$bytes" => "base64 text",
+            "$ts" => "RFC 3339 text or microseconds",
+            "$float" => "\"NaN\", \"inf\" or \"-inf\"",
+            "$int" => "decimal text",
+            _ => "a map",
+        })),
+        _ => Err(E::custom(format_args!(
+            "unknown escape `{name}`: a map whose only member starts with `$` must be written as {{\"$map\": {{…}}}}"
+        ))),
+    }
+}
+
+/// `Option<Value>` fields that must tell "absent" (`None`) from "present and null"
+/// (`Some(Null)`); serde's own `Option` reads `null` as `None`.
+pub(crate) fn some_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
