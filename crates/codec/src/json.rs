@@ -3,8 +3,8 @@
 //!
 //! Values use the natural JSON form with the `$`-escapes documented on `tabula_core::Value`:
 //! `{"$bytes": "<base64>"}`, `{"$ts": "<RFC 3339>"}`, `{"$float": "NaN" | "inf" | "-inf"}`,
-//! `{"$int": "<decimal>"}` beyond ±(2^53 − 1), and `{"$map": {…}}` for a map whose only key
-//! starts with `$`. Structs are objects with their field names, enums are externally tagged
+//! `{"$int": "<decimal>"}` beyond ±(2^53 − 1), and `{"$map": {…}}` for a map whose first key
+//! is one of those five names. Structs are objects with their field names, enums are externally tagged
 //! (`{"insert": {"table": "t", "row": {…}}}`), and a transaction's timestamp is RFC 3339 text.
 
 use crate::{CodecLimits, Error, Format, Record, Result};

@@ -3,7 +3,7 @@
 //! Encoding writes structs as maps with field names (`rmp_serde::encode::write_named`), so a
 //! record is self-describing and readable by any MessagePack library. Values are native
 //! MessagePack (nil, bool, int, float 64, str, bin, array, map); timestamps are `{"$ts": µs}`
-//! and a map whose only key starts with `$` is `{"$map": {…}}`, as documented on
+//! and a map whose first key is an escape name is `{"$map": {…}}`, as documented on
 //! `tabula_core::Value`.
 //!
 //! Decoding first walks one record's structure without recursion ([`skip`]): it checks every

@@ -12,18 +12,24 @@
 //! | `Timestamp(t)`                          | `{"$ts": "<RFC 3339>"}`      | `{"$ts": <micros i64>}` |
 //! | `Float` NaN / +inf / -inf               | `{"$float": "NaN" \| "inf" \| "-inf"}` | native float |
 //! | `Int(n)`, `\|n\| > 2^53 - 1`            | `{"$int": "<decimal>"}`      | native integer         |
-//! | `Map(m)`, one member named `$…`         | `{"$map": m}`                | `{"$map": m}`          |
+//! | `Map(m)` whose first key is an escape name | `{"$map": m}`             | `{"$map": m}`          |
+//!
+//! The five escape names are `$bytes`, `$ts`, `$float`, `$int` and `$map`. A reader decides at a
+//! map's *first* key: if it is an escape name, the map is an escape and must have no other
+//! member; otherwise it is a plain map, whatever its other keys. A writer wraps every map whose
+//! first key (maps are ordered by key) is an escape name in `$map`, whose content is read as a
+//! plain map. So the encoding is unambiguous and decided without looking ahead; other `$` keys
+//! (`{"$x": 1}`) are plain data.
 //!
 //! Base64 is the standard alphabet with padding (RFC 4648 §4). Integers beyond 2^53 - 1 are
-//! escaped because JavaScript and many JSON readers round them. The `$map` rule makes the
-//! encoding unambiguous: a map with one `$`-named member is always an escape, and a map with an
-//! unknown escape name is an error rather than a guess. Floats are written in their shortest
-//! exact form and always with a fraction or exponent (`1.0`, `1e300`), so an integral float reads
-//! back as a `Float` and an integer as an `Int`.
+//! escaped because JavaScript and many JSON readers round them. Floats are written in their
+//! shortest exact form and always with a fraction or exponent (`1.0`, `1e300`), so an integral
+//! float reads back as a `Float` and an integer as an `Int`.
 //!
-//! Decoding is lenient where that is unambiguous: `$ts` takes text or microseconds, `$int` and
-//! `$bytes` take their native form too, and an unsigned integer beyond `i64::MAX` (which tabula
-//! never writes) becomes the nearest `Float`, as SQLite does with an out-of-range integer.
+//! Decoding is lenient where that is unambiguous: `$ts` takes text or microseconds, `$int`,
+//! `$float` and `$bytes` take their native form too, and an unsigned integer beyond `i64::MAX`
+//! (which tabula never writes) becomes the nearest `Float`, as SQLite does with an out-of-range
+//! integer.
 //!
 //! Nesting depth is not bounded here: the decoder of each format bounds it before a `Value` is
 //! built (see `tabula-codec`).
@@ -52,9 +58,14 @@ fn escape<S: Serializer, T: Serialize + ?Sized>(
     map.end()
 }
 
+/// The member names that make a map an escape when they come first.
+const ESCAPES: [&str; 5] = ["$bytes", "$ts", "$float", "$int", "$map"];
+
 /// Whether a map would read back as an escape and so must itself be escaped as `$map`.
 fn looks_like_escape(map: &Map) -> bool {
-    map.len() == 1 && map.keys().next().is_some_and(|k| k.starts_with('$'))
+    map.keys()
+        .next()
+        .is_some_and(|k| ESCAPES.contains(&k.as_str()))
 }
 
 impl Serialize for Value {
@@ -194,23 +205,26 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let Some(first) = access.next_key::<String>()? else {
-            return Ok(Value::Map(Map::new()));
-        };
-        let first_value: Value = access.next_value()?;
         let mut map = Map::new();
-        match access.next_key::<String>()? {
-            None if first.starts_with('$') => return unescape(&first, first_value),
-            None => {
-                map.insert(first, first_value);
-                return Ok(Value::Map(map));
+        let Some(first) = access.next_key::<String>()? else {
+            return Ok(Value::Map(map));
+        };
+        if ESCAPES.contains(&first.as_str()) {
+            // `$map`'s content is a plain map (BTreeMap's own serde), never itself an escape.
+            let value = if first == "$map" {
+                Value::Map(access.next_value::<Map>()?)
+            } else {
+                access.next_value::<Value>()?
+            };
+            if access.next_key::<de::IgnoredAny>()?.is_some() {
+                return Err(de::Error::custom(format_args!(
+                    "escape `{first}` must be the only member of its map"
+                )));
             }
-            Some(second) => {
-                map.insert(first, first_value);
-                let value = access.next_value()?;
-                map.insert(second, value);
-            }
+            return unescape(&first, value);
         }
+        let value = access.next_value()?;
+        map.insert(first, value);
         while let Some((k, v)) = access.next_entry()? {
             map.insert(k, v);
         }
@@ -256,9 +270,7 @@ fn unescape<E: de::Error>(name: &str, value: Value) -> Result<Value, E> {
             "$int" => "decimal text",
             _ => "a map",
         })),
-        _ => Err(E::custom(format_args!(
-            "unknown escape `{name}`: a map whose only member starts with `$` must be written as {{\"$map\": {{…}}}}"
-        ))),
+        _ => Err(E::custom(format_args!("unknown escape `{name}`"))),
     }
 }
 
