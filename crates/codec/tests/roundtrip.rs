@@ -61,14 +61,16 @@ proptest! {
 
 }
 
-#[test]
-fn transactions_round_trip() {
-    run_with_big_stack(512, transaction, |t| check(&t));
-}
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
-#[test]
-fn streams_round_trip_through_readers_and_slices() {
-    run_with_big_stack(128, || prop::collection::vec(transaction(), 0..5), |txs| {
+    #[test]
+    fn transactions_round_trip(t in transaction()) {
+        check(&t)?;
+    }
+
+    #[test]
+    fn streams_round_trip_through_readers_and_slices(txs in prop::collection::vec(transaction(), 0..5)) {
         for codec in codecs() {
             let mut w = codec.writer(Vec::new());
             for tx in &txs {
@@ -76,21 +78,14 @@ fn streams_round_trip_through_readers_and_slices() {
             }
             prop_assert_eq!(w.count(), txs.len() as u64);
             let bytes = w.finish().unwrap();
-            let from_slice: Vec<Transaction> = codec
-                .slice_reader(&bytes)
-                .iter()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            let from_reader: Vec<Transaction> = codec
-                .reader(bytes.as_slice())
-                .iter()
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let from_slice: Vec<Transaction> =
+                codec.slice_reader(&bytes).iter().collect::<Result<_, _>>().unwrap();
+            let from_reader: Vec<Transaction> =
+                codec.reader(bytes.as_slice()).iter().collect::<Result<_, _>>().unwrap();
             prop_assert!(same(&from_slice, &txs), "{}", codec.format());
             prop_assert!(same(&from_reader, &txs), "{}", codec.format());
         }
-        Ok(())
-    });
+    }
 }
 
 #[test]

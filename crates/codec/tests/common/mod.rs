@@ -1,4 +1,7 @@
 //! Shared strategies: every core record, including the awkward corners of each value kind.
+//!
+//! Strategies are boxed: unboxed, the value trees of a whole transaction are large enough to
+//! overflow a debug test thread's 2 MiB stack while proptest builds them.
 
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
@@ -101,20 +104,22 @@ pub fn scalar() -> impl Strategy<Value = Value> {
     ]
 }
 
-pub fn value() -> impl Strategy<Value = Value> {
-    scalar().prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
-            prop::collection::btree_map(key(), inner.clone(), 0..5).prop_map(Value::Map),
-            // A map with a single `$` member: must be escaped as `$map`.
-            (key().prop_map(|k| format!("${k}")), inner)
-                .prop_map(|(k, v)| Value::Map([(k, v)].into())),
-        ]
-    })
+pub fn value() -> BoxedStrategy<Value> {
+    scalar()
+        .prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
+                prop::collection::btree_map(key(), inner.clone(), 0..5).prop_map(Value::Map),
+                // A map with a single `$` member: must be escaped as `$map`.
+                (key().prop_map(|k| format!("${k}")), inner)
+                    .prop_map(|(k, v)| Value::Map([(k, v)].into())),
+            ]
+        })
+        .boxed()
 }
 
-pub fn row() -> impl Strategy<Value = Map> {
-    prop::collection::btree_map(key(), value(), 0..6)
+pub fn row() -> BoxedStrategy<Map> {
+    prop::collection::btree_map(key(), value(), 0..6).boxed()
 }
 
 fn column_type() -> impl Strategy<Value = ColumnType> {
@@ -131,7 +136,7 @@ fn column_type() -> impl Strategy<Value = ColumnType> {
     ])
 }
 
-pub fn column() -> impl Strategy<Value = Column> {
+pub fn column() -> BoxedStrategy<Column> {
     (
         text(),
         column_type(),
@@ -146,25 +151,30 @@ pub fn column() -> impl Strategy<Value = Column> {
             c.default = default;
             c
         })
+        .boxed()
 }
 
-pub fn schema() -> impl Strategy<Value = Schema> {
-    prop::collection::vec(column(), 0..4).prop_map(|columns| {
-        let mut s = Schema::default();
-        s.columns = columns;
-        s
-    })
+pub fn schema() -> BoxedStrategy<Schema> {
+    prop::collection::vec(column(), 0..4)
+        .prop_map(|columns| {
+            let mut s = Schema::default();
+            s.columns = columns;
+            s
+        })
+        .boxed()
 }
 
-pub fn index_def() -> impl Strategy<Value = IndexDef> {
-    (text(), "[a-z]{1,5}(\\.[a-z]{1,5}){0,2}", any::<bool>()).prop_map(|(name, path, unique)| {
-        let mut i = IndexDef::new(name, Path::parse_lenient(&path));
-        i.unique = unique;
-        i
-    })
+pub fn index_def() -> BoxedStrategy<IndexDef> {
+    (text(), "[a-z]{1,5}(\\.[a-z]{1,5}){0,2}", any::<bool>())
+        .prop_map(|(name, path, unique)| {
+            let mut i = IndexDef::new(name, Path::parse_lenient(&path));
+            i.unique = unique;
+            i
+        })
+        .boxed()
 }
 
-pub fn table_def() -> impl Strategy<Value = TableDef> {
+pub fn table_def() -> BoxedStrategy<TableDef> {
     (
         text(),
         text(),
@@ -179,17 +189,19 @@ pub fn table_def() -> impl Strategy<Value = TableDef> {
             d.indexes = indexes;
             d
         })
+        .boxed()
 }
 
-pub fn schema_change() -> impl Strategy<Value = SchemaChange> {
+pub fn schema_change() -> BoxedStrategy<SchemaChange> {
     prop_oneof![
         column().prop_map(SchemaChange::AddColumn),
         text().prop_map(SchemaChange::DropColumn),
         (text(), text()).prop_map(|(from, to)| SchemaChange::RenameColumn { from, to }),
     ]
+    .boxed()
 }
 
-pub fn op() -> impl Strategy<Value = Op> {
+pub fn op() -> BoxedStrategy<Op> {
     prop_oneof![
         table_def().prop_map(Op::CreateTable),
         text().prop_map(|table| Op::DropTable { table }),
@@ -201,9 +213,10 @@ pub fn op() -> impl Strategy<Value = Op> {
         (text(), value()).prop_map(|(table, key)| Op::Delete { table, key }),
         (text(), schema_change()).prop_map(|(table, change)| Op::AlterTable { table, change }),
     ]
+    .boxed()
 }
 
-pub fn cause() -> impl Strategy<Value = Cause> {
+pub fn cause() -> BoxedStrategy<Cause> {
     (
         prop::option::of(text()),
         prop::option::of(text()),
@@ -220,9 +233,10 @@ pub fn cause() -> impl Strategy<Value = Cause> {
             c.context = context;
             c
         })
+        .boxed()
 }
 
-pub fn transaction() -> impl Strategy<Value = Transaction> {
+pub fn transaction() -> BoxedStrategy<Transaction> {
     (
         any::<u64>(),
         any::<i64>(),
@@ -235,31 +249,5 @@ pub fn transaction() -> impl Strategy<Value = Transaction> {
             tx.ops = ops;
             tx
         })
-}
-
-/// Runs a property on a thread with a large stack: proptest's value trees for whole
-/// transactions nest deeply, and debug builds overflow the default 2 MiB test thread while
-/// generating and shrinking them (the codecs themselves decode the deepest allowed record in
-/// under 1 MiB; `hostile.rs` checks that).
-pub fn run_with_big_stack<S>(
-    cases: u32,
-    strategy: fn() -> S,
-    test: impl Fn(S::Value) -> Result<(), TestCaseError> + Send + 'static,
-) where
-    S: Strategy + 'static,
-    S::Value: std::fmt::Debug,
-{
-    let outcome = std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            let mut runner =
-                proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
-            runner.run(&strategy(), test).map_err(|e| e.to_string())
-        })
-        .expect("spawn the property thread")
-        .join()
-        .expect("the property thread panicked");
-    if let Err(e) = outcome {
-        panic!("{e}");
-    }
+        .boxed()
 }
