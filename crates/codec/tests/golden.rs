@@ -1,6 +1,14 @@
 //! The bincode codec writes exactly what `bincode` 1.3.3 writes for the plain serde types that
 //! `tabula_codec::bincode` documents, and `bincode` 1.3.3 reads our bytes back.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -69,6 +77,10 @@ struct TableDef {
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "mirrors tabula_core::SchemaChange"
+)]
 enum SchemaChange {
     AddColumn(Column),
     DropColumn(String),

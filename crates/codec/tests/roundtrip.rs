@@ -1,6 +1,14 @@
 //! Every core record round-trips losslessly through each codec, one at a time and as a stream,
 //! and JSON → MessagePack → bincode → JSON is the identity.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
 mod common;
 
 use common::*;

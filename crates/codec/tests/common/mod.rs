@@ -3,6 +3,13 @@
 //! Strategies are boxed: unboxed, the value trees of a whole transaction are large enough to
 //! overflow a debug test thread's 2 MiB stack while proptest builds them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
 use proptest::prelude::*;
@@ -156,11 +163,7 @@ pub fn column() -> BoxedStrategy<Column> {
 
 pub fn schema() -> BoxedStrategy<Schema> {
     prop::collection::vec(column(), 0..4)
-        .prop_map(|columns| {
-            let mut s = Schema::default();
-            s.columns = columns;
-            s
-        })
+        .prop_map(|columns| Schema { columns })
         .boxed()
 }
 
