@@ -24,10 +24,11 @@ pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
 /// Decodes one JSON document that is all of `bytes` (whitespace around it allowed). `base` is
 /// the offset of `bytes` in the whole input, for errors.
 pub(crate) fn decode<T: Record>(bytes: &[u8], base: u64, limits: &CodecLimits) -> Result<T> {
-    check_nesting(
+    check_structure(
         bytes,
         base,
         limits.max_depth.saturating_add(STRUCTURE_LEVELS),
+        limits.max_collection_len,
     )?;
     serde_json::from_slice(bytes).map_err(|e| {
         let at = offset_of(bytes, e.line(), e.column());
@@ -47,9 +48,11 @@ pub(crate) fn decode<T: Record>(bytes: &[u8], base: u64, limits: &CodecLimits) -
     })
 }
 
-/// Refuses input that nests arrays and objects more than `max` levels, without recursion.
-fn check_nesting(bytes: &[u8], base: u64, max: usize) -> Result<()> {
-    let mut depth = 0usize;
+/// Refuses input that nests arrays and objects more than `max_depth` levels or has more than
+/// `max_len` elements in one of them, without recursion and before the parser allocates.
+fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) -> Result<()> {
+    // Per open container: whether it is an object, and the commas seen in it so far.
+    let mut open: Vec<(bool, usize)> = Vec::new();
     let mut in_string = false;
     let mut escaped = false;
     for (i, &b) in bytes.iter().enumerate() {
@@ -66,16 +69,32 @@ fn check_nesting(bytes: &[u8], base: u64, max: usize) -> Result<()> {
         match b {
             b'"' => in_string = true,
             b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
+                if open.len() >= max_depth {
                     return Err(Error::TooDeep {
                         format: Format::Json,
                         offset: base + i as u64,
-                        limit: max,
+                        limit: max_depth,
                     });
                 }
+                open.push((b == b'{', 0));
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
+            b']' | b'}' => {
+                open.pop();
+            }
+            b',' => {
+                if let Some((object, commas)) = open.last_mut() {
+                    *commas += 1;
+                    if *commas >= max_len {
+                        return Err(Error::TooLarge {
+                            format: Format::Json,
+                            offset: Some(base + i as u64),
+                            what: if *object { "map length" } else { "list length" },
+                            size: *commas as u64 + 1,
+                            limit: max_len as u64,
+                        });
+                    }
+                }
+            }
             _ => {}
         }
     }
