@@ -124,15 +124,6 @@ impl Codec {
     /// something follows the record.
     pub fn decode<T: Record>(&self, bytes: &[u8]) -> Result<T> {
         if self.format == Format::Json {
-            if bytes.len() > self.limits.max_record_size {
-                return Err(Error::TooLarge {
-                    format: Format::Json,
-                    offset: Some(0),
-                    what: "record size in bytes",
-                    size: bytes.len() as u64,
-                    limit: self.limits.max_record_size as u64,
-                });
-            }
             let record = json::decode(bytes, 0, &self.limits)?;
             return self.check_depth(record, 0);
         }
@@ -229,11 +220,10 @@ impl Codec {
     /// # Errors
     /// `Undetected` when no format or more than one fits, naming each format's objection.
     pub fn detect<T: Record>(bytes: &[u8], limits: CodecLimits) -> Result<Format> {
-        let first = bytes
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .or(bytes.first());
-        let Some(&first) = first else {
+        let first_text = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let (Some(&first), Some(first_text)) =
+            (bytes.first(), first_text.or(bytes.first().copied()))
+        else {
             return Err(Error::Undetected {
                 reason: "the input is empty".to_owned(),
             });
@@ -241,6 +231,11 @@ impl Codec {
         let mut fits = Vec::new();
         let mut objections = Vec::new();
         for format in Format::ALL {
+            let first = if format == Format::Json {
+                first_text
+            } else {
+                first
+            };
             if !format.could_start_with(first) {
                 objections.push(format!("{format}: cannot start with byte 0x{first:02x}"));
                 continue;

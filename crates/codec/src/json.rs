@@ -24,6 +24,16 @@ pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
 /// Decodes one JSON document that is all of `bytes` (whitespace around it allowed). `base` is
 /// the offset of `bytes` in the whole input, for errors.
 pub(crate) fn decode<T: Record>(bytes: &[u8], base: u64, limits: &CodecLimits) -> Result<T> {
+    if bytes.len() > limits.max_record_size.saturating_add(1) {
+        // (+1: a JSON Lines record may end with its newline.)
+        return Err(Error::TooLarge {
+            format: Format::Json,
+            offset: Some(base),
+            what: "record size in bytes",
+            size: bytes.len() as u64,
+            limit: limits.max_record_size as u64,
+        });
+    }
     check_structure(
         bytes,
         base,
