@@ -41,7 +41,8 @@ use std::time::{Duration, Instant};
 
 use imbl::OrdMap;
 use tabula_benches::{
-    Dataset, TABLE, apply_all, build_database, empty_database, is_test_run, plain_def, run_sizes,
+    Dataset, RatioArgs, TABLE, apply_all, build_database, empty_database, is_test_run, plain_def,
+    run_sizes,
 };
 use tabula_core::{Database, Row, Value};
 
@@ -55,64 +56,6 @@ const KEY_PROBE_SEED: u64 = 0xA7_10;
 /// The aims the brief sets: tabula within this factor of the `HashMap` floor.
 const GET_AIM: f64 = 3.0;
 const INSERT_AIM: f64 = 5.0;
-
-/// Criterion options that take a value, so that the value is not taken for the filter.
-const VALUE_OPTIONS: &[&str] = &[
-    "--baseline",
-    "--baseline-lenient",
-    "--color",
-    "--confidence-level",
-    "--format",
-    "--load-baseline",
-    "--logfile",
-    "--measurement-time",
-    "--noise-threshold",
-    "--nresamples",
-    "--output-format",
-    "--plotting-backend",
-    "--profile-time",
-    "--sample-size",
-    "--save-baseline",
-    "--significance-level",
-    "--warm-up-time",
-    "-c",
-    "-b",
-    "-s",
-];
-
-/// What the command line asked for.
-struct Args {
-    filter: Option<String>,
-    quick: bool,
-    list: bool,
-}
-
-impl Args {
-    fn parse() -> Self {
-        let mut args = Args {
-            filter: None,
-            quick: false,
-            list: false,
-        };
-        let mut it = std::env::args().skip(1);
-        while let Some(arg) = it.next() {
-            match arg.as_str() {
-                "--quick" => args.quick = true,
-                "--list" => args.list = true,
-                a if VALUE_OPTIONS.contains(&a) => {
-                    it.next();
-                }
-                a if a.starts_with('-') => {}
-                _ => args.filter = Some(arg),
-            }
-        }
-        args
-    }
-
-    fn wants(&self, id: &str) -> bool {
-        self.filter.as_deref().is_none_or(|f| id.contains(f))
-    }
-}
 
 /// The median of `samples` (the upper one of an even count).
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -353,7 +296,7 @@ fn ids(kind: &'static str) -> impl Iterator<Item = (String, usize)> {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args = RatioArgs::parse();
     let test_run = is_test_run();
     if args.list {
         for (id, _) in ids("insert").chain(ids("get")) {

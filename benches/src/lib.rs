@@ -7,7 +7,9 @@
 //! helpers that turn a [`Dataset`] into transactions or a built [`Database`].
 //!
 //! It does not time anything: the criterion benchmarks live in `benches/core.rs` and the
-//! same-run ratio pass against the floor in `benches/core_ratio.rs`.
+//! same-run ratio pass against the floor in `benches/core_ratio.rs`. The [`codec`] module holds
+//! the realistic rows of the codec benchmarks and the loops they time (`benches/codec.rs` and
+//! `benches/codec_ratio.rs`), and [`RatioArgs`] the command line of both ratio binaries.
 //!
 //! # The data
 //!
@@ -60,6 +62,72 @@ pub fn is_test_run() -> bool {
 #[must_use]
 pub fn run_sizes() -> &'static [usize] {
     if is_test_run() { &[SMOKE_SIZE] } else { &SIZES }
+}
+
+/// Criterion options that take a value, so that a ratio binary does not take the value for its
+/// filter.
+const VALUE_OPTIONS: &[&str] = &[
+    "--baseline",
+    "--baseline-lenient",
+    "--color",
+    "--confidence-level",
+    "--format",
+    "--load-baseline",
+    "--logfile",
+    "--measurement-time",
+    "--noise-threshold",
+    "--nresamples",
+    "--output-format",
+    "--plotting-backend",
+    "--profile-time",
+    "--sample-size",
+    "--save-baseline",
+    "--significance-level",
+    "--warm-up-time",
+    "-c",
+    "-b",
+    "-s",
+];
+
+/// The command line of a ratio binary (one without criterion's harness), as `cargo bench`
+/// passes it: a positional filter runs only the measurements whose id contains it, `--quick`
+/// takes fewer repetitions, `--list` lists the ids. Other criterion options are accepted and
+/// ignored.
+#[derive(Debug, Clone, Default)]
+pub struct RatioArgs {
+    /// The positional filter, if any.
+    pub filter: Option<String>,
+    /// `--quick` was given.
+    pub quick: bool,
+    /// `--list` was given.
+    pub list: bool,
+}
+
+impl RatioArgs {
+    /// Parses the process's arguments.
+    #[must_use]
+    pub fn parse() -> Self {
+        let mut args = RatioArgs::default();
+        let mut it = std::env::args().skip(1);
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--quick" => args.quick = true,
+                "--list" => args.list = true,
+                a if VALUE_OPTIONS.contains(&a) => {
+                    it.next();
+                }
+                a if a.starts_with('-') => {}
+                _ => args.filter = Some(arg),
+            }
+        }
+        args
+    }
+
+    /// Whether the measurement `id` passes the filter.
+    #[must_use]
+    pub fn wants(&self, id: &str) -> bool {
+        self.filter.as_deref().is_none_or(|f| id.contains(f))
+    }
 }
 
 /// The name of the benchmark table.
@@ -319,6 +387,8 @@ pub fn build_table(def: TableDef, data: &Dataset) -> Result<Table, Error> {
         &tabula_core::Limits::default(),
     )
 }
+
+pub mod codec;
 
 #[cfg(test)]
 mod test {

@@ -124,8 +124,8 @@ impl Codec {
     /// something follows the record.
     pub fn decode<T: Record>(&self, bytes: &[u8]) -> Result<T> {
         if self.format == Format::Json {
-            let record = json::decode(bytes, 0, &self.limits)?;
-            return self.check_depth(record, 0);
+            let (record, nesting) = json::decode(bytes, 0, &self.limits)?;
+            return self.check_depth(record, nesting, 0);
         }
         let mut input = SliceInput::new(bytes, self.format, self.limits);
         let record = self.read_one(&mut input)?;
@@ -146,16 +146,16 @@ impl Codec {
         match self.format {
             Format::Bincode => T::read_bin(input),
             Format::MessagePack => {
-                msgpack::skip(input)?;
+                let nesting = msgpack::skip(input)?;
                 let record = msgpack::decode(input.record(), input.record_offset())?;
-                self.check_depth(record, input.record_offset())
+                self.check_depth(record, nesting, input.record_offset())
             }
             Format::Json => {
                 let line = next_line(input.rest());
                 let base = input.offset();
                 input.advance(line.len());
-                let record = json::decode(line, base, &self.limits)?;
-                self.check_depth(record, base)
+                let (record, nesting) = json::decode(line, base, &self.limits)?;
+                self.check_depth(record, nesting, base)
             }
         }
     }
@@ -168,22 +168,24 @@ impl Codec {
         match self.format {
             Format::Bincode => T::read_bin(input),
             Format::MessagePack => {
-                msgpack::skip(input)?;
+                let nesting = msgpack::skip(input)?;
                 let record = msgpack::decode(input.record(), input.record_offset())?;
-                self.check_depth(record, input.record_offset())
+                self.check_depth(record, nesting, input.record_offset())
             }
             Format::Json => {
-                let record = json::decode(input.record(), input.record_offset(), &self.limits)?;
-                self.check_depth(record, input.record_offset())
+                let (record, nesting) =
+                    json::decode(input.record(), input.record_offset(), &self.limits)?;
+                self.check_depth(record, nesting, input.record_offset())
             }
         }
     }
 
     /// The self-describing formats bound structure while parsing; this bounds each value exactly,
-    /// as bincode does while reading.
-    fn check_depth<T: Record>(&self, record: T, offset: u64) -> Result<T> {
+    /// as bincode does while reading. `nesting` is the deepest container nesting the parser saw:
+    /// no value can be deeper than that plus one (its scalars), so most records skip the walk.
+    fn check_depth<T: Record>(&self, record: T, nesting: usize, offset: u64) -> Result<T> {
         let max = self.limits.max_depth;
-        if record.value_depth(max) > max {
+        if nesting.saturating_add(1) > max && record.value_depth(max) > max {
             return Err(Error::TooDeep {
                 format: self.format,
                 offset,

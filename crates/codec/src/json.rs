@@ -23,7 +23,13 @@ pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
 
 /// Decodes one JSON document that is all of `bytes` (whitespace around it allowed). `base` is
 /// the offset of `bytes` in the whole input, for errors.
-pub(crate) fn decode<T: Record>(bytes: &[u8], base: u64, limits: &CodecLimits) -> Result<T> {
+///
+/// Also returns the deepest nesting of arrays and objects seen, which bounds every value's depth.
+pub(crate) fn decode<T: Record>(
+    bytes: &[u8],
+    base: u64,
+    limits: &CodecLimits,
+) -> Result<(T, usize)> {
     if bytes.len() > limits.max_record_size.saturating_add(1) {
         // (+1: a JSON Lines record may end with its newline.)
         return Err(Error::TooLarge {
@@ -34,13 +40,13 @@ pub(crate) fn decode<T: Record>(bytes: &[u8], base: u64, limits: &CodecLimits) -
             limit: limits.max_record_size as u64,
         });
     }
-    check_structure(
+    let nesting = check_structure(
         bytes,
         base,
         limits.max_depth.saturating_add(STRUCTURE_LEVELS),
         limits.max_collection_len,
     )?;
-    serde_json::from_slice(bytes).map_err(|e| {
+    let record: T = serde_json::from_slice(bytes).map_err(|e| {
         let at = offset_of(bytes, e.line(), e.column());
         let expected = strip_position(&e.to_string());
         match e.classify() {
@@ -55,12 +61,15 @@ pub(crate) fn decode<T: Record>(bytes: &[u8], base: u64, limits: &CodecLimits) -
                 expected,
             },
         }
-    })
+    })?;
+    Ok((record, nesting))
 }
 
 /// Refuses input that nests arrays and objects more than `max_depth` levels or has more than
 /// `max_len` elements in one of them, without recursion and before the parser allocates.
-fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) -> Result<()> {
+/// Returns the deepest nesting seen.
+fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) -> Result<usize> {
+    let mut deepest = 0;
     // Per open container: whether it is an object, and the commas seen in it so far.
     let mut open: Vec<(bool, usize)> = Vec::new();
     let mut in_string = false;
@@ -87,6 +96,7 @@ fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) ->
                     });
                 }
                 open.push((b == b'{', 0));
+                deepest = deepest.max(open.len());
             }
             b']' | b'}' => {
                 open.pop();
@@ -108,7 +118,7 @@ fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) ->
             _ => {}
         }
     }
-    Ok(())
+    Ok(deepest)
 }
 
 /// The byte offset of a 1-based line and column as `serde_json` reports them.

@@ -38,8 +38,10 @@ fn be(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
 }
 
-/// Takes one whole MessagePack value from `input`, checking its structure and limits.
-pub(crate) fn skip<I: Input>(input: &mut I) -> Result<()> {
+/// Takes one whole MessagePack value from `input`, checking its structure and limits. Returns
+/// the deepest nesting of arrays and maps seen, which bounds every value's depth.
+pub(crate) fn skip<I: Input>(input: &mut I) -> Result<usize> {
+    let mut deepest = 0;
     let max_depth = input.limits().max_depth.saturating_add(STRUCTURE_LEVELS);
     // Items still to read at each enclosing level; the innermost count is `left`.
     let mut outer: Vec<u64> = Vec::new();
@@ -48,7 +50,7 @@ pub(crate) fn skip<I: Input>(input: &mut I) -> Result<()> {
         while left == 0 {
             match outer.pop() {
                 Some(n) => left = n,
-                None => return Ok(()),
+                None => return Ok(deepest),
             }
         }
         left -= 1;
@@ -101,6 +103,7 @@ pub(crate) fn skip<I: Input>(input: &mut I) -> Result<()> {
                 });
             }
             outer.push(left);
+            deepest = deepest.max(outer.len());
             left = items;
         } else if payload > 0 {
             let n = usize::try_from(payload)

@@ -412,3 +412,33 @@ fn under_a_4gb_address_space_limit() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn depth_is_exact_in_every_format() {
+    let limits = CodecLimits::default();
+    let max = limits.max_depth;
+    for format in Format::ALL {
+        let codec = Codec::new(format);
+        // Build the encodings by hand: the encoder itself refuses the deeper one.
+        let encode = |lists: usize| -> Vec<u8> {
+            match format {
+                Format::Json => [vec![b'['; lists], b"1".to_vec(), vec![b']'; lists]].concat(),
+                Format::MessagePack => [vec![0x91; lists], vec![0x01]].concat(),
+                _ => [
+                    [7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0].repeat(lists),
+                    vec![2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+                ]
+                .concat(),
+            }
+        };
+        // `max - 1` lists around a scalar is exactly `max` deep.
+        let ok: Value = codec.decode(&encode(max - 1)).unwrap();
+        assert_eq!(
+            tabula_core::Measure::of(&ok, usize::MAX).depth,
+            max,
+            "{format}"
+        );
+        let err = codec.decode::<Value>(&encode(max)).unwrap_err();
+        assert!(matches!(err, Error::TooDeep { .. }), "{format}: {err}");
+    }
+}

@@ -156,7 +156,7 @@ impl FromStr for Timestamp {
         }
         let b = text.as_bytes();
         let num = |from: usize, len: usize| -> Result<u32, ParseTimestampError> {
-            let digits = b.get(from..from + len).ok_or(err("too short"))?;
+            let digits = b.get(from..from + len).ok_or_else(|| err("too short"))?;
             digits.iter().try_fold(0u32, |acc, &c| {
                 if c.is_ascii_digit() {
                     Ok(acc * 10 + u32::from(c - b'0'))
@@ -222,12 +222,12 @@ impl FromStr for Timestamp {
             (hour, minute, second),
             micros,
         )
-        .ok_or(err("field out of range"))?;
+        .ok_or_else(|| err("field out of range"))?;
         let adjust = (leap - offset_secs) * MICROS_PER_SEC;
         local
             .0
             .checked_add(adjust)
             .map(Timestamp)
-            .ok_or(err("out of range"))
+            .ok_or_else(|| err("out of range"))
     }
 }
