@@ -72,21 +72,25 @@ fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) ->
     let mut deepest = 0;
     // Per open container: whether it is an object, and the commas seen in it so far.
     let mut open: Vec<(bool, usize)> = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
         match b {
-            b'"' => in_string = true,
+            b'"' => {
+                // Jump through the string: only a quote or a backslash can end or escape it.
+                let mut j = i + 1;
+                loop {
+                    match bytes.get(j..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+                        Some(k) if bytes.get(j + k) == Some(&b'\\') => j += k + 2,
+                        Some(k) => {
+                            j += k;
+                            break;
+                        }
+                        // Unterminated: the parser reports it.
+                        None => return Ok(deepest),
+                    }
+                }
+                i = j;
+            }
             b'[' | b'{' => {
                 if open.len() >= max_depth {
                     return Err(Error::TooDeep {
@@ -117,6 +121,7 @@ fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) ->
             }
             _ => {}
         }
+        i += 1;
     }
     Ok(deepest)
 }
