@@ -222,7 +222,7 @@ impl Codec {
     /// # Errors
     /// `Undetected` when no format or more than one fits, naming each format's objection.
     pub fn detect<T: Record>(bytes: &[u8], limits: CodecLimits) -> Result<Format> {
-        let first_text = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let first_text = bytes.iter().find(|&&b| !json::is_space(b)).copied();
         let (Some(&first), Some(first_text)) =
             (bytes.first(), first_text.or(bytes.first().copied()))
         else {

@@ -227,10 +227,29 @@ impl<R: BufRead> ReaderInput<R> {
         self.reader
     }
 
-    /// Copies bytes up to and including the next `\n` into the record (JSON Lines). Returns
-    /// false at the end of the input with nothing read.
+    /// Skips JSON whitespace (blank lines included), then copies bytes up to and including the
+    /// next `\n` into the record (JSON Lines). Returns false at the end of the input with
+    /// nothing read. The skipped bytes do not count towards the record size, as with slices.
     pub fn take_line(&mut self) -> Result<bool> {
         let limit = self.limits.max_record_size;
+        loop {
+            let (blank, more) = match self.reader.fill_buf() {
+                Ok(buf) => {
+                    let blank = buf
+                        .iter()
+                        .take_while(|&&b| crate::json::is_space(b))
+                        .count();
+                    (blank, blank == buf.len() && !buf.is_empty())
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            self.reader.consume(blank);
+            self.record_start += blank as u64;
+            if !more {
+                break;
+            }
+        }
         loop {
             let buf = match self.reader.fill_buf() {
                 Ok(buf) => buf,

@@ -13,6 +13,18 @@ use crate::{CodecLimits, Error, Format, Record, Result};
 /// variant body, schema change, column).
 const STRUCTURE_LEVELS: usize = 7;
 
+/// The most container levels a record may have when its values are at most `max_depth` deep:
+/// escapes can double a value's nesting (`{"$map": {…}}` around each map level, `{"$ts": …}`
+/// around a scalar), and the record adds its own structure. Shared with MessagePack.
+pub(crate) fn structural_limit(max_depth: usize) -> usize {
+    max_depth.saturating_mul(2).saturating_add(STRUCTURE_LEVELS)
+}
+
+/// JSON's whitespace (RFC 8259): narrower than `u8::is_ascii_whitespace`, which has form feed.
+pub(crate) fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 /// Appends the compact JSON of `record` (no newline).
 pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
     serde_json::to_writer(out, record).map_err(|e| Error::Unencodable {
@@ -43,7 +55,7 @@ pub(crate) fn decode<T: Record>(
     let nesting = check_structure(
         bytes,
         base,
-        limits.max_depth.saturating_add(STRUCTURE_LEVELS),
+        structural_limit(limits.max_depth),
         limits.max_collection_len,
     )?;
     let record: T = serde_json::from_slice(bytes).map_err(|e| {
@@ -70,16 +82,31 @@ pub(crate) fn decode<T: Record>(
 /// Returns the deepest nesting seen.
 fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) -> Result<usize> {
     let mut deepest = 0;
-    // Per open container: whether it is an object, and the commas seen in it so far.
+    // Per open container: whether it is an object, and its elements seen so far.
     let mut open: Vec<(bool, usize)> = Vec::new();
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
+        if is_space(b) {
+            i += 1;
+            continue;
+        }
+        // The first byte of a container's first element counts it; commas count the rest.
+        if !matches!(b, b']' | b'}' | b',')
+            && let Some((object, elements)) = open.last_mut()
+            && *elements == 0
+        {
+            *elements = 1;
+            check_len(*object, 1, max_len, base + i as u64)?;
+        }
         match b {
             b'"' => {
                 // Jump through the string: only a quote or a backslash can end or escape it.
                 let mut j = i + 1;
                 loop {
-                    match bytes.get(j..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+                    match bytes
+                        .get(j..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    {
                         Some(k) if bytes.get(j + k) == Some(&b'\\') => j += k + 2,
                         Some(k) => {
                             j += k;
@@ -106,17 +133,9 @@ fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) ->
                 open.pop();
             }
             b',' => {
-                if let Some((object, commas)) = open.last_mut() {
-                    *commas += 1;
-                    if *commas >= max_len {
-                        return Err(Error::TooLarge {
-                            format: Format::Json,
-                            offset: Some(base + i as u64),
-                            what: if *object { "map length" } else { "list length" },
-                            size: *commas as u64 + 1,
-                            limit: max_len as u64,
-                        });
-                    }
+                if let Some((object, elements)) = open.last_mut() {
+                    *elements += 1;
+                    check_len(*object, *elements, max_len, base + i as u64)?;
                 }
             }
             _ => {}
@@ -124,6 +143,19 @@ fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) ->
         i += 1;
     }
     Ok(deepest)
+}
+
+fn check_len(object: bool, elements: usize, max_len: usize, offset: u64) -> Result<()> {
+    if elements > max_len {
+        return Err(Error::TooLarge {
+            format: Format::Json,
+            offset: Some(offset),
+            what: if object { "map length" } else { "list length" },
+            size: elements as u64,
+            limit: max_len as u64,
+        });
+    }
+    Ok(())
 }
 
 /// The byte offset of a 1-based line and column as `serde_json` reports them.

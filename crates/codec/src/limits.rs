@@ -1,9 +1,9 @@
 //! [`CodecLimits`]: the bounds every decoder enforces on untrusted bytes, and every encoder on
 //! what it writes, so that whatever is written can be read back.
 
-/// The largest [`CodecLimits::max_depth`]: JSON's parser stops at 128 levels, and a record's
-/// structure takes some of them.
-pub const MAX_DEPTH: usize = 100;
+/// The largest [`CodecLimits::max_depth`]. JSON's parser stops at 128 levels; escapes can double
+/// a value's nesting (`{"$map": {…}}` around each map) and a record's structure adds up to 7.
+pub const MAX_DEPTH: usize = 60;
 
 /// Bounds on what a decoder accepts, checked as bytes are read, before anything is allocated
 /// for them. Every format enforces all three. Encoders check the same depth and record size, so
@@ -21,8 +21,8 @@ pub const MAX_DEPTH: usize = 100;
 pub struct CodecLimits {
     /// Maximum encoded size of one record in bytes. Default 64 MiB.
     pub max_record_size: usize,
-    /// Maximum depth of a value or row within a record. Default 64, twice `tabula-core`'s
-    /// default. At most 100, because JSON's parser has a hard limit of 128 levels in all.
+    /// Maximum depth of a value or row within a record. Default 48, half again `tabula-core`'s
+    /// default of 32. At most [`MAX_DEPTH`].
     pub max_depth: usize,
     /// Maximum number of elements in one collection: list elements or map entries (text and
     /// bytes are bounded by the record size). Default 16 Mi.
@@ -33,7 +33,7 @@ impl Default for CodecLimits {
     fn default() -> Self {
         CodecLimits {
             max_record_size: 64 << 20,
-            max_depth: 64,
+            max_depth: 48,
             max_collection_len: 16 << 20,
         }
     }

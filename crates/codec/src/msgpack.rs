@@ -14,9 +14,6 @@
 use crate::input::Input;
 use crate::{Error, Format, Record, Result};
 
-/// Levels of structure a record may add around its values, as for JSON.
-const STRUCTURE_LEVELS: usize = 7;
-
 /// Appends the MessagePack encoding of `record`.
 pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
     rmp_serde::encode::write_named(out, record).map_err(|e| Error::Unencodable {
@@ -42,7 +39,7 @@ fn be(bytes: &[u8]) -> u64 {
 /// the deepest nesting of arrays and maps seen, which bounds every value's depth.
 pub(crate) fn skip<I: Input>(input: &mut I) -> Result<usize> {
     let mut deepest = 0;
-    let max_depth = input.limits().max_depth.saturating_add(STRUCTURE_LEVELS);
+    let max_depth = crate::json::structural_limit(input.limits().max_depth);
     // Items still to read at each enclosing level; the innermost count is `left`.
     let mut outer: Vec<u64> = Vec::new();
     let mut left: u64 = 1;

@@ -98,7 +98,12 @@ impl<R: BufRead> RecordReader<R> {
                 if !self.input.take_line()? {
                     return Ok(None);
                 }
-                if self.input.record().iter().all(u8::is_ascii_whitespace) {
+                if self
+                    .input
+                    .record()
+                    .iter()
+                    .all(|&b| crate::json::is_space(b))
+                {
                     continue;
                 }
             } else if self.input.peek()?.is_none() {
@@ -150,7 +155,10 @@ impl<'a> SliceReader<'a> {
                 return Ok(None);
             }
             if self.codec.format() == Format::Json {
-                let blank = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                let blank = rest
+                    .iter()
+                    .take_while(|&&b| crate::json::is_space(b))
+                    .count();
                 if blank > 0 {
                     self.input.advance(blank);
                     continue;

@@ -413,6 +413,40 @@ fn under_a_4gb_address_space_limit() {
     );
 }
 
+/// Each was found by the fuzz targets; the inputs are the minimized reproducers.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let json = Codec::new(Format::Json);
+    // Form feed is not JSON whitespace: the slice and the reader agree that it is an error.
+    assert!(json.slice_reader(b"\x0c1").read::<Value>().is_err());
+    assert!(json.reader(&b"\x0c1"[..]).read::<Value>().is_err());
+    // Blank lines and leading whitespace do not count towards the record size, either way.
+    let tiny = json.with_limits(CodecLimits::default().with_max_record_size(0));
+    assert!(tiny.slice_reader(b" \n").read::<Value>().unwrap().is_none());
+    assert!(tiny.reader(&b" \n"[..]).read::<Value>().unwrap().is_none());
+    let a = tiny.slice_reader(b"\t2").read::<Value>().unwrap();
+    let b = tiny.reader(&b"\t2"[..]).read::<Value>().unwrap();
+    assert_eq!(a, b);
+    // A collection limit of 0 refuses a single element.
+    let none = json.with_limits(CodecLimits::default().with_max_collection_len(0));
+    assert!(matches!(
+        none.decode::<Value>(b"[1]"),
+        Err(Error::TooLarge { .. })
+    ));
+    assert!(none.decode::<Value>(b"[]").is_ok());
+    // Escaped maps nest deeper than their value depth; what encodes must decode.
+    for format in Format::ALL {
+        let limits = CodecLimits::default().with_max_depth(10);
+        let codec = Codec::new(format).with_limits(limits);
+        let value = nested(10);
+        let bytes = codec.encode(&value).unwrap();
+        let back: Value = codec
+            .decode(&bytes)
+            .unwrap_or_else(|e| panic!("{format}: {e}"));
+        assert!(common::same(&back, &value));
+    }
+}
+
 #[test]
 fn depth_is_exact_in_every_format() {
     let limits = CodecLimits::default();
