@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 
 use crate::input::{Input, ReaderInput, SliceInput};
 use crate::stream::{RecordReader, RecordWriter, SliceReader};
-use crate::{CodecLimits, Error, Format, Record, Result, json, msgpack};
+use crate::{CodecLimits, ENTRY_COST, Error, Format, MAP_COST, Record, Result, json, msgpack};
 
 /// A format with its limits: everything needed to turn records into bytes and back.
 ///
@@ -34,14 +34,14 @@ impl Codec {
     pub fn new(format: Format) -> Self {
         Codec {
             format,
-            limits: CodecLimits::default(),
+            limits: CodecLimits::default().clamped(),
         }
     }
 
     /// The same codec with other limits.
     #[must_use]
     pub fn with_limits(mut self, limits: CodecLimits) -> Self {
-        self.limits = limits;
+        self.limits = limits.clamped();
         self
     }
 
@@ -86,12 +86,33 @@ impl Codec {
                     limit: self.limits.max_record_size as u64,
                 });
             }
-            Ok(())
+            self.check_decodable::<T>(out.get(start..).unwrap_or_default())
         });
         if result.is_err() {
             out.truncate(start);
         }
         result
+    }
+
+    /// Whatever is written must read back under the same limits. Depth and size are checked
+    /// while encoding; a collection of `n` elements or an estimated heap of `m` bytes needs at
+    /// least `n` or `m / (MAP_COST + ENTRY_COST)` bytes of encoding, so only records larger than
+    /// that are decoded again to check the other limits.
+    fn check_decodable<T: Record>(&self, bytes: &[u8]) -> Result<()> {
+        let per_byte = (MAP_COST + ENTRY_COST) as usize;
+        let threshold = self
+            .limits
+            .max_collection_len
+            .min(self.limits.max_memory / per_byte);
+        if bytes.len() <= threshold {
+            return Ok(());
+        }
+        self.decode::<T>(bytes)
+            .map(drop)
+            .map_err(|e| Error::Unencodable {
+                format: self.format,
+                reason: format!("the encoding would not decode under the same limits: {e}"),
+            })
     }
 
     fn encode_unchecked<T: Record>(&self, record: &T, out: &mut Vec<u8>) -> Result<()> {
@@ -222,6 +243,7 @@ impl Codec {
     /// # Errors
     /// `Undetected` when no format or more than one fits, naming each format's objection.
     pub fn detect<T: Record>(bytes: &[u8], limits: CodecLimits) -> Result<Format> {
+        let limits = limits.clamped();
         let first_text = bytes.iter().find(|&&b| !json::is_space(b)).copied();
         let (Some(&first), Some(first_text)) =
             (bytes.first(), first_text.or(bytes.first().copied()))

@@ -48,6 +48,27 @@ pub trait Input {
     /// Looks at the next byte without taking it; `None` at the end of the input.
     fn peek(&mut self) -> Result<Option<u8>>;
 
+    /// The estimated heap of the current record so far (see [`CodecLimits::max_memory`]).
+    fn memory_mut(&mut self) -> &mut u64;
+
+    /// Charges `bytes` of estimated heap to the current record; `TooLarge` past the limit.
+    fn charge(&mut self, bytes: u64, at: u64) -> Result<()> {
+        let limit = self.limits().max_memory as u64;
+        let format = self.format();
+        let memory = self.memory_mut();
+        *memory = memory.saturating_add(bytes);
+        if *memory > limit {
+            return Err(Error::TooLarge {
+                format,
+                offset: Some(at),
+                what: "estimated memory of the decoded record in bytes",
+                size: *memory,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     /// An `Invalid` error at `offset`.
     fn invalid(&self, offset: u64, expected: impl Into<String>) -> Error {
         Error::Invalid {
@@ -79,6 +100,7 @@ pub struct SliceInput<'a> {
     bytes: &'a [u8],
     pos: usize,
     record_start: usize,
+    memory: u64,
     format: Format,
     limits: CodecLimits,
 }
@@ -90,14 +112,16 @@ impl<'a> SliceInput<'a> {
             bytes,
             pos: 0,
             record_start: 0,
+            memory: 0,
             format,
-            limits,
+            limits: limits.clamped(),
         }
     }
 
     /// Marks the start of a record, for the record-size limit.
     pub fn start_record(&mut self) {
         self.record_start = self.pos;
+        self.memory = 0;
     }
 
     /// The bytes not yet taken.
@@ -168,6 +192,10 @@ impl Input for SliceInput<'_> {
     fn peek(&mut self) -> Result<Option<u8>> {
         Ok(self.bytes.get(self.pos).copied())
     }
+
+    fn memory_mut(&mut self) -> &mut u64 {
+        &mut self.memory
+    }
 }
 
 fn record_too_large(format: Format, start: u64, used: usize, n: usize, limit: usize) -> Error {
@@ -187,6 +215,7 @@ pub struct ReaderInput<R> {
     reader: R,
     record: Vec<u8>,
     record_start: u64,
+    memory: u64,
     format: Format,
     limits: CodecLimits,
 }
@@ -198,8 +227,9 @@ impl<R: BufRead> ReaderInput<R> {
             reader,
             record: Vec::new(),
             record_start: 0,
+            memory: 0,
             format,
-            limits,
+            limits: limits.clamped(),
         }
     }
 
@@ -207,6 +237,7 @@ impl<R: BufRead> ReaderInput<R> {
     pub fn start_record(&mut self) {
         self.record_start += self.record.len() as u64;
         self.record.clear();
+        self.memory = 0;
         if self.record.capacity() > (1 << 20) {
             self.record.shrink_to(1 << 20);
         }
@@ -315,20 +346,34 @@ impl<R: BufRead> Input for ReaderInput<R> {
             let old = self.record.len();
             self.record.resize(old + step, 0);
             let dst = self.record.get_mut(old..).unwrap_or_default();
-            if let Err(e) = self.reader.read_exact(dst) {
-                self.record.truncate(old);
-                return Err(match e.kind() {
-                    io::ErrorKind::UnexpectedEof => Error::Truncated {
-                        format: self.format,
-                        offset: self.offset(),
-                        expected: format!("{n} bytes of {expected}"),
-                    },
-                    _ => Error::Io(e),
+            let mut filled = 0;
+            while filled < step {
+                match self.reader.read(dst.get_mut(filled..).unwrap_or_default()) {
+                    Ok(0) => break,
+                    Ok(k) => filled += k,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.record.truncate(old + filled);
+                        return Err(Error::Io(e));
+                    }
+                }
+            }
+            if filled < step {
+                // Keep what was read so the offset is where the input really ended.
+                self.record.truncate(old + filled);
+                return Err(Error::Truncated {
+                    format: self.format,
+                    offset: self.offset(),
+                    expected: format!("{n} bytes of {expected}"),
                 });
             }
             need -= step;
         }
         Ok(self.record.get(start..).unwrap_or_default())
+    }
+
+    fn memory_mut(&mut self) -> &mut u64 {
+        &mut self.memory
     }
 
     fn peek(&mut self) -> Result<Option<u8>> {

@@ -7,7 +7,7 @@
 //! is one of those five names. Structs are objects with their field names, enums are externally tagged
 //! (`{"insert": {"table": "t", "row": {…}}}`), and a transaction's timestamp is RFC 3339 text.
 
-use crate::{CodecLimits, Error, Format, Record, Result};
+use crate::{CodecLimits, ELEMENT_COST, ENTRY_COST, Error, Format, MAP_COST, Record, Result};
 
 /// Levels of JSON structure a record may add around its values (transaction, ops list, op,
 /// variant body, schema change, column).
@@ -52,12 +52,7 @@ pub(crate) fn decode<T: Record>(
             limit: limits.max_record_size as u64,
         });
     }
-    let nesting = check_structure(
-        bytes,
-        base,
-        structural_limit(limits.max_depth),
-        limits.max_collection_len,
-    )?;
+    let nesting = check_structure(bytes, base, structural_limit(limits.max_depth), limits)?;
     let record: T = serde_json::from_slice(bytes).map_err(|e| {
         let at = offset_of(bytes, e.line(), e.column());
         let expected = strip_position(&e.to_string());
@@ -80,8 +75,33 @@ pub(crate) fn decode<T: Record>(
 /// Refuses input that nests arrays and objects more than `max_depth` levels or has more than
 /// `max_len` elements in one of them, without recursion and before the parser allocates.
 /// Returns the deepest nesting seen.
-fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) -> Result<usize> {
+fn check_structure(
+    bytes: &[u8],
+    base: u64,
+    max_depth: usize,
+    limits: &CodecLimits,
+) -> Result<usize> {
+    let max_len = limits.max_collection_len;
     let mut deepest = 0;
+    let mut memory = 0u64;
+    // Charges the estimated heap of one more element (see `CodecLimits::max_memory`).
+    let mut charge = |object: bool, elements: usize, at: u64| -> Result<()> {
+        memory = memory.saturating_add(match (object, elements) {
+            (true, 1) => MAP_COST + ENTRY_COST,
+            (true, _) => ENTRY_COST,
+            (false, _) => ELEMENT_COST,
+        });
+        if memory > limits.max_memory as u64 {
+            return Err(Error::TooLarge {
+                format: Format::Json,
+                offset: Some(at),
+                what: "estimated memory of the decoded record in bytes",
+                size: memory,
+                limit: limits.max_memory as u64,
+            });
+        }
+        Ok(())
+    };
     // Per open container: whether it is an object, and its elements seen so far.
     let mut open: Vec<(bool, usize)> = Vec::new();
     let mut i = 0;
@@ -97,6 +117,7 @@ fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) ->
         {
             *elements = 1;
             check_len(*object, 1, max_len, base + i as u64)?;
+            charge(*object, 1, base + i as u64)?;
         }
         match b {
             b'"' => {
@@ -136,6 +157,7 @@ fn check_structure(bytes: &[u8], base: u64, max_depth: usize, max_len: usize) ->
                 if let Some((object, elements)) = open.last_mut() {
                     *elements += 1;
                     check_len(*object, *elements, max_len, base + i as u64)?;
+                    charge(*object, *elements, base + i as u64)?;
                 }
             }
             _ => {}

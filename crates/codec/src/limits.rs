@@ -14,8 +14,12 @@ pub const MAX_DEPTH: usize = 60;
 /// count.
 ///
 /// Allocation is also bounded by the input itself: a length prefix is never trusted further than
-/// the bytes actually present (a slice) or actually read so far (a stream), so decoding `n` bytes
-/// allocates at most a small multiple of `n`, whatever the limits.
+/// the bytes actually present (a slice) or actually read so far (a stream), so no single
+/// allocation is more than a small multiple of the input. The whole decoded record is bounded by
+/// [`CodecLimits::max_memory`]: a map of one entry is three bytes of MessagePack but a B-tree
+/// node of about 640 bytes in memory, so the decoders charge an estimate of each record's heap
+/// ([`MAP_COST`] per non-empty map, [`ENTRY_COST`] per map entry, [`ELEMENT_COST`] per list
+/// element, plus its bytes) as they read, and refuse the record once it passes the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CodecLimits {
@@ -25,9 +29,19 @@ pub struct CodecLimits {
     /// default of 32. At most [`MAX_DEPTH`].
     pub max_depth: usize,
     /// Maximum number of elements in one collection: list elements or map entries (text and
-    /// bytes are bounded by the record size). Default 16 Mi.
+    /// bytes are bounded by the record size). Default 16 Mi. In JSON and MessagePack a struct's
+    /// fields and an escape's member count too, so keep this above 16.
     pub max_collection_len: usize,
+    /// Maximum estimated heap of one decoded record, in bytes (see above). Default 1 GiB.
+    pub max_memory: usize,
 }
+
+/// Estimated heap cost of a non-empty map: one B-tree leaf node of `String` keys and `Value`s.
+pub const MAP_COST: u64 = 640;
+/// Estimated heap cost of one map entry beyond its node share: its key's `String` header.
+pub const ENTRY_COST: u64 = 64;
+/// Estimated heap cost of one list element: a `Value`.
+pub const ELEMENT_COST: u64 = 32;
 
 impl Default for CodecLimits {
     fn default() -> Self {
@@ -35,26 +49,42 @@ impl Default for CodecLimits {
             max_record_size: 64 << 20,
             max_depth: 48,
             max_collection_len: 16 << 20,
+            max_memory: 1 << 30,
         }
     }
 }
 
 impl CodecLimits {
-    /// The default limits with another maximum record size.
+    /// These limits with `max_depth` at most [`MAX_DEPTH`]: every decoder and encoder uses the
+    /// limits through this, so setting the public field higher cannot deepen recursion.
+    #[must_use]
+    pub fn clamped(mut self) -> Self {
+        self.max_depth = self.max_depth.min(MAX_DEPTH);
+        self
+    }
+
+    /// These limits with another maximum estimated heap per record.
+    #[must_use]
+    pub fn with_max_memory(mut self, bytes: usize) -> Self {
+        self.max_memory = bytes;
+        self
+    }
+
+    /// These limits with another maximum record size.
     #[must_use]
     pub fn with_max_record_size(mut self, bytes: usize) -> Self {
         self.max_record_size = bytes;
         self
     }
 
-    /// The default limits with another maximum depth.
+    /// These limits with another maximum depth (at most [`MAX_DEPTH`]).
     #[must_use]
     pub fn with_max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth.min(MAX_DEPTH);
         self
     }
 
-    /// The default limits with another maximum collection length.
+    /// These limits with another maximum collection length.
     #[must_use]
     pub fn with_max_collection_len(mut self, len: usize) -> Self {
         self.max_collection_len = len;

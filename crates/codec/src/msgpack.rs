@@ -12,7 +12,7 @@
 //! Only then does `rmp-serde` build the record from the validated bytes.
 
 use crate::input::Input;
-use crate::{Error, Format, Record, Result};
+use crate::{ELEMENT_COST, ENTRY_COST, Error, Format, MAP_COST, Record, Result};
 
 /// Appends the MessagePack encoding of `record`.
 pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
@@ -92,6 +92,16 @@ pub(crate) fn skip<I: Input>(input: &mut I) -> Result<usize> {
                 items
             };
             input.check_len(count, what, at)?;
+            let cost = if what == "map length" {
+                if count > 0 {
+                    MAP_COST + ENTRY_COST * count
+                } else {
+                    0
+                }
+            } else {
+                ELEMENT_COST * count
+            };
+            input.charge(cost, at)?;
             if outer.len() + 1 > max_depth {
                 return Err(Error::TooDeep {
                     format: Format::MessagePack,
@@ -105,7 +115,13 @@ pub(crate) fn skip<I: Input>(input: &mut I) -> Result<usize> {
         } else if payload > 0 {
             let n = usize::try_from(payload)
                 .map_err(|_| input.invalid(at, "a length that fits in memory"))?;
-            input.take(n, "MessagePack data")?;
+            let data = input.take(n, "MessagePack data")?;
+            // A `str` must be UTF-8 (rmp-serde would quietly turn a bad one into bytes).
+            let is_str = matches!(marker, 0xa0..=0xbf | 0xd9 | 0xda | 0xdb);
+            if is_str && let Err(e) = std::str::from_utf8(data) {
+                let bad = input.offset() - (n - e.valid_up_to()) as u64;
+                return Err(input.invalid(bad, "UTF-8 text in a MessagePack str"));
+            }
         }
     }
 }

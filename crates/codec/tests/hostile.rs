@@ -400,13 +400,14 @@ fn under_a_4gb_address_space_limit() {
             "deep_nesting_is_refused_without_recursing_through_it",
             "every_truncation_of_a_valid_record_is_an_error",
             "limits_hold_on_both_sides",
+            "amplification_is_bounded_by_the_memory_limit",
         ])
         .env(CHILD, "1")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        output.status.success() && stdout.contains("test result: ok. 4 passed"),
+        output.status.success() && stdout.contains("test result: ok. 5 passed"),
         "child under ulimit failed: {:?}\n{stdout}\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
@@ -445,6 +446,119 @@ fn fuzz_findings_stay_fixed() {
             .unwrap_or_else(|e| panic!("{format}: {e}"));
         assert!(common::same(&back, &value));
     }
+}
+
+/// Each was found by review.
+#[test]
+fn review_findings_stay_fixed() {
+    // Setting the public depth field past MAX_DEPTH cannot deepen recursion.
+    let mut limits = CodecLimits::default();
+    limits.max_depth = 1_000_000;
+    let bin = Codec::new(Format::Bincode).with_limits(limits);
+    let deep = [
+        [7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0].repeat(100_000),
+        vec![0; 4],
+    ]
+    .concat();
+    assert!(matches!(
+        bin.decode::<Value>(&deep),
+        Err(Error::TooDeep {
+            limit: tabula_codec::MAX_DEPTH,
+            ..
+        })
+    ));
+    // A MessagePack str must be UTF-8; it does not quietly become bytes.
+    let mp = Codec::new(Format::MessagePack);
+    let err = mp.decode::<Value>(&[0xa2, 0xff, 0xfe]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Invalid {
+                offset: Some(1),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A reader reports a truncation where the input really ended, as a slice does.
+    let short: Vec<u8> = [&4u32.to_le_bytes()[..], &100u64.to_le_bytes(), &[b'x'; 10]].concat();
+    let a = bin.decode::<Value>(&short).unwrap_err();
+    let b = bin.reader(short.as_slice()).read::<Value>().unwrap_err();
+    assert!(
+        matches!(
+            (&a, &b),
+            (
+                Error::Truncated { offset: 22, .. },
+                Error::Truncated { offset: 22, .. }
+            )
+        ),
+        "{a} / {b}"
+    );
+    // Encoders refuse what their decoders would refuse.
+    let few = CodecLimits::default().with_max_collection_len(20);
+    let long = Value::List(vec![Value::Int(0); 21]);
+    for format in Format::ALL {
+        let err = Codec::new(format)
+            .with_limits(few)
+            .encode(&long)
+            .unwrap_err();
+        assert!(matches!(err, Error::Unencodable { .. }), "{format}: {err}");
+    }
+    // A path of many dots is refused rather than split into many strings.
+    let dots = format!(
+        r#"{{"name": "i", "path": "{}", "unique": false}}"#,
+        ".".repeat(1000)
+    );
+    assert!(
+        Codec::new(Format::Json)
+            .decode::<tabula_core::IndexDef>(dots.as_bytes())
+            .is_err()
+    );
+}
+
+/// Small records that decode into far larger heaps (a one-entry map is 3 bytes of MessagePack
+/// but a B-tree node in memory) are refused by the memory estimate, not allocated.
+#[test]
+fn amplification_is_bounded_by_the_memory_limit() {
+    let n: u32 = 16 << 20;
+    let mut bytes = vec![0xdd];
+    bytes.extend_from_slice(&n.to_be_bytes());
+    for _ in 0..n {
+        bytes.extend_from_slice(&[0x81, 0xa0, 0xc0]);
+    }
+    let mp = Codec::new(Format::MessagePack);
+    let err = mp.decode::<Value>(&bytes).unwrap_err();
+    assert!(
+        matches!(err, Error::TooLarge { what, .. } if what.contains("memory")),
+        "{err}"
+    );
+    // The same shape in JSON and bincode.
+    let json = [&b"["[..], &br#"{"":0},"#.repeat(2_000_000), b"0]"].concat();
+    let err = Codec::new(Format::Json).decode::<Value>(&json).unwrap_err();
+    assert!(
+        matches!(err, Error::TooLarge { what, .. } if what.contains("memory")),
+        "{err}"
+    );
+    let one = [
+        &8u32.to_le_bytes()[..],
+        &1u64.to_le_bytes(),
+        &0u64.to_le_bytes(),
+        &0u32.to_le_bytes(),
+    ]
+    .concat();
+    let bin = [
+        &7u32.to_le_bytes()[..],
+        &2_000_000u64.to_le_bytes(),
+        &one.repeat(2_000_000),
+    ]
+    .concat();
+    let err = Codec::new(Format::Bincode)
+        .decode::<Value>(&bin)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TooLarge { what, .. } if what.contains("memory")),
+        "{err}"
+    );
 }
 
 #[test]

@@ -147,9 +147,15 @@ impl Serialize for Path {
     }
 }
 
+/// Reads the dotted text leniently (validation happens with the definition that holds it), but
+/// refuses more than 64 segments: a path deeper than any value cannot match, and each segment
+/// costs an allocation, so a string of dots must not become millions of them.
 impl<'de> Deserialize<'de> for Path {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
+        if text.split('.').count() > 64 {
+            return Err(serde::de::Error::custom("a path has at most 64 segments"));
+        }
         Ok(Path::parse_lenient(&text))
     }
 }

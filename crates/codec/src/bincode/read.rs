@@ -109,6 +109,14 @@ pub(super) fn capacity(n: usize) -> usize {
     n.min(64)
 }
 
+/// Reads a length for a vector of `T` and charges its estimated memory.
+pub(super) fn vec_len<I: Input, T>(input: &mut I, what: &'static str) -> Result<usize> {
+    let at = input.offset();
+    let n = collection_len(input, what)?;
+    input.charge((std::mem::size_of::<T>() * n) as u64, at)?;
+    Ok(n)
+}
+
 /// Reads a value found at `depth` (1 for a value on its own, 2 for a row's field).
 ///
 /// # Errors
@@ -130,7 +138,9 @@ pub fn read_value<I: Input>(input: &mut I, depth: usize) -> Result<Value> {
         5 => Value::Bytes(bytes(input, "bytes value")?),
         6 => Value::Timestamp(Timestamp::from_micros(i64(input, "timestamp value")?)),
         7 => {
+            let at = input.offset();
             let n = collection_len(input, "list length")?;
+            input.charge(crate::ELEMENT_COST * n as u64, at)?;
             let mut items = Vec::with_capacity(capacity(n));
             for _ in 0..n {
                 items.push(read_value(input, depth + 1)?);
@@ -150,7 +160,11 @@ pub(super) fn read_map<I: Input>(input: &mut I, depth: usize) -> Result<Map> {
             limit: input.limits().max_depth,
         });
     }
+    let at = input.offset();
     let n = collection_len(input, "map length")?;
+    if n > 0 {
+        input.charge(crate::MAP_COST + crate::ENTRY_COST * n as u64, at)?;
+    }
     let mut map = BTreeMap::new();
     for _ in 0..n {
         let key = string(input, "map key")?;

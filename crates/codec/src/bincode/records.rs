@@ -10,6 +10,9 @@ use super::write::{self, BinWrite};
 use crate::input::Input;
 use crate::{Error, Format, Result};
 
+/// As `tabula_core::Path`'s own deserializer: a path deeper than any value cannot match.
+const MAX_PATH_SEGMENTS: usize = 64;
+
 fn unknown(what: &str) -> Error {
     Error::Unencodable {
         format: Format::Bincode,
@@ -105,7 +108,7 @@ impl BinWrite for Schema {
 
 impl BinRead for Schema {
     fn read_bin<I: Input>(input: &mut I) -> Result<Self> {
-        let n = read::collection_len(input, "column count")?;
+        let n = read::vec_len::<_, Column>(input, "column count")?;
         let mut schema = Schema::default();
         schema.columns.reserve(read::capacity(n));
         for _ in 0..n {
@@ -127,7 +130,15 @@ impl BinWrite for IndexDef {
 impl BinRead for IndexDef {
     fn read_bin<I: Input>(input: &mut I) -> Result<Self> {
         let name = read::string(input, "index name")?;
-        let path = Path::parse_lenient(&read::string(input, "index path")?);
+        let at = input.offset();
+        let text = read::string(input, "index path")?;
+        if text.split('.').count() > MAX_PATH_SEGMENTS {
+            return Err(input.invalid(
+                at,
+                format!("an index path of at most {MAX_PATH_SEGMENTS} segments"),
+            ));
+        }
+        let path = Path::parse_lenient(&text);
         let unique = read::bool(input, "index unique")?;
         let mut index = IndexDef::new(name, path);
         index.unique = unique;
@@ -165,7 +176,7 @@ impl BinRead for TableDef {
         } else {
             None
         };
-        let n = read::collection_len(input, "index count")?;
+        let n = read::vec_len::<_, IndexDef>(input, "index count")?;
         def.indexes.reserve(read::capacity(n));
         for _ in 0..n {
             def.indexes.push(IndexDef::read_bin(input)?);
@@ -358,7 +369,7 @@ impl BinRead for Transaction {
         } else {
             None
         };
-        let n = read::collection_len(input, "op count")?;
+        let n = read::vec_len::<_, Op>(input, "op count")?;
         tx.ops.reserve(read::capacity(n));
         for _ in 0..n {
             tx.ops.push(Op::read_bin(input)?);
