@@ -113,7 +113,7 @@ pub(super) fn capacity(n: usize) -> usize {
 pub(super) fn vec_len<I: Input, T>(input: &mut I, what: &'static str) -> Result<usize> {
     let at = input.offset();
     let n = collection_len(input, what)?;
-    input.charge((std::mem::size_of::<T>() * n) as u64, at)?;
+    input.charge((size_of::<T>() * n) as u64, at)?;
     Ok(n)
 }
 
