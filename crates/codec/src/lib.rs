@@ -51,6 +51,6 @@ mod stream;
 pub use codec::Codec;
 pub use error::{Error, Result};
 pub use format::Format;
-pub use limits::{CodecLimits, ELEMENT_COST, ENTRY_COST, MAP_COST, MAX_DEPTH};
+pub use limits::{CodecLimits, ELEMENT_COST, ENTRY_COST, MAP_COST, MAX_DEPTH, MIN_COLLECTION_LEN};
 pub use record::Record;
 pub use stream::{ReadRecords, RecordReader, RecordWriter, Records, SliceReader};

@@ -29,12 +29,16 @@ pub struct CodecLimits {
     /// default of 32. At most [`MAX_DEPTH`].
     pub max_depth: usize,
     /// Maximum number of elements in one collection: list elements or map entries (text and
-    /// bytes are bounded by the record size). Default 16 Mi. In JSON and MessagePack a struct's
-    /// fields and an escape's member count too, so keep this above 16.
+    /// bytes are bounded by the record size). Default 16 Mi, at least [`MIN_COLLECTION_LEN`]:
+    /// in JSON and MessagePack a struct's fields count too (a column has five), and a record
+    /// decoded under a limit must re-encode under it.
     pub max_collection_len: usize,
     /// Maximum estimated heap of one decoded record, in bytes (see above). Default 1 GiB.
     pub max_memory: usize,
 }
+
+/// The smallest [`CodecLimits::max_collection_len`]: above the field count of every struct.
+pub const MIN_COLLECTION_LEN: usize = 16;
 
 /// Estimated heap cost of a non-empty map: one B-tree leaf node of `String` keys and `Value`s.
 pub const MAP_COST: u64 = 640;
@@ -55,11 +59,13 @@ impl Default for CodecLimits {
 }
 
 impl CodecLimits {
-    /// These limits with `max_depth` at most [`MAX_DEPTH`]: every decoder and encoder uses the
-    /// limits through this, so setting the public field higher cannot deepen recursion.
+    /// These limits with `max_depth` at most [`MAX_DEPTH`] and `max_collection_len` at least
+    /// [`MIN_COLLECTION_LEN`]. Every decoder and encoder uses the limits through this, so setting
+    /// the public fields out of range cannot deepen recursion or refuse a struct's own fields.
     #[must_use]
     pub fn clamped(mut self) -> Self {
         self.max_depth = self.max_depth.min(MAX_DEPTH);
+        self.max_collection_len = self.max_collection_len.max(MIN_COLLECTION_LEN);
         self
     }
 
@@ -84,7 +90,7 @@ impl CodecLimits {
         self
     }
 
-    /// These limits with another maximum collection length.
+    /// These limits with another maximum collection length (at least [`MIN_COLLECTION_LEN`]).
     #[must_use]
     pub fn with_max_collection_len(mut self, len: usize) -> Self {
         self.max_collection_len = len;

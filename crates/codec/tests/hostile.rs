@@ -311,8 +311,8 @@ fn errors_name_the_format_the_offset_and_what_was_expected() {
 fn limits_hold_on_both_sides() {
     let small = CodecLimits::default()
         .with_max_record_size(64)
-        .with_max_collection_len(3);
-    let big_row: Map = (0..10)
+        .with_max_collection_len(16);
+    let big_row: Map = (0..20)
         .map(|i| (format!("k{i}"), Value::from("0123456789")))
         .collect();
     for format in Format::ALL {
@@ -325,7 +325,8 @@ fn limits_hold_on_both_sides() {
         let err = codec.reader(bytes.as_slice()).read::<Map>().unwrap_err();
         assert!(matches!(err, Error::TooLarge { .. }), "{format}: {err}");
         // The collection limit on its own.
-        let few = Codec::new(format).with_limits(CodecLimits::default().with_max_collection_len(3));
+        let few =
+            Codec::new(format).with_limits(CodecLimits::default().with_max_collection_len(16));
         let err = few.decode::<Map>(&bytes).unwrap_err();
         assert!(
             matches!(
@@ -428,13 +429,20 @@ fn fuzz_findings_stay_fixed() {
     let a = tiny.slice_reader(b"\t2").read::<Value>().unwrap();
     let b = tiny.reader(&b"\t2"[..]).read::<Value>().unwrap();
     assert_eq!(a, b);
-    // A collection limit of 0 refuses a single element.
-    let none = json.with_limits(CodecLimits::default().with_max_collection_len(0));
+    // The collection limit counts every element, the first one included (it is at least 16).
+    let few = json.with_limits(CodecLimits::default().with_max_collection_len(0));
+    assert_eq!(
+        few.limits().max_collection_len,
+        tabula_codec::MIN_COLLECTION_LEN
+    );
+    let list = |n: usize| format!("[{}]", vec!["1"; n].join(","));
+    assert!(few.decode::<Value>(list(16).as_bytes()).is_ok());
     assert!(matches!(
-        none.decode::<Value>(b"[1]"),
+        few.decode::<Value>(list(17).as_bytes()),
         Err(Error::TooLarge { .. })
     ));
-    assert!(none.decode::<Value>(b"[]").is_ok());
+    let inner = format!("[{}]", list(16));
+    assert!(few.decode::<Value>(inner.as_bytes()).is_ok());
     // Escaped maps nest deeper than their value depth; what encodes must decode.
     for format in Format::ALL {
         let limits = CodecLimits::default().with_max_depth(10);
