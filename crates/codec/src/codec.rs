@@ -161,16 +161,12 @@ impl Codec {
         Ok(record)
     }
 
-    /// Reads one MessagePack or bincode record from an input positioned at its first byte.
+    /// Reads one record from a slice positioned at its first byte (for JSON, its line).
     pub(crate) fn read_one<T: Record>(&self, input: &mut SliceInput<'_>) -> Result<T> {
         input.start_record();
         match self.format {
             Format::Bincode => T::read_bin(input),
-            Format::MessagePack => {
-                let nesting = msgpack::skip(input)?;
-                let record = msgpack::decode(input.record(), input.record_offset())?;
-                self.check_depth(record, nesting, input.record_offset())
-            }
+            Format::MessagePack => self.read_msgpack(input),
             Format::Json => {
                 let line = next_line(input.rest());
                 let base = input.offset();
@@ -181,18 +177,21 @@ impl Codec {
         }
     }
 
-    /// The same for a reader.
+    /// Validates one MessagePack record's structure, then builds it from the validated bytes.
+    fn read_msgpack<T: Record, I: Input>(&self, input: &mut I) -> Result<T> {
+        let nesting = msgpack::skip(input)?;
+        let record = msgpack::decode(input.record(), input.record_offset())?;
+        self.check_depth(record, nesting, input.record_offset())
+    }
+
+    /// Reads one record from a reader whose record has been started (for JSON, its line taken).
     pub(crate) fn read_one_from<T: Record, R: BufRead>(
         &self,
         input: &mut ReaderInput<R>,
     ) -> Result<T> {
         match self.format {
             Format::Bincode => T::read_bin(input),
-            Format::MessagePack => {
-                let nesting = msgpack::skip(input)?;
-                let record = msgpack::decode(input.record(), input.record_offset())?;
-                self.check_depth(record, nesting, input.record_offset())
-            }
+            Format::MessagePack => self.read_msgpack(input),
             Format::Json => {
                 let (record, nesting) =
                     json::decode(input.record(), input.record_offset(), &self.limits)?;

@@ -48,6 +48,12 @@ pub trait Input {
     /// Looks at the next byte without taking it; `None` at the end of the input.
     fn peek(&mut self) -> Result<Option<u8>>;
 
+    /// The bytes of the current record so far.
+    fn record(&self) -> &[u8];
+
+    /// Offset of the current record's first byte.
+    fn record_offset(&self) -> u64;
+
     /// The estimated heap of the current record so far (see [`CodecLimits::max_memory`]).
     fn memory_mut(&mut self) -> &mut u64;
 
@@ -133,18 +139,6 @@ impl<'a> SliceInput<'a> {
     pub fn advance(&mut self, n: usize) {
         self.pos = self.pos.saturating_add(n).min(self.bytes.len());
     }
-
-    /// The bytes of the current record so far.
-    pub fn record(&self) -> &'a [u8] {
-        self.bytes
-            .get(self.record_start..self.pos)
-            .unwrap_or_default()
-    }
-
-    /// Offset of the current record's first byte.
-    pub fn record_offset(&self) -> u64 {
-        self.record_start as u64
-    }
 }
 
 impl Input for SliceInput<'_> {
@@ -196,6 +190,16 @@ impl Input for SliceInput<'_> {
     fn memory_mut(&mut self) -> &mut u64 {
         &mut self.memory
     }
+
+    fn record(&self) -> &[u8] {
+        self.bytes
+            .get(self.record_start..self.pos)
+            .unwrap_or_default()
+    }
+
+    fn record_offset(&self) -> u64 {
+        self.record_start as u64
+    }
 }
 
 fn record_too_large(format: Format, start: u64, used: usize, n: usize, limit: usize) -> Error {
@@ -241,16 +245,6 @@ impl<R: BufRead> ReaderInput<R> {
         if self.record.capacity() > (1 << 20) {
             self.record.shrink_to(1 << 20);
         }
-    }
-
-    /// The bytes of the current record so far.
-    pub fn record(&self) -> &[u8] {
-        &self.record
-    }
-
-    /// Offset of the current record's first byte.
-    pub fn record_offset(&self) -> u64 {
-        self.record_start
     }
 
     /// Gives the reader back.
@@ -374,6 +368,14 @@ impl<R: BufRead> Input for ReaderInput<R> {
 
     fn memory_mut(&mut self) -> &mut u64 {
         &mut self.memory
+    }
+
+    fn record(&self) -> &[u8] {
+        &self.record
+    }
+
+    fn record_offset(&self) -> u64 {
+        self.record_start
     }
 
     fn peek(&mut self) -> Result<Option<u8>> {
