@@ -1,0 +1,178 @@
+//! [`Records`]: iterate the log's records in LSN order from a given LSN, through archived and live
+//! segments (for replay, time travel, the change feed and `tabula log`).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tabula_core::Lsn;
+
+use crate::log::Wal;
+use crate::options::RecoveryMode;
+use crate::scan::{Scanner, Step};
+use crate::segment::{SegmentFile, list_archive, list_live};
+use crate::storage::Storage;
+use crate::{Error, Result};
+
+/// One record read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Its LSN.
+    pub lsn: Lsn,
+    /// Its payload, as appended.
+    pub payload: Vec<u8>,
+}
+
+/// An iterator over records, from [`Wal::read_from`]. It yields each record once, in LSN order,
+/// up to the last record written when it was created; damage ends it with an error (or, when the
+/// log was opened in `Salvage` mode, is skipped).
+#[derive(Debug)]
+pub struct Records {
+    storage: Arc<dyn Storage>,
+    segments: VecDeque<SegmentFile>,
+    scan: Option<Scanner>,
+    next: Option<Lsn>,
+    from: Lsn,
+    until: Lsn,
+    salvage: bool,
+    max_record: u64,
+    done: bool,
+}
+
+impl Wal {
+    /// Reads records from `from` (inclusive) to the last one written to the OS now. `from` before
+    /// the oldest retained record is [`Error::Pruned`].
+    pub fn read_from(&self, from: Lsn) -> Result<Records> {
+        let shared = &self.shared;
+        let until = self.written_lsn();
+        let segments = all_segments(&*shared.storage, &shared.dir)?;
+        let from = from.max(Lsn(1));
+        let start = segments.iter().rposition(|s| s.first_lsn <= from);
+        let segments: VecDeque<SegmentFile> = match (start, segments.first()) {
+            (Some(start), _) => segments.into_iter().skip(start).collect(),
+            (None, Some(oldest)) if from <= until => {
+                return Err(Error::Pruned {
+                    requested: from,
+                    oldest_available: oldest.first_lsn,
+                });
+            }
+            _ => VecDeque::new(),
+        };
+        Ok(Records {
+            storage: Arc::clone(&shared.storage),
+            segments,
+            scan: None,
+            next: None,
+            from,
+            until,
+            salvage: shared.options.recovery == RecoveryMode::Salvage,
+            max_record: shared.options.max_record_size,
+            done: false,
+        })
+    }
+
+    /// The oldest LSN still readable (in the archive or the live log); `None` if the log has no
+    /// segments.
+    pub fn oldest_lsn(&self) -> Result<Option<Lsn>> {
+        let segments = all_segments(&*self.shared.storage, &self.shared.dir)?;
+        Ok(segments.first().map(|s| s.first_lsn))
+    }
+}
+
+/// Archived and live segments in LSN order; a segment found in both (an archive rename the crash
+/// image half kept) is read from the live directory.
+pub(crate) fn all_segments(storage: &dyn Storage, dir: &std::path::Path) -> Result<Vec<SegmentFile>> {
+    let (live, _) = list_live(storage, dir).map_err(|e| Error::io("list", dir, e))?;
+    let mut all = list_archive(storage, dir).map_err(|e| Error::io("list the archive of", dir, e))?;
+    all.retain(|archived| !live.iter().any(|l| l.first_lsn == archived.first_lsn));
+    all.extend(live);
+    all.sort_by_key(|s| s.first_lsn);
+    Ok(all)
+}
+
+impl Records {
+    fn fail(&mut self, error: Error) -> Option<Result<Record>> {
+        self.done = true;
+        Some(Err(error))
+    }
+}
+
+impl Iterator for Records {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        loop {
+            if self.done || self.next.is_some_and(|next| next > self.until) {
+                self.done = true;
+                return None;
+            }
+            let Some(scan) = self.scan.as_mut() else {
+                let segment = self.segments.pop_front()?;
+                let mut scan = match Scanner::open(&*self.storage, &segment.path, self.max_record) {
+                    Ok(scan) => scan,
+                    Err(error) => return self.fail(error),
+                };
+                let first = match scan.header() {
+                    Ok(Ok(header)) if header.first_lsn == segment.first_lsn => header.first_lsn,
+                    Ok(Ok(header)) => {
+                        let reason = format!(
+                            "the header gives first LSN {} but the file name gives {}",
+                            header.first_lsn, segment.first_lsn
+                        );
+                        return self.fail(Error::corrupted(&segment.path, 0, reason));
+                    }
+                    Ok(Err(reason)) if self.salvage => {
+                        let _ = reason;
+                        continue;
+                    }
+                    Ok(Err(reason)) => return self.fail(Error::corrupted(&segment.path, 0, reason)),
+                    Err(error) => return self.fail(error),
+                };
+                match self.next {
+                    Some(next) if first != next && !(self.salvage && first > next) => {
+                        let reason = format!("the segment starts at LSN {first}; the previous one ends before {next}");
+                        return self.fail(Error::corrupted(&segment.path, 0, reason));
+                    }
+                    _ => self.next = Some(first),
+                }
+                self.scan = Some(scan);
+                continue;
+            };
+            let expected = self.next.unwrap_or(Lsn(1));
+            let (offset, reason) = match scan.next_frame() {
+                Err(error) => return self.fail(error),
+                Ok(Step::End) => {
+                    self.scan = None;
+                    continue;
+                }
+                Ok(Step::Frame { header, payload, .. }) if header.lsn == expected => {
+                    self.next = Some(expected.next());
+                    if header.lsn > self.until {
+                        self.done = true;
+                        return None;
+                    }
+                    if header.lsn < self.from {
+                        continue;
+                    }
+                    return Some(Ok(Record {
+                        lsn: header.lsn,
+                        payload: payload.to_vec(),
+                    }));
+                }
+                Ok(Step::Frame { offset, header, .. }) => (offset, format!("LSN {} where {expected} was expected", header.lsn)),
+                Ok(Step::Damage { offset, reason }) => (offset, reason),
+            };
+            if !self.salvage {
+                let error = Error::corrupted(scan.path(), offset, reason);
+                return self.fail(error);
+            }
+            match scan.find_valid(offset + 1, expected) {
+                Ok(Some((at, header))) => {
+                    scan.seek(at);
+                    self.next = Some(header.lsn);
+                }
+                Ok(None) => self.scan = None,
+                Err(error) => return self.fail(error),
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Recovery: verify every live segment, tell a torn tail from corruption, and repair what the
+//! [`RecoveryMode`] allows. [`RecoveryReport`] says what was found and done.
+//!
+//! How damage is classified. A crash can only damage bytes that were not yet synced, and the log
+//! never writes into a segment after a later one exists (a segment is synced before the next is
+//! created). So damage is a *torn tail* only if it is in the last segment and no valid frame after
+//! it proves the damaged record had been synced: every frame records in `synced` the highest LSN
+//! known durable when it was framed. Damage in an earlier segment, a bad segment header (segments
+//! are created under a temporary name and renamed once their header is synced), a segment missing
+//! from the LSN sequence, or damage followed by a frame whose `synced` covers it, is corruption.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tabula_core::Lsn;
+
+use crate::options::{RecoveryMode, WalOptions};
+use crate::scan::{Scanner, Step};
+use crate::segment::{SegmentFile, list_live};
+use crate::storage::Storage;
+use crate::{Error, Result};
+
+/// What recovery found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryReport {
+    /// Live segments read.
+    pub segments: usize,
+    /// Valid records found.
+    pub records: u64,
+    /// The last valid record's LSN (`Lsn::ZERO` if none).
+    pub last_lsn: Lsn,
+    /// The torn tail removed from the last segment, if any.
+    pub truncated: Option<Damage>,
+    /// What [`RecoveryMode::Salvage`] skipped (empty in other modes).
+    pub lost: Vec<Damage>,
+    /// Leftover temporary files of an interrupted segment creation, removed.
+    pub removed_temp_files: usize,
+    /// How long recovery took.
+    pub duration: Duration,
+}
+
+impl RecoveryReport {
+    /// Bytes removed as a torn tail.
+    #[must_use]
+    pub fn bytes_truncated(&self) -> u64 {
+        self.truncated.as_ref().map_or(0, |d| d.bytes)
+    }
+}
+
+/// A damaged range of a segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Damage {
+    /// The segment file.
+    pub segment: PathBuf,
+    /// Where the damage starts.
+    pub offset: u64,
+    /// How many bytes are affected.
+    pub bytes: u64,
+    /// What was wrong.
+    pub reason: String,
+}
+
+/// The state recovery leaves the log in.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    pub(crate) report: RecoveryReport,
+    /// The last live segment: its file, first LSN and valid length.
+    pub(crate) tail: Option<(SegmentFile, u64)>,
+    /// The LSN the next record gets.
+    pub(crate) next: Lsn,
+}
+
+/// Verifies the live segments in `dir`; if `repair`, truncates a torn tail and removes leftover
+/// temporary files (both durably).
+pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, repair: bool) -> Result<Recovered> {
+    let started = Instant::now();
+    let mode = options.recovery;
+    let (segments, temps) = list_live(storage, dir).map_err(|e| Error::io("list", dir, e))?;
+    let mut report = RecoveryReport {
+        segments: segments.len(),
+        ..RecoveryReport::default()
+    };
+    let mut expected: Option<Lsn> = None;
+    let mut tail = None;
+    for (index, segment) in segments.iter().enumerate() {
+        let is_last = index + 1 == segments.len();
+        let mut scan = Scanner::open(storage, &segment.path, options.max_record_size)?;
+        let checked = check_header(&mut scan, segment)?.and_then(|first| match sequence_gap(first, expected) {
+            // Salvage keeps a segment that follows lost records; an overlap is still refused.
+            Some(reason) if mode == RecoveryMode::Salvage && expected.is_some_and(|e| first > e) => {
+                report.lost.push(Damage {
+                    segment: segment.path.clone(),
+                    offset: 0,
+                    bytes: 0,
+                    reason,
+                });
+                Ok(first)
+            }
+            Some(reason) => Err(reason),
+            None => Ok(first),
+        });
+        let first = match checked {
+            Ok(first) => first,
+            Err(reason) if mode == RecoveryMode::Salvage => {
+                report.lost.push(Damage {
+                    segment: segment.path.clone(),
+                    offset: 0,
+                    bytes: scan.len(),
+                    reason,
+                });
+                continue;
+            }
+            Err(reason) => return Err(Error::corrupted(&segment.path, 0, reason)),
+        };
+        let mut next = first;
+        let mut valid_len = scan.len();
+        loop {
+            let (offset, reason) = match scan.next_frame()? {
+                Step::End => break,
+                Step::Frame { header, .. } if header.lsn == next => {
+                    next = next.next();
+                    report.records += 1;
+                    report.last_lsn = header.lsn;
+                    continue;
+                }
+                Step::Frame { offset, header, .. } => (offset, format!("LSN {} where {next} was expected", header.lsn)),
+                Step::Damage { offset, reason } => (offset, reason),
+            };
+            let proof = scan.proves_durable(offset + 1, next)?;
+            if is_last && proof.is_none() {
+                let damage = Damage {
+                    segment: segment.path.clone(),
+                    offset,
+                    bytes: scan.len() - offset,
+                    reason,
+                };
+                if mode == RecoveryMode::AbsoluteConsistency {
+                    return Err(Error::TornTail {
+                        segment: damage.segment,
+                        offset,
+                        bytes: damage.bytes,
+                    });
+                }
+                report.truncated = Some(damage);
+                valid_len = offset;
+                break;
+            }
+            if mode != RecoveryMode::Salvage {
+                let reason = match proof {
+                    Some(at) => format!("{reason}; a valid record at byte {at} shows this one had been synced"),
+                    None => format!("{reason}; a later segment shows this one was complete"),
+                };
+                return Err(Error::corrupted(&segment.path, offset, reason));
+            }
+            let resume = scan.find_valid(offset + 1, next)?;
+            let end = resume.map_or(scan.len(), |(at, _)| at);
+            report.lost.push(Damage {
+                segment: segment.path.clone(),
+                offset,
+                bytes: end - offset,
+                reason,
+            });
+            let Some((at, header)) = resume else { break };
+            scan.seek(at);
+            next = header.lsn;
+        }
+        expected = Some(next);
+        if is_last {
+            tail = Some((segment.clone(), valid_len));
+        }
+    }
+    if repair {
+        if let Some((segment, valid_len)) = &tail
+            && report.truncated.is_some()
+        {
+            let mut file = storage
+                .open(&segment.path, true)
+                .map_err(|e| Error::io("open", &segment.path, e))?;
+            file.truncate(*valid_len)
+                .map_err(|e| Error::io("truncate", &segment.path, e))?;
+            file.sync_data().map_err(|e| Error::sync(&segment.path, e))?;
+        }
+        for name in &temps {
+            let path = dir.join(name);
+            storage.remove(&path).map_err(|e| Error::io("remove", &path, e))?;
+        }
+        if !temps.is_empty() {
+            storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
+        }
+        report.removed_temp_files = temps.len();
+    }
+    report.duration = started.elapsed();
+    Ok(Recovered {
+        report,
+        tail,
+        next: expected.unwrap_or(options.first_lsn),
+    })
+}
+
+/// Checks a segment's header against its name.
+fn check_header(scan: &mut Scanner, segment: &SegmentFile) -> Result<Result<Lsn, String>> {
+    let header = match scan.header()? {
+        Ok(header) => header,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    if header.first_lsn != segment.first_lsn {
+        return Ok(Err(format!(
+            "the header gives first LSN {} but the file name gives {}",
+            header.first_lsn, segment.first_lsn
+        )));
+    }
+    Ok(Ok(header.first_lsn))
+}
+
+/// Why a segment starting at `first` does not follow one that ends before `expected`.
+fn sequence_gap(first: Lsn, expected: Option<Lsn>) -> Option<String> {
+    match expected {
+        Some(expected) if first > expected => Some(format!(
+            "the segment starts at LSN {first} but the previous one ends before {expected}: records are missing"
+        )),
+        Some(expected) if first < expected => Some(format!(
+            "the segment starts at LSN {first} but the previous one already reached {expected}"
+        )),
+        _ => None,
+    }
+}

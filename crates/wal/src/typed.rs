@@ -1,0 +1,112 @@
+//! [`TransactionLog`]: the typed layer on the byte log. It encodes core [`Transaction`]s with a
+//! [`Codec`] and checks, when reading back, that each decodes to the LSN it was logged at.
+
+use std::path::Path;
+
+use tabula_codec::Codec;
+use tabula_core::{Lsn, Transaction};
+
+use crate::log::Wal;
+use crate::options::WalOptions;
+use crate::reader::Records;
+use crate::recovery::RecoveryReport;
+use crate::{Error, Result};
+
+/// A log of transactions.
+///
+/// ```
+/// use tabula_codec::{Codec, Format};
+/// use tabula_core::{Lsn, Timestamp, Transaction};
+/// use tabula_wal::{TransactionLog, WalOptions};
+///
+/// let dir = tempfile::tempdir()?;
+/// let codec = Codec::new(Format::Bincode);
+/// let (log, _) = TransactionLog::open(dir.path(), WalOptions::default(), codec)?;
+/// let mut tx = Transaction::new(Lsn::ZERO, Timestamp::from_micros(1_700_000_000_000_000));
+/// let lsn = log.commit(&mut tx)?;
+/// assert_eq!(tx.lsn, lsn);
+/// let read: Vec<Transaction> = log.read_from(Lsn(1))?.collect::<Result<_, _>>()?;
+/// assert_eq!(read, vec![tx]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct TransactionLog {
+    wal: Wal,
+    codec: Codec,
+}
+
+impl TransactionLog {
+    /// Opens the log in `dir` and recovers it.
+    pub fn open(dir: impl AsRef<Path>, options: WalOptions, codec: Codec) -> Result<(TransactionLog, RecoveryReport)> {
+        let (wal, report) = Wal::open(dir, options)?;
+        Ok((TransactionLog { wal, codec }, report))
+    }
+
+    /// Wraps an open log.
+    #[must_use]
+    pub fn new(wal: Wal, codec: Codec) -> TransactionLog {
+        TransactionLog { wal, codec }
+    }
+
+    /// The byte log underneath.
+    #[must_use]
+    pub fn wal(&self) -> &Wal {
+        &self.wal
+    }
+
+    /// Buffers `tx` at the next LSN, which is written into `tx.lsn`.
+    pub fn append(&self, tx: &mut Transaction) -> Result<Lsn> {
+        let codec = &self.codec;
+        let lsn = self.wal.append_with(|lsn, out| {
+            tx.lsn = lsn;
+            codec.encode_into(&*tx, out).map_err(|source| Error::Codec { lsn, source })
+        })?;
+        Ok(lsn)
+    }
+
+    /// Appends `tx` and waits for the sync policy, as [`Wal::commit`].
+    pub fn commit(&self, tx: &mut Transaction) -> Result<Lsn> {
+        let lsn = self.append(tx)?;
+        self.wal.commit_appended(lsn)?;
+        Ok(lsn)
+    }
+
+    /// Transactions from `from` on.
+    pub fn read_from(&self, from: Lsn) -> Result<Transactions> {
+        Ok(Transactions {
+            records: self.wal.read_from(from)?,
+            codec: self.codec,
+        })
+    }
+}
+
+/// An iterator over logged transactions.
+#[derive(Debug)]
+pub struct Transactions {
+    records: Records,
+    codec: Codec,
+}
+
+impl Iterator for Transactions {
+    type Item = Result<Transaction>;
+
+    fn next(&mut self) -> Option<Result<Transaction>> {
+        let record = match self.records.next()? {
+            Ok(record) => record,
+            Err(error) => return Some(Err(error)),
+        };
+        let lsn = record.lsn;
+        let tx: Transaction = match self.codec.decode(&record.payload) {
+            Ok(tx) => tx,
+            Err(source) => return Some(Err(Error::Codec { lsn, source })),
+        };
+        if tx.lsn != lsn {
+            return Some(Err(Error::Corrupted {
+                segment: std::path::PathBuf::new(),
+                offset: 0,
+                reason: format!("the record at LSN {lsn} holds a transaction for LSN {}", tx.lsn),
+            }));
+        }
+        Some(Ok(tx))
+    }
+}
