@@ -487,7 +487,9 @@ impl Background {
             .spawn(move || {
                 let (stopped, cond) = &*thread_stop;
                 let mut stopped = stopped.lock();
-                loop {
+                // Checked before each wait: a stop that came before this thread took the lock
+                // must not wait a whole interval.
+                while !*stopped {
                     let _ = cond.wait_for(&mut stopped, interval);
                     if *stopped {
                         return;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use tabula_core::Lsn;
 
+use crate::format::SEGMENT_HEADER_LEN;
 use crate::options::{RecoveryMode, WalOptions};
 use crate::scan::{Scanner, Step};
 use crate::segment::{SegmentFile, list_live};
@@ -66,7 +67,7 @@ pub struct Damage {
 #[derive(Debug)]
 pub(crate) struct Recovered {
     pub(crate) report: RecoveryReport,
-    /// The last live segment: its file, first LSN and valid length.
+    /// The last live segment kept: its file and valid length.
     pub(crate) tail: Option<(SegmentFile, u64)>,
     /// The LSN the next record gets.
     pub(crate) next: Lsn,
@@ -84,6 +85,7 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, r
     };
     let mut expected: Option<Lsn> = None;
     let mut tail = None;
+    let mut cut_segment = None;
     for (index, segment) in segments.iter().enumerate() {
         let is_last = index + 1 == segments.len();
         let mut scan = Scanner::open(storage, &segment.path, options.max_record_size)?;
@@ -103,6 +105,18 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, r
         });
         let first = match checked {
             Ok(first) => first,
+            // Shorter than a header: only a cut file looks like this (a segment is renamed into
+            // place once its header is synced), so at the end of the log it is a torn tail.
+            Err(reason) if is_last && scan.len() < SEGMENT_HEADER_LEN as u64 && mode != RecoveryMode::AbsoluteConsistency => {
+                report.truncated = Some(Damage {
+                    segment: segment.path.clone(),
+                    offset: 0,
+                    bytes: scan.len(),
+                    reason,
+                });
+                cut_segment = Some(segment.path.clone());
+                continue;
+            }
             Err(reason) if mode == RecoveryMode::Salvage => {
                 report.lost.push(Damage {
                     segment: segment.path.clone(),
@@ -167,12 +181,13 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, r
             next = header.lsn;
         }
         expected = Some(next);
-        if is_last {
-            tail = Some((segment.clone(), valid_len));
-        }
+        tail = Some((segment.clone(), valid_len));
     }
     if repair {
-        if let Some((segment, valid_len)) = &tail
+        if let Some(path) = &cut_segment {
+            storage.remove(path).map_err(|e| Error::io("remove", path, e))?;
+            storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
+        } else if let Some((segment, valid_len)) = &tail
             && report.truncated.is_some()
         {
             let mut file = storage
