@@ -455,6 +455,20 @@ impl Shared {
         })
     }
 
+    /// Poisons the log with `error` (unless it already is) and returns the error callers get.
+    pub(crate) fn poison(&self, error: Error) -> Error {
+        let mut state = self.state.lock();
+        let cause = state.poisoned.get_or_insert_with(|| Arc::new(error));
+        let cause = Arc::clone(cause);
+        self.cond.notify_all();
+        Error::Poisoned { cause }
+    }
+
+    /// The poison, if any.
+    pub(crate) fn check_poison(&self) -> Result<()> {
+        check_poison(&self.state.lock())
+    }
+
     /// What the background thread does each interval.
     fn tick(&self) -> Result<()> {
         let (last, written, durable) = {

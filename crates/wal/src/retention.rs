@@ -46,6 +46,7 @@ impl Wal {
         let shared = &self.shared;
         let storage = &*shared.storage;
         let dir = &shared.dir;
+        shared.check_poison()?;
         // Holding the writer keeps rotation from adding a segment while we decide.
         let writer = shared.writer.lock();
         let active = writer.active.as_ref().map(|a| a.first_lsn);
@@ -84,13 +85,19 @@ impl Wal {
                 report.removed.push(segment.path.clone());
             }
         }
-        drop(writer);
+        // The archive first: once the log directory's entry is durably gone, the archive's must
+        // already be durable. A failed directory sync poisons the log like any failed fsync:
+        // otherwise the next segment creation would sync the log directory and make the moved
+        // segments vanish from both places on power loss.
         if archive {
             storage
                 .sync_dir(&archive_dir)
-                .map_err(|e| Error::sync(&archive_dir, e))?;
+                .map_err(|e| shared.poison(Error::sync(&archive_dir, e)))?;
         }
-        storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
+        storage
+            .sync_dir(dir)
+            .map_err(|e| shared.poison(Error::sync(dir, e)))?;
+        drop(writer);
         if archive {
             let trimmed = self.apply_retention_at(SystemTime::now())?;
             report.removed.extend(trimmed.removed);
@@ -142,7 +149,7 @@ impl Wal {
             shared
                 .storage
                 .sync_dir(&archive_dir)
-                .map_err(|e| Error::sync(&archive_dir, e))?;
+                .map_err(|e| shared.poison(Error::sync(&archive_dir, e)))?;
         }
         Ok(report)
     }
