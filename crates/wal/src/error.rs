@@ -150,7 +150,11 @@ impl Error {
         }
     }
 
-    pub(crate) fn corrupted(segment: impl Into<PathBuf>, offset: u64, reason: impl Into<String>) -> Error {
+    pub(crate) fn corrupted(
+        segment: impl Into<PathBuf>,
+        offset: u64,
+        reason: impl Into<String>,
+    ) -> Error {
         Error::Corrupted {
             segment: segment.into(),
             offset,

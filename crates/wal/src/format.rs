@@ -168,7 +168,10 @@ impl FrameHeader {
 /// Appends one frame to `out`. `crc` must be [`PayloadCrc::of`] the same payload.
 pub fn write_frame(out: &mut Vec<u8>, lsn: Lsn, synced: Lsn, payload: &[u8], crc: PayloadCrc) {
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    debug_assert!(u64::from(len) == payload.len() as u64, "callers check the record size limit");
+    debug_assert!(
+        u64::from(len) == payload.len() as u64,
+        "callers check the record size limit"
+    );
     let crc = crc.finish(len, lsn, synced);
     out.reserve(FRAME_HEADER_LEN + payload.len());
     out.extend_from_slice(&len.to_le_bytes());
@@ -227,7 +230,10 @@ mod tests {
         for at in 0..bytes.len() {
             let mut bad = bytes;
             bad[at] ^= 0x10;
-            assert!(SegmentHeader::decode(&bad).is_err(), "flip at {at} accepted");
+            assert!(
+                SegmentHeader::decode(&bad).is_err(),
+                "flip at {at} accepted"
+            );
         }
         assert!(SegmentHeader::decode(&bytes[..31]).is_err());
     }
@@ -235,7 +241,13 @@ mod tests {
     #[test]
     fn frames_written_whole_or_sealed_in_place_are_the_same_bytes() {
         let mut whole = Vec::new();
-        write_frame(&mut whole, Lsn(7), Lsn(5), b"hello", PayloadCrc::of(b"hello"));
+        write_frame(
+            &mut whole,
+            Lsn(7),
+            Lsn(5),
+            b"hello",
+            PayloadCrc::of(b"hello"),
+        );
         let mut in_place = vec![0u8; FRAME_HEADER_LEN];
         in_place.extend_from_slice(b"hello");
         seal_frame(&mut in_place, Lsn(7), Lsn(5));

@@ -16,7 +16,9 @@ use std::thread::JoinHandle;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use tabula_core::Lsn;
 
-use crate::format::{FRAME_HEADER_LEN, PayloadCrc, SEGMENT_HEADER_LEN, SegmentHeader, seal_frame, write_frame};
+use crate::format::{
+    FRAME_HEADER_LEN, PayloadCrc, SEGMENT_HEADER_LEN, SegmentHeader, seal_frame, write_frame,
+};
 use crate::options::{SyncPolicy, WalOptions};
 use crate::recovery::{RecoveryReport, recover};
 use crate::segment::{LOCK_FILE, segment_name, temp_name};
@@ -104,7 +106,11 @@ impl Wal {
     }
 
     /// Opens the log in `dir` on `storage` (such as a [`crate::SimStorage`] in tests).
-    pub fn open_on(storage: Arc<dyn Storage>, dir: impl AsRef<Path>, options: WalOptions) -> Result<(Wal, RecoveryReport)> {
+    pub fn open_on(
+        storage: Arc<dyn Storage>,
+        dir: impl AsRef<Path>,
+        options: WalOptions,
+    ) -> Result<(Wal, RecoveryReport)> {
         options.validate()?;
         let dir = dir.as_ref().to_path_buf();
         storage
@@ -126,7 +132,8 @@ impl Wal {
                     .map_err(|e| Error::io("open", &segment.path, e))?;
                 // What survived a process crash may still be only in the OS: make the replayed
                 // records durable before anything is acknowledged on top of them.
-                file.sync_data().map_err(|e| Error::sync(&segment.path, e))?;
+                file.sync_data()
+                    .map_err(|e| Error::sync(&segment.path, e))?;
                 Some(Active {
                     file,
                     path: segment.path,
@@ -192,7 +199,10 @@ impl Wal {
             let synced = state.durable;
             write_frame(&mut state.buf, lsn, synced, payload, crc);
             state.next = lsn.next();
-            (lsn, state.buf.len() >= self.shared.options.buffer_size && !state.leader)
+            (
+                lsn,
+                state.buf.len() >= self.shared.options.buffer_size && !state.leader,
+            )
         };
         if full {
             self.shared.wait(lsn, Level::Written)?;
@@ -409,13 +419,18 @@ impl Shared {
             });
             if rotate {
                 if let Some(active) = writer.active.as_mut() {
-                    active.file.sync_data().map_err(|e| Error::sync(&active.path, e))?;
+                    active
+                        .file
+                        .sync_data()
+                        .map_err(|e| Error::sync(&active.path, e))?;
                     sealed = Some(Lsn(first.0.saturating_sub(1)));
                 }
                 writer.active = Some(self.create_segment(first)?);
             }
             let Some(active) = writer.active.as_mut() else {
-                return Err(Error::InvalidOption("no active segment after rotation".to_owned()));
+                return Err(Error::InvalidOption(
+                    "no active segment after rotation".to_owned(),
+                ));
             };
             if let Err(error) = active.file.append(batch) {
                 // Leave no partial batch behind if we can: it frees the space a full disk needs
@@ -426,7 +441,10 @@ impl Shared {
             active.len += batch.len() as u64;
         }
         if sync && let Some(active) = writer.active.as_mut() {
-            active.file.sync_data().map_err(|e| Error::sync(&active.path, e))?;
+            active
+                .file
+                .sync_data()
+                .map_err(|e| Error::sync(&active.path, e))?;
         }
         Ok(sealed)
     }
@@ -441,12 +459,15 @@ impl Shared {
             .create(&temp)
             .map_err(|e| Error::io("create", &temp, e))?;
         let header = SegmentHeader { first_lsn: first }.encode();
-        file.append(&header).map_err(|e| Error::io("write the header of", &temp, e))?;
+        file.append(&header)
+            .map_err(|e| Error::io("write the header of", &temp, e))?;
         file.sync_data().map_err(|e| Error::sync(&temp, e))?;
         self.storage
             .rename(&temp, &path)
             .map_err(|e| Error::io("rename", &temp, e))?;
-        self.storage.sync_dir(&self.dir).map_err(|e| Error::sync(&self.dir, e))?;
+        self.storage
+            .sync_dir(&self.dir)
+            .map_err(|e| Error::sync(&self.dir, e))?;
         Ok(Active {
             file,
             path,
@@ -474,7 +495,11 @@ impl Shared {
         let (last, written, durable) = {
             let state = self.state.lock();
             check_poison(&state)?;
-            (Lsn(state.next.0.saturating_sub(1)), state.written, state.durable)
+            (
+                Lsn(state.next.0.saturating_sub(1)),
+                state.written,
+                state.durable,
+            )
         };
         match self.options.sync {
             SyncPolicy::EverySecond if durable < last => self.wait(last, Level::Durable),

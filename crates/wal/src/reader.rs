@@ -80,9 +80,13 @@ impl Wal {
 
 /// Archived and live segments in LSN order; a segment found in both (an archive rename the crash
 /// image half kept) is read from the live directory.
-pub(crate) fn all_segments(storage: &dyn Storage, dir: &std::path::Path) -> Result<Vec<SegmentFile>> {
+pub(crate) fn all_segments(
+    storage: &dyn Storage,
+    dir: &std::path::Path,
+) -> Result<Vec<SegmentFile>> {
     let (live, _) = list_live(storage, dir).map_err(|e| Error::io("list", dir, e))?;
-    let mut all = list_archive(storage, dir).map_err(|e| Error::io("list the archive of", dir, e))?;
+    let mut all =
+        list_archive(storage, dir).map_err(|e| Error::io("list the archive of", dir, e))?;
     all.retain(|archived| !live.iter().any(|l| l.first_lsn == archived.first_lsn));
     all.extend(live);
     all.sort_by_key(|s| s.first_lsn);
@@ -124,12 +128,16 @@ impl Iterator for Records {
                         let _ = reason;
                         continue;
                     }
-                    Ok(Err(reason)) => return self.fail(Error::corrupted(&segment.path, 0, reason)),
+                    Ok(Err(reason)) => {
+                        return self.fail(Error::corrupted(&segment.path, 0, reason));
+                    }
                     Err(error) => return self.fail(error),
                 };
                 match self.next {
                     Some(next) if first != next && !(self.salvage && first > next) => {
-                        let reason = format!("the segment starts at LSN {first}; the previous one ends before {next}");
+                        let reason = format!(
+                            "the segment starts at LSN {first}; the previous one ends before {next}"
+                        );
                         return self.fail(Error::corrupted(&segment.path, 0, reason));
                     }
                     _ => self.next = Some(first),
@@ -144,7 +152,9 @@ impl Iterator for Records {
                     self.scan = None;
                     continue;
                 }
-                Ok(Step::Frame { header, payload, .. }) if header.lsn == expected => {
+                Ok(Step::Frame {
+                    header, payload, ..
+                }) if header.lsn == expected => {
                     self.next = Some(expected.next());
                     if header.lsn > self.until {
                         self.done = true;
@@ -158,7 +168,10 @@ impl Iterator for Records {
                         payload: payload.to_vec(),
                     }));
                 }
-                Ok(Step::Frame { offset, header, .. }) => (offset, format!("LSN {} where {expected} was expected", header.lsn)),
+                Ok(Step::Frame { offset, header, .. }) => (
+                    offset,
+                    format!("LSN {} where {expected} was expected", header.lsn),
+                ),
                 Ok(Step::Damage { offset, reason }) => (offset, reason),
             };
             if !self.salvage {

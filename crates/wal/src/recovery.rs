@@ -75,7 +75,12 @@ pub(crate) struct Recovered {
 
 /// Verifies the live segments in `dir`; if `repair`, truncates a torn tail and removes leftover
 /// temporary files (both durably).
-pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, repair: bool) -> Result<Recovered> {
+pub(crate) fn recover(
+    storage: &dyn Storage,
+    dir: &Path,
+    options: &WalOptions,
+    repair: bool,
+) -> Result<Recovered> {
     let started = Instant::now();
     let mode = options.recovery;
     let (segments, temps) = list_live(storage, dir).map_err(|e| Error::io("list", dir, e))?;
@@ -89,25 +94,33 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, r
     for (index, segment) in segments.iter().enumerate() {
         let is_last = index + 1 == segments.len();
         let mut scan = Scanner::open(storage, &segment.path, options.max_record_size)?;
-        let checked = check_header(&mut scan, segment)?.and_then(|first| match sequence_gap(first, expected) {
-            // Salvage keeps a segment that follows lost records; an overlap is still refused.
-            Some(reason) if mode == RecoveryMode::Salvage && expected.is_some_and(|e| first > e) => {
-                report.lost.push(Damage {
-                    segment: segment.path.clone(),
-                    offset: 0,
-                    bytes: 0,
-                    reason,
-                });
-                Ok(first)
+        let checked = check_header(&mut scan, segment)?.and_then(|first| {
+            match sequence_gap(first, expected) {
+                // Salvage keeps a segment that follows lost records; an overlap is still refused.
+                Some(reason)
+                    if mode == RecoveryMode::Salvage && expected.is_some_and(|e| first > e) =>
+                {
+                    report.lost.push(Damage {
+                        segment: segment.path.clone(),
+                        offset: 0,
+                        bytes: 0,
+                        reason,
+                    });
+                    Ok(first)
+                }
+                Some(reason) => Err(reason),
+                None => Ok(first),
             }
-            Some(reason) => Err(reason),
-            None => Ok(first),
         });
         let first = match checked {
             Ok(first) => first,
             // Shorter than a header: only a cut file looks like this (a segment is renamed into
             // place once its header is synced), so at the end of the log it is a torn tail.
-            Err(reason) if is_last && scan.len() < SEGMENT_HEADER_LEN as u64 && mode != RecoveryMode::AbsoluteConsistency => {
+            Err(reason)
+                if is_last
+                    && scan.len() < SEGMENT_HEADER_LEN as u64
+                    && mode != RecoveryMode::AbsoluteConsistency =>
+            {
                 report.truncated = Some(Damage {
                     segment: segment.path.clone(),
                     offset: 0,
@@ -139,7 +152,10 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, r
                     report.last_lsn = header.lsn;
                     continue;
                 }
-                Step::Frame { offset, header, .. } => (offset, format!("LSN {} where {next} was expected", header.lsn)),
+                Step::Frame { offset, header, .. } => (
+                    offset,
+                    format!("LSN {} where {next} was expected", header.lsn),
+                ),
                 Step::Damage { offset, reason } => (offset, reason),
             };
             let proof = scan.proves_durable(offset + 1, next)?;
@@ -163,7 +179,9 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, r
             }
             if mode != RecoveryMode::Salvage {
                 let reason = match proof {
-                    Some(at) => format!("{reason}; a valid record at byte {at} shows this one had been synced"),
+                    Some(at) => format!(
+                        "{reason}; a valid record at byte {at} shows this one had been synced"
+                    ),
                     None => format!("{reason}; a later segment shows this one was complete"),
                 };
                 return Err(Error::corrupted(&segment.path, offset, reason));
@@ -185,7 +203,9 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, r
     }
     if repair {
         if let Some(path) = &cut_segment {
-            storage.remove(path).map_err(|e| Error::io("remove", path, e))?;
+            storage
+                .remove(path)
+                .map_err(|e| Error::io("remove", path, e))?;
             storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
         } else if let Some((segment, valid_len)) = &tail
             && report.truncated.is_some()
@@ -195,11 +215,14 @@ pub(crate) fn recover(storage: &dyn Storage, dir: &Path, options: &WalOptions, r
                 .map_err(|e| Error::io("open", &segment.path, e))?;
             file.truncate(*valid_len)
                 .map_err(|e| Error::io("truncate", &segment.path, e))?;
-            file.sync_data().map_err(|e| Error::sync(&segment.path, e))?;
+            file.sync_data()
+                .map_err(|e| Error::sync(&segment.path, e))?;
         }
         for name in &temps {
             let path = dir.join(name);
-            storage.remove(&path).map_err(|e| Error::io("remove", &path, e))?;
+            storage
+                .remove(&path)
+                .map_err(|e| Error::io("remove", &path, e))?;
         }
         if !temps.is_empty() {
             storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;

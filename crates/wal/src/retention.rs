@@ -54,7 +54,9 @@ impl Wal {
         let covered: Vec<&SegmentFile> = live
             .windows(2)
             .filter_map(|pair| match pair {
-                [segment, next] if next.first_lsn <= lsn && Some(segment.first_lsn) != active => Some(segment),
+                [segment, next] if next.first_lsn <= lsn && Some(segment.first_lsn) != active => {
+                    Some(segment)
+                }
                 _ => None,
             })
             .collect();
@@ -176,7 +178,8 @@ fn file_len(wal: &Wal, path: &std::path::Path) -> Result<u64> {
         .storage
         .open(path, false)
         .map_err(|e| Error::io("open", path, e))?;
-    file.len().map_err(|e| Error::io("read the length of", path, e))
+    file.len()
+        .map_err(|e| Error::io("read the length of", path, e))
 }
 
 fn unix_ms(time: SystemTime) -> u64 {

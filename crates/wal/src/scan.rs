@@ -49,7 +49,9 @@ impl Scanner {
         let file = storage
             .open(path, false)
             .map_err(|e| Error::io("open", path, e))?;
-        let len = file.len().map_err(|e| Error::io("read the length of", path, e))?;
+        let len = file
+            .len()
+            .map_err(|e| Error::io("read the length of", path, e))?;
         Ok(Scanner {
             file,
             path: path.to_path_buf(),
@@ -88,10 +90,13 @@ impl Scanner {
         }
         let buffered_end = self.buf_at + self.buf.len() as u64;
         if at < self.buf_at || end > buffered_end {
-            let want = n.max(READ_AHEAD).min(usize::try_from(self.len - at).unwrap_or(usize::MAX));
+            let want = n
+                .max(READ_AHEAD)
+                .min(usize::try_from(self.len - at).unwrap_or(usize::MAX));
             self.buf.clear();
             self.buf.resize(want, 0);
-            let got = read_full(&*self.file, at, &mut self.buf).map_err(|e| Error::io("read", &self.path, e))?;
+            let got = read_full(&*self.file, at, &mut self.buf)
+                .map_err(|e| Error::io("read", &self.path, e))?;
             self.buf.truncate(got);
             self.buf_at = at;
             if got < n {
@@ -110,7 +115,10 @@ impl Scanner {
         if left == 0 {
             return Ok(Step::End);
         }
-        let Some(header) = self.bytes(offset, FRAME_HEADER_LEN)?.and_then(FrameHeader::read) else {
+        let Some(header) = self
+            .bytes(offset, FRAME_HEADER_LEN)?
+            .and_then(FrameHeader::read)
+        else {
             return Ok(Step::Damage {
                 offset,
                 reason: format!("{left} bytes at the end, too few for a frame header"),
@@ -136,7 +144,10 @@ impl Scanner {
         }
         let payload_at = offset + FRAME_HEADER_LEN as u64;
         let len = header.len as usize;
-        if !self.bytes(payload_at, len)?.is_some_and(|payload| header.checks(payload)) {
+        if !self
+            .bytes(payload_at, len)?
+            .is_some_and(|payload| header.checks(payload))
+        {
             return Ok(Step::Damage {
                 offset,
                 reason: "frame checksum mismatch".to_owned(),
@@ -154,11 +165,18 @@ impl Scanner {
     /// The first offset at or after `from` holding a valid frame with an LSN of at least
     /// `min_lsn`, and its header. A candidate must be plausible before its checksum is computed:
     /// its LSN no further ahead than the bytes left could hold, its `synced` below its LSN.
-    pub(crate) fn find_valid(&mut self, from: u64, min_lsn: Lsn) -> Result<Option<(u64, FrameHeader)>> {
+    pub(crate) fn find_valid(
+        &mut self,
+        from: u64,
+        min_lsn: Lsn,
+    ) -> Result<Option<(u64, FrameHeader)>> {
         let mut at = from;
         while at.saturating_add(FRAME_HEADER_LEN as u64) <= self.len {
             let left = self.len - at;
-            if let Some(header) = self.bytes(at, FRAME_HEADER_LEN)?.and_then(FrameHeader::read) {
+            if let Some(header) = self
+                .bytes(at, FRAME_HEADER_LEN)?
+                .and_then(FrameHeader::read)
+            {
                 let max_lsn = min_lsn.0.saturating_add(left / FRAME_HEADER_LEN as u64);
                 let plausible = header.lsn >= min_lsn
                     && header.lsn.0 <= max_lsn

@@ -46,7 +46,10 @@ fn parse_lsn(digits: &str) -> Option<Lsn> {
 }
 
 /// The live segments in `dir`, in LSN order, and the names of leftover temporary files.
-pub(crate) fn list_live(storage: &dyn Storage, dir: &Path) -> io::Result<(Vec<SegmentFile>, Vec<String>)> {
+pub(crate) fn list_live(
+    storage: &dyn Storage,
+    dir: &Path,
+) -> io::Result<(Vec<SegmentFile>, Vec<String>)> {
     let mut segments = Vec::new();
     let mut temps = Vec::new();
     for name in storage.list(dir)? {
@@ -74,9 +77,15 @@ pub(crate) fn list_archive(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<
     };
     let mut segments = Vec::new();
     for name in names {
-        let Some(stem) = name.strip_suffix(".log") else { continue };
-        let Some((first, at)) = stem.split_once('.') else { continue };
-        let (Some(first), Ok(at)) = (parse_lsn(first), at.parse::<u64>()) else { continue };
+        let Some(stem) = name.strip_suffix(".log") else {
+            continue;
+        };
+        let Some((first, at)) = stem.split_once('.') else {
+            continue;
+        };
+        let (Some(first), Ok(at)) = (parse_lsn(first), at.parse::<u64>()) else {
+            continue;
+        };
         segments.push(SegmentFile {
             first_lsn: first,
             path: archive.join(&name),

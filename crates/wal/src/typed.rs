@@ -37,7 +37,11 @@ pub struct TransactionLog {
 
 impl TransactionLog {
     /// Opens the log in `dir` and recovers it.
-    pub fn open(dir: impl AsRef<Path>, options: WalOptions, codec: Codec) -> Result<(TransactionLog, RecoveryReport)> {
+    pub fn open(
+        dir: impl AsRef<Path>,
+        options: WalOptions,
+        codec: Codec,
+    ) -> Result<(TransactionLog, RecoveryReport)> {
         let (wal, report) = Wal::open(dir, options)?;
         Ok((TransactionLog { wal, codec }, report))
     }
@@ -59,7 +63,9 @@ impl TransactionLog {
         let codec = &self.codec;
         let lsn = self.wal.append_with(|lsn, out| {
             tx.lsn = lsn;
-            codec.encode_into(&*tx, out).map_err(|source| Error::Codec { lsn, source })
+            codec
+                .encode_into(&*tx, out)
+                .map_err(|source| Error::Codec { lsn, source })
         })?;
         Ok(lsn)
     }
@@ -104,7 +110,10 @@ impl Iterator for Transactions {
             return Some(Err(Error::Corrupted {
                 segment: std::path::PathBuf::new(),
                 offset: 0,
-                reason: format!("the record at LSN {lsn} holds a transaction for LSN {}", tx.lsn),
+                reason: format!(
+                    "the record at LSN {lsn} holds a transaction for LSN {}",
+                    tx.lsn
+                ),
             }));
         }
         Some(Ok(tx))

@@ -3,6 +3,14 @@
 //! fails with `Corrupted` naming the damaged segment and the offset where the damaged frame (or
 //! header) starts: never a wrong record, never a panic. Also the salvage and strict modes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
 mod common;
 
 use std::path::PathBuf;
@@ -48,10 +56,17 @@ fn reference(sync: SyncPolicy) -> Vec<Segment> {
                 frames.push((at, end, header.lsn));
                 at = end;
             }
-            Segment { path, bytes, frames }
+            Segment {
+                path,
+                bytes,
+                frames,
+            }
         })
         .collect();
-    assert!(segments.len() >= 3, "the reference log should span several segments");
+    assert!(
+        segments.len() >= 3,
+        "the reference log should span several segments"
+    );
     segments
 }
 
@@ -69,7 +84,8 @@ fn image(segments: &[Segment], index: usize, bytes: &[u8], keep_later: bool) -> 
 }
 
 fn assert_records(storage: &SimStorage, mode: RecoveryMode, expected: u64, context: &str) {
-    let (wal, _) = open(storage, quiet().recovery(mode)).unwrap_or_else(|e| panic!("{context}: {e}"));
+    let (wal, _) =
+        open(storage, quiet().recovery(mode)).unwrap_or_else(|e| panic!("{context}: {e}"));
     let records = read_all(&wal).unwrap_or_else(|e| panic!("{context}: {e}"));
     let lsns: Vec<u64> = records.iter().map(|r| r.lsn.0).collect();
     assert_eq!(lsns, (1..=expected).collect::<Vec<_>>(), "{context}");
@@ -83,12 +99,24 @@ fn truncating_the_log_at_every_byte_recovers_exactly_the_records_before_the_cut(
     for sync in [SyncPolicy::Always, SyncPolicy::Never] {
         let segments = reference(sync);
         for (index, segment) in segments.iter().enumerate() {
-            let before: u64 = segments[..index].iter().map(|s| s.frames.len() as u64).sum();
+            let before: u64 = segments[..index]
+                .iter()
+                .map(|s| s.frames.len() as u64)
+                .sum();
             for cut in 0..=segment.bytes.len() {
                 let storage = image(&segments, index, &segment.bytes[..cut], false);
-                let whole = segment.frames.iter().filter(|(_, end, _)| *end <= cut).count() as u64;
+                let whole = segment
+                    .frames
+                    .iter()
+                    .filter(|(_, end, _)| *end <= cut)
+                    .count() as u64;
                 let context = format!("{sync:?}: segment {index} cut at {cut}");
-                assert_records(&storage, RecoveryMode::TolerateTornTail, before + whole, &context);
+                assert_records(
+                    &storage,
+                    RecoveryMode::TolerateTornTail,
+                    before + whole,
+                    &context,
+                );
             }
         }
     }
@@ -106,19 +134,33 @@ fn flipping_any_byte_recovers_the_prefix_before_the_damage_or_reports_where_it_i
                     bytes[at] ^= mask;
                     let storage = image(&segments, index, &bytes, true);
                     let context = format!("{sync:?}: segment {index}, byte {at} ^ {mask:#x}");
-                    let damaged = segment.frames.iter().find(|(start, end, _)| (*start..*end).contains(&at));
+                    let damaged = segment
+                        .frames
+                        .iter()
+                        .find(|(start, end, _)| (*start..*end).contains(&at));
                     let (frame_start, damaged_lsn) = match damaged {
                         Some((start, _, lsn)) => (*start as u64, Some(*lsn)),
                         None => (0, None),
                     };
                     match open(&storage, quiet()) {
                         Ok((wal, _)) => {
-                            let lsn = damaged_lsn.unwrap_or_else(|| panic!("{context}: a damaged header was accepted"));
+                            let lsn = damaged_lsn.unwrap_or_else(|| {
+                                panic!("{context}: a damaged header was accepted")
+                            });
                             drop(wal);
-                            assert_records(&storage, RecoveryMode::TolerateTornTail, lsn.0 - 1, &context);
+                            assert_records(
+                                &storage,
+                                RecoveryMode::TolerateTornTail,
+                                lsn.0 - 1,
+                                &context,
+                            );
                             torn += 1;
                         }
-                        Err(Error::Corrupted { segment: path, offset, .. }) => {
+                        Err(Error::Corrupted {
+                            segment: path,
+                            offset,
+                            ..
+                        }) => {
                             assert_eq!(path, segment.path, "{context}");
                             assert_eq!(offset, frame_start, "{context}");
                             corrupted += 1;
@@ -128,7 +170,10 @@ fn flipping_any_byte_recovers_the_prefix_before_the_damage_or_reports_where_it_i
                 }
             }
         }
-        assert!(torn > 0 && corrupted > 0, "{sync:?}: {torn} torn, {corrupted} corrupted");
+        assert!(
+            torn > 0 && corrupted > 0,
+            "{sync:?}: {torn} torn, {corrupted} corrupted"
+        );
     }
 }
 
@@ -143,14 +188,20 @@ fn salvage_skips_a_damaged_record_and_keeps_the_ones_after_it() {
     let storage = image(&segments, last, &bytes, true);
 
     let error = open(&storage, quiet()).unwrap_err();
-    assert!(matches!(error, Error::Corrupted { offset, .. } if offset == start as u64), "{error}");
+    assert!(
+        matches!(error, Error::Corrupted { offset, .. } if offset == start as u64),
+        "{error}"
+    );
 
     let (wal, report) = open(&storage, quiet().recovery(RecoveryMode::Salvage)).unwrap();
     assert_eq!(report.lost.len(), 1, "{report:?}");
     assert_eq!(report.lost[0].offset, start as u64);
     assert_eq!(report.lost[0].segment, segment.path);
     let lsns: Vec<Lsn> = read_all(&wal).unwrap().iter().map(|r| r.lsn).collect();
-    let expected: Vec<Lsn> = (1..=RECORDS).map(Lsn).filter(|lsn| *lsn != lost_lsn).collect();
+    let expected: Vec<Lsn> = (1..=RECORDS)
+        .map(Lsn)
+        .filter(|lsn| *lsn != lost_lsn)
+        .collect();
     assert_eq!(lsns, expected);
     // New records continue after the last one, and the damage stays for inspection.
     assert_eq!(wal.commit(b"after").unwrap(), Lsn(RECORDS + 1));
@@ -162,7 +213,11 @@ fn absolute_consistency_refuses_a_torn_tail_and_changes_nothing() {
     let last = segments.len() - 1;
     let cut = segments[last].bytes.len() - 3;
     let storage = image(&segments, last, &segments[last].bytes[..cut], false);
-    let error = open(&storage, quiet().recovery(RecoveryMode::AbsoluteConsistency)).unwrap_err();
+    let error = open(
+        &storage,
+        quiet().recovery(RecoveryMode::AbsoluteConsistency),
+    )
+    .unwrap_err();
     let expected_offset = segments[last].frames.last().unwrap().0 as u64;
     assert!(
         matches!(error, Error::TornTail { offset, bytes, .. } if offset == expected_offset && bytes == cut as u64 - expected_offset),

@@ -4,6 +4,14 @@
 //! must be there, the records must be an exact prefix of what was appended, and recovery must not
 //! fail on any crash-only image.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
 mod common;
 
 use common::{Rng, assert_prefix, open, payload, quiet, read_all};
@@ -45,17 +53,27 @@ fn workload(wal: &Wal, seed: u64, steps: u64) -> Lsn {
 }
 
 fn check_image(image: &SimStorage, seed: u64, acknowledged: Lsn, context: &str) {
-    let (wal, report) = open(image, options()).unwrap_or_else(|e| panic!("{context}: recovery failed: {e}"));
+    let (wal, report) =
+        open(image, options()).unwrap_or_else(|e| panic!("{context}: recovery failed: {e}"));
     let records = read_all(&wal).unwrap_or_else(|e| panic!("{context}: read failed: {e}"));
     assert_prefix(&records, seed, acknowledged, context);
-    assert_eq!(report.last_lsn.0, records.len() as u64, "{context}: report disagrees with the reader");
+    assert_eq!(
+        report.last_lsn.0,
+        records.len() as u64,
+        "{context}: report disagrees with the reader"
+    );
     // The recovered log takes new records where the old ones end, and a second recovery finds
     // nothing to repair.
-    let lsn = wal.commit(&payload(seed, records.len() as u64 + 1)).unwrap();
+    let lsn = wal
+        .commit(&payload(seed, records.len() as u64 + 1))
+        .unwrap();
     assert_eq!(lsn.0, records.len() as u64 + 1, "{context}");
     drop(wal);
     let (wal, report) = open(image, options()).unwrap();
-    assert_eq!(report.truncated, None, "{context}: second recovery truncated");
+    assert_eq!(
+        report.truncated, None,
+        "{context}: second recovery truncated"
+    );
     assert_eq!(read_all(&wal).unwrap().len() as u64, lsn.0, "{context}");
 }
 
@@ -69,7 +87,12 @@ fn every_crash_point_of_seeded_workloads_recovers_an_exact_prefix_with_every_ack
         let acknowledged = workload(&wal, seed, steps);
         drop(wal);
         let total_ops = clean.ops();
-        check_image(&clean, seed, acknowledged, &format!("seed {seed} without a crash"));
+        check_image(
+            &clean,
+            seed,
+            acknowledged,
+            &format!("seed {seed} without a crash"),
+        );
         for crash_at in 0..total_ops {
             let storage = SimStorage::new();
             storage.inject(crash_at, Fault::Crash, true);
@@ -77,12 +100,17 @@ fn every_crash_point_of_seeded_workloads_recovers_an_exact_prefix_with_every_ack
                 Ok((wal, _)) => workload(&wal, seed, steps),
                 Err(_) => Lsn::ZERO,
             };
-            assert!(storage.crashed(), "seed {seed}: crash at op {crash_at} of {total_ops} never happened");
+            assert!(
+                storage.crashed(),
+                "seed {seed}: crash at op {crash_at} of {total_ops} never happened"
+            );
             for tear in [
                 Tear::DropUnsynced,
                 Tear::KeepAll,
                 Tear::Torn { seed: crash_at },
-                Tear::Torn { seed: crash_at + 1000 },
+                Tear::Torn {
+                    seed: crash_at + 1000,
+                },
             ] {
                 let context = format!("seed {seed}, crash at op {crash_at}, {tear:?}");
                 check_image(&storage.crash(tear), seed, acknowledged, &context);
@@ -130,7 +158,10 @@ fn concurrent_committers_crashed_at_random_points_keep_every_acknowledged_record
                 assert_eq!(record.payload, record.lsn.0.to_le_bytes(), "seed {seed}");
             }
             for lsn in &acknowledged {
-                assert!(lsn.0 <= records.len() as u64, "seed {seed}: acknowledged {lsn} lost");
+                assert!(
+                    lsn.0 <= records.len() as u64,
+                    "seed {seed}: acknowledged {lsn} lost"
+                );
             }
         }
     }

@@ -3,6 +3,14 @@
 //! freed; and an I/O error injected at every operation in turn, once or for good, never leads to
 //! an acknowledged record that reopening does not find.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
 mod common;
 
 use common::{assert_prefix, open, payload, quiet, read_all};
@@ -30,11 +38,20 @@ fn after_a_failed_fsync_nothing_more_is_acknowledged() {
     );
     // No retry, even though the storage would now sync fine.
     for i in 5..8 {
-        assert!(matches!(wal.commit(&payload(1, i)), Err(Error::Poisoned { .. })));
-        assert!(matches!(wal.append(&payload(1, i)), Err(Error::Poisoned { .. })));
+        assert!(matches!(
+            wal.commit(&payload(1, i)),
+            Err(Error::Poisoned { .. })
+        ));
+        assert!(matches!(
+            wal.append(&payload(1, i)),
+            Err(Error::Poisoned { .. })
+        ));
     }
     assert!(matches!(wal.sync(), Err(Error::Poisoned { .. })));
-    assert!(matches!(wal.wait_durable(Lsn(3)), Err(Error::Poisoned { .. })));
+    assert!(matches!(
+        wal.wait_durable(Lsn(3)),
+        Err(Error::Poisoned { .. })
+    ));
     assert_eq!(wal.durable_lsn(), Lsn(3));
     drop(wal);
     // Reopening recovers: the three acknowledged records, and perhaps the unacknowledged fourth
@@ -73,7 +90,12 @@ fn a_full_disk_is_a_typed_error_and_the_log_recovers_once_space_is_freed() {
     assert!(acknowledged.0 > 5, "the disk filled too early");
     assert!(wal.commit(b"more").unwrap_err().is_no_space());
     // Still readable while poisoned: every acknowledged record is there.
-    assert_prefix(&read_all(&wal).unwrap(), 2, acknowledged, "while the disk is full");
+    assert_prefix(
+        &read_all(&wal).unwrap(),
+        2,
+        acknowledged,
+        "while the disk is full",
+    );
     drop(wal);
 
     storage.set_capacity(None);
@@ -126,13 +148,20 @@ fn an_io_error_at_every_operation_never_loses_an_acknowledged_record() {
                 storage.heal();
                 let context = format!("{fault:?} at op {at}, persistent {persistent}");
                 for image in [storage.clone(), storage.crash(Tear::DropUnsynced)] {
-                    let (wal, _) = open(&image, options()).unwrap_or_else(|e| panic!("{context}: {e}"));
+                    let (wal, _) =
+                        open(&image, options()).unwrap_or_else(|e| panic!("{context}: {e}"));
                     let records = read_all(&wal).unwrap_or_else(|e| panic!("{context}: {e}"));
                     // Records written after a failed (transient) fsync may survive unacknowledged;
                     // the prefix property and the acknowledged ones are what must hold.
-                    let in_order = records.iter().enumerate().all(|(i, r)| r.lsn == Lsn(i as u64 + 1));
+                    let in_order = records
+                        .iter()
+                        .enumerate()
+                        .all(|(i, r)| r.lsn == Lsn(i as u64 + 1));
                     assert!(in_order, "{context}");
-                    assert!(records.len() as u64 >= acknowledged.0, "{context}: lost an acknowledged record");
+                    assert!(
+                        records.len() as u64 >= acknowledged.0,
+                        "{context}: lost an acknowledged record"
+                    );
                     runs += 1;
                 }
             }

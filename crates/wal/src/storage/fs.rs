@@ -85,9 +85,10 @@ impl Storage for FsStorage {
         let file = options.open(path)?;
         match file.try_lock() {
             Ok(()) => Ok(Box::new(file)),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Err(io::Error::new(io::ErrorKind::WouldBlock, "locked by another handle"))
-            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "locked by another handle",
+            )),
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
     }

@@ -76,5 +76,6 @@ pub(crate) fn read_full(file: &dyn StorageFile, offset: u64, buf: &mut [u8]) -> 
 
 /// The directory a path is in (the path itself when it has none).
 pub(crate) fn parent(path: &Path) -> PathBuf {
-    path.parent().map_or_else(|| path.to_path_buf(), Path::to_path_buf)
+    path.parent()
+        .map_or_else(|| path.to_path_buf(), Path::to_path_buf)
 }

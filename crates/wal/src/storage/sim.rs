@@ -149,7 +149,9 @@ impl SimStorage {
             Tear::Torn { .. } => sim.durable.clone(),
         };
         for (path, id) in names {
-            let Some(data) = sim.files.get(id) else { continue };
+            let Some(data) = sim.files.get(id) else {
+                continue;
+            };
             let bytes = match tear {
                 Tear::KeepAll => data.live.clone(),
                 Tear::DropUnsynced => data.durable.clone(),
@@ -164,6 +166,21 @@ impl SimStorage {
         }
         SimStorage {
             inner: Arc::new(Mutex::new(after)),
+        }
+    }
+
+    /// An independent copy of this storage as it is now, live and durable images alike, without
+    /// its locks and faults (the state a killed process leaves, still to be crashed or reopened).
+    #[must_use]
+    pub fn fork(&self) -> SimStorage {
+        let mut copy = self.inner.lock().clone();
+        copy.locks.clear();
+        copy.planned.clear();
+        copy.failing = None;
+        copy.fail_next_sync = false;
+        copy.ops = 0;
+        SimStorage {
+            inner: Arc::new(Mutex::new(copy)),
         }
     }
 
@@ -209,7 +226,11 @@ fn torn(data: &Data, rng: &mut Rng) -> Vec<u8> {
         let start = bytes.len() - damaged;
         match rng.below(3) {
             0 => {}
-            1 => bytes.get_mut(start..).into_iter().flatten().for_each(|b| *b = 0),
+            1 => bytes
+                .get_mut(start..)
+                .into_iter()
+                .flatten()
+                .for_each(|b| *b = 0),
             _ => bytes
                 .get_mut(start..)
                 .into_iter()
@@ -289,7 +310,9 @@ impl Sim {
     }
 
     fn data(&mut self, id: usize) -> io::Result<&mut Data> {
-        self.files.get_mut(id).ok_or_else(|| io::Error::other("bad file id"))
+        self.files
+            .get_mut(id)
+            .ok_or_else(|| io::Error::other("bad file id"))
     }
 }
 
@@ -413,7 +436,10 @@ impl SimFile {
         if self.writable {
             Ok(())
         } else {
-            Err(io::Error::new(io::ErrorKind::PermissionDenied, "opened read-only"))
+            Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "opened read-only",
+            ))
         }
     }
 }
@@ -427,7 +453,9 @@ impl StorageFile for SimFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         let mut sim = self.inner.lock();
         let live = &sim.data(self.id)?.live;
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(live.len());
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(live.len());
         let available = live.get(start..).unwrap_or_default();
         let n = available.len().min(buf.len());
         if let (Some(dst), Some(src)) = (buf.get_mut(..n), available.get(..n)) {
@@ -445,7 +473,8 @@ impl StorageFile for SimFile {
             usize::try_from(room).unwrap_or(usize::MAX).min(data.len())
         });
         let file = sim.data(self.id)?;
-        file.live.extend_from_slice(data.get(..fits).unwrap_or_default());
+        file.live
+            .extend_from_slice(data.get(..fits).unwrap_or_default());
         if fits < data.len() {
             return Err(fault_error(Fault::NoSpace));
         }
@@ -468,7 +497,8 @@ impl StorageFile for SimFile {
         let mut sim = self.inner.lock();
         sim.begin()?;
         let file = sim.data(self.id)?;
-        file.live.resize(usize::try_from(len).unwrap_or(usize::MAX), 0);
+        file.live
+            .resize(usize::try_from(len).unwrap_or(usize::MAX), 0);
         Ok(())
     }
 }
@@ -499,7 +529,10 @@ mod tests {
         for seed in 0..50 {
             let torn = storage.crash(Tear::Torn { seed });
             let bytes = torn.read_file(&dir.join("a")).unwrap();
-            assert!(bytes.starts_with(b"synced") && bytes.len() <= 15, "seed {seed}");
+            assert!(
+                bytes.starts_with(b"synced") && bytes.len() <= 15,
+                "seed {seed}"
+            );
         }
     }
 

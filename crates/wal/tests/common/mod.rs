@@ -26,7 +26,10 @@ pub fn quiet() -> WalOptions {
     WalOptions::new().sync_interval(Duration::from_secs(3600))
 }
 
-pub fn open(storage: &SimStorage, options: WalOptions) -> tabula_wal::Result<(Wal, RecoveryReport)> {
+pub fn open(
+    storage: &SimStorage,
+    options: WalOptions,
+) -> tabula_wal::Result<(Wal, RecoveryReport)> {
     Wal::open_on(Arc::new(storage.clone()), DIR, options)
 }
 
@@ -50,7 +53,11 @@ pub fn assert_prefix(records: &[Record], seed: u64, acknowledged: Lsn, context: 
     for (i, record) in records.iter().enumerate() {
         let lsn = i as u64 + 1;
         assert_eq!(record.lsn, Lsn(lsn), "{context}: records out of sequence");
-        assert_eq!(record.payload, payload(seed, lsn), "{context}: wrong payload at LSN {lsn}");
+        assert_eq!(
+            record.payload,
+            payload(seed, lsn),
+            "{context}: wrong payload at LSN {lsn}"
+        );
     }
     assert!(
         records.len() as u64 >= acknowledged.0,
