@@ -11,3 +11,4 @@ pub mod decode;
 pub mod detect;
 pub mod timestamp_parse;
 pub mod value_order;
+pub mod wal_recover;

@@ -31,8 +31,9 @@ pub struct RecoveryReport {
     pub records: u64,
     /// The last valid record's LSN (`Lsn::ZERO` if none).
     pub last_lsn: Lsn,
-    /// The torn tail removed from the last segment, if any.
-    pub truncated: Option<Damage>,
+    /// The torn tail removed: the end of the last segment, and any segments after it too short
+    /// to hold a header (cut files).
+    pub truncated: Vec<Damage>,
     /// What [`RecoveryMode::Salvage`] skipped (empty in other modes).
     pub lost: Vec<Damage>,
     /// Leftover temporary files of an interrupted segment creation, removed.
@@ -45,7 +46,7 @@ impl RecoveryReport {
     /// Bytes removed as a torn tail.
     #[must_use]
     pub fn bytes_truncated(&self) -> u64 {
-        self.truncated.as_ref().map_or(0, |d| d.bytes)
+        self.truncated.iter().map(|d| d.bytes).sum()
     }
 }
 
@@ -90,9 +91,24 @@ pub(crate) fn recover(
     };
     let mut expected: Option<Lsn> = None;
     let mut tail = None;
-    let mut cut_segment = None;
+    let mut cut_segments = Vec::new();
+    // Segments shorter than a header at the end of the log are cut files that hold no record;
+    // the segment before them is the last one that counts.
+    let mut lens = Vec::with_capacity(segments.len());
+    for segment in &segments {
+        let file = storage
+            .open(&segment.path, false)
+            .map_err(|e| Error::io("open", &segment.path, e))?;
+        lens.push(
+            file.len()
+                .map_err(|e| Error::io("read the length of", &segment.path, e))?,
+        );
+    }
+    let last_whole = lens
+        .iter()
+        .rposition(|&len| len >= SEGMENT_HEADER_LEN as u64);
     for (index, segment) in segments.iter().enumerate() {
-        let is_last = index + 1 == segments.len();
+        let is_last = last_whole.is_none_or(|last| index >= last);
         let mut scan = Scanner::open(storage, &segment.path, options.max_record_size)?;
         let checked = check_header(&mut scan, segment)?.and_then(|first| {
             match sequence_gap(first, expected) {
@@ -121,16 +137,20 @@ pub(crate) fn recover(
                     && scan.len() < SEGMENT_HEADER_LEN as u64
                     && mode != RecoveryMode::AbsoluteConsistency =>
             {
-                report.truncated = Some(Damage {
+                report.truncated.push(Damage {
                     segment: segment.path.clone(),
                     offset: 0,
                     bytes: scan.len(),
                     reason,
                 });
-                cut_segment = Some(segment.path.clone());
+                cut_segments.push(segment.path.clone());
                 continue;
             }
             Err(reason) if mode == RecoveryMode::Salvage => {
+                if scan.len() < SEGMENT_HEADER_LEN as u64 {
+                    // It holds no record; removing it loses nothing and keeps salvage idempotent.
+                    cut_segments.push(segment.path.clone());
+                }
                 report.lost.push(Damage {
                     segment: segment.path.clone(),
                     offset: 0,
@@ -173,7 +193,7 @@ pub(crate) fn recover(
                         bytes: damage.bytes,
                     });
                 }
-                report.truncated = Some(damage);
+                report.truncated.push(damage);
                 valid_len = offset;
                 break;
             }
@@ -202,13 +222,16 @@ pub(crate) fn recover(
         tail = Some((segment.clone(), valid_len));
     }
     if repair {
-        if let Some(path) = &cut_segment {
+        for path in &cut_segments {
             storage
                 .remove(path)
                 .map_err(|e| Error::io("remove", path, e))?;
+        }
+        if !cut_segments.is_empty() {
             storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
-        } else if let Some((segment, valid_len)) = &tail
-            && report.truncated.is_some()
+        }
+        if let Some((segment, valid_len)) = &tail
+            && report.truncated.iter().any(|d| d.segment == segment.path)
         {
             let mut file = storage
                 .open(&segment.path, true)

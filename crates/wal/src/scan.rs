@@ -164,7 +164,7 @@ impl Scanner {
 
     /// The first offset at or after `from` holding a valid frame with an LSN of at least
     /// `min_lsn`, and its header. A candidate must be plausible before its checksum is computed:
-    /// its LSN no further ahead than the bytes left could hold, its `synced` below its LSN.
+    /// its LSN no further ahead than the bytes since `from` could hold, its `synced` below its LSN.
     pub(crate) fn find_valid(
         &mut self,
         from: u64,
@@ -177,7 +177,11 @@ impl Scanner {
                 .bytes(at, FRAME_HEADER_LEN)?
                 .and_then(FrameHeader::read)
             {
-                let max_lsn = min_lsn.0.saturating_add(left / FRAME_HEADER_LEN as u64);
+                // Every frame takes at least a header's bytes, so a frame this far past the
+                // damage (which held `min_lsn`) cannot be more records ahead than fit between.
+                let max_lsn = min_lsn
+                    .0
+                    .saturating_add((at - from) / FRAME_HEADER_LEN as u64 + 1);
                 let plausible = header.lsn >= min_lsn
                     && header.lsn.0 <= max_lsn
                     && header.synced < header.lsn

@@ -229,3 +229,48 @@ fn absolute_consistency_refuses_a_torn_tail_and_changes_nothing() {
     assert_eq!(report.last_lsn, Lsn(RECORDS - 1));
     assert!(DIR.starts_with('/'));
 }
+
+/// Found by fuzzing: after damage, salvage looked for the next valid frame with an LSN bound
+/// computed from the bytes left in the file instead of the bytes since the damage, so a frame
+/// several LSNs ahead near the end of the file was skipped as implausible.
+#[test]
+fn salvage_finds_a_frame_several_lsns_past_the_damage_at_the_end_of_the_file() {
+    let storage = SimStorage::new();
+    let (wal, _) = open(&storage, quiet()).unwrap();
+    for i in 1..=4u8 {
+        wal.commit(&[i; 5]).unwrap();
+    }
+    drop(wal);
+    let path = dir().join("00000000000000000001.log");
+    let mut bytes = storage.read_file(&path).unwrap();
+    let frame = FRAME_HEADER_LEN + 5;
+    for record in [1, 2] {
+        bytes[SEGMENT_HEADER_LEN + record * frame + FRAME_HEADER_LEN] ^= 0xff;
+    }
+    storage.write_file(&path, &bytes);
+    let (wal, report) = open(&storage, quiet().recovery(RecoveryMode::Salvage)).unwrap();
+    let lsns: Vec<Lsn> = read_all(&wal).unwrap().iter().map(|r| r.lsn).collect();
+    assert_eq!(lsns, [Lsn(1), Lsn(4)], "{report:?}");
+    assert_eq!(report.last_lsn, Lsn(4));
+}
+
+/// Found by fuzzing: a cut (empty) segment after one with a torn tail. Recovery removed the empty
+/// file but, recording only one truncation, left the torn tail before it for the next open.
+#[test]
+fn a_torn_tail_before_a_cut_segment_is_repaired_in_one_recovery() {
+    let segments = reference(SyncPolicy::Never);
+    let storage = SimStorage::new();
+    let last = segments.len() - 1;
+    for segment in &segments[..last - 1] {
+        storage.write_file(&segment.path, &segment.bytes);
+    }
+    let torn = &segments[last - 1];
+    storage.write_file(&torn.path, &torn.bytes[..torn.bytes.len() - 3]);
+    storage.write_file(&segments[last].path, &[]);
+    let (wal, report) = open(&storage, quiet()).unwrap();
+    assert_eq!(report.truncated.len(), 2, "{report:?}");
+    drop(wal);
+    let (_, again) = open(&storage, quiet()).unwrap();
+    assert_eq!(again.truncated, []);
+    assert_eq!(again.last_lsn, report.last_lsn);
+}
