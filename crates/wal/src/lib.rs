@@ -88,7 +88,6 @@ mod recovery;
 mod retention;
 mod scan;
 mod segment;
-pub mod storage;
 mod typed;
 
 pub use error::{Error, Result};
@@ -97,6 +96,7 @@ pub use options::{RecoveryMode, Retention, SyncPolicy, WalOptions};
 pub use reader::{Record, Records};
 pub use recovery::{Damage, RecoveryReport};
 pub use retention::{SegmentInfo, TruncateReport};
-pub use storage::{Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};
 pub use tabula_core::Lsn;
+pub use tabula_storage as storage;
+pub use tabula_storage::{Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};
 pub use typed::{TransactionLog, Transactions};

@@ -22,8 +22,8 @@ use crate::format::{
 use crate::options::{SyncPolicy, WalOptions};
 use crate::recovery::{RecoveryReport, recover};
 use crate::segment::{LOCK_FILE, segment_name, temp_name};
-use crate::storage::{FsStorage, Storage, StorageFile};
 use crate::{Error, Result};
+use tabula_storage::{FsStorage, Storage, StorageFile};
 
 /// An open write-ahead log. Share it between threads with `&Wal` or an `Arc<Wal>`.
 ///

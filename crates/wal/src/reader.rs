@@ -10,8 +10,8 @@ use crate::log::Wal;
 use crate::options::RecoveryMode;
 use crate::scan::{Scanner, Step};
 use crate::segment::{SegmentFile, list_archive, list_live};
-use crate::storage::Storage;
 use crate::{Error, Result};
+use tabula_storage::Storage;
 
 /// One record read back.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use crate::format::SEGMENT_HEADER_LEN;
 use crate::options::{RecoveryMode, WalOptions};
 use crate::scan::{Scanner, Step};
 use crate::segment::{SegmentFile, list_live};
-use crate::storage::Storage;
 use crate::{Error, Result};
+use tabula_storage::Storage;
 
 /// What recovery found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use tabula_core::Lsn;
 
 use crate::format::{FRAME_HEADER_LEN, FrameHeader, SEGMENT_HEADER_LEN, SegmentHeader};
-use crate::storage::{Storage, StorageFile, read_full};
 use crate::{Error, Result};
+use tabula_storage::{Storage, StorageFile, read_full};
 
 /// How much the scanner reads at once.
 const READ_AHEAD: usize = 256 << 10;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tabula_core::Lsn;
 
-use crate::storage::Storage;
+use tabula_storage::Storage;
 
 /// The subdirectory of archived segments.
 pub const ARCHIVE_DIR: &str = "archive";

@@ -1,11 +1,16 @@
-//! [`Storage`]: the few file operations the log needs, as a trait, so that tests can run the log
-//! over [`SimStorage`], which injects faults and simulates power loss, and everything else runs it
-//! over [`FsStorage`], the real file system.
+//! `tabula-storage`: the few file operations tabula's log and snapshots need, as a trait
+//! ([`Storage`]), so that tests can run them over [`SimStorage`], which injects faults and
+//! simulates power loss, and everything else over [`FsStorage`], the real file system.
 //!
-//! The log relies on these semantics, which both implementations provide:
+//! It sits below `tabula-wal` and `tabula-snapshot`, which must not depend on each other, so that
+//! one simulated disk can hold a whole database directory in the engine's crash tests.
+//!
+//! Callers rely on these semantics, which both implementations provide:
 //! - `append` writes at the end of a file; data is on stable storage only after `sync_data`;
 //! - a created, renamed or removed name is on stable storage only after `sync_dir` of its directory;
 //! - `rename` replaces the target atomically.
+
+#![deny(missing_docs)]
 
 mod fs;
 mod sim;
@@ -17,8 +22,8 @@ use std::path::{Path, PathBuf};
 pub use fs::FsStorage;
 pub use sim::{Fault, SimStorage, Tear};
 
-/// The file operations the log uses. Paths are whatever the log builds from the directory it was
-/// opened on.
+/// The file operations tabula uses. Paths are whatever the caller builds from the directory it
+/// was opened on.
 pub trait Storage: Debug + Send + Sync + 'static {
     /// Creates a directory and its parents, durably.
     fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
@@ -58,7 +63,7 @@ pub trait StorageFile: Debug + Send + Sync {
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`, or fewer only where the file ends; returns how many.
-pub(crate) fn read_full(file: &dyn StorageFile, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+pub fn read_full(file: &dyn StorageFile, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
     let mut done = 0;
     while let Some(rest) = buf.get_mut(done..) {
         if rest.is_empty() {
@@ -75,7 +80,7 @@ pub(crate) fn read_full(file: &dyn StorageFile, offset: u64, buf: &mut [u8]) -> 
 }
 
 /// The directory a path is in (the path itself when it has none).
-pub(crate) fn parent(path: &Path) -> PathBuf {
+pub fn parent(path: &Path) -> PathBuf {
     path.parent()
         .map_or_else(|| path.to_path_buf(), Path::to_path_buf)
 }
