@@ -49,14 +49,23 @@ fn build(data: &[u8]) -> (SimStorage, Vec<Vec<u8>>, &[u8]) {
         options(RecoveryMode::TolerateTornTail),
     ) {
         for _ in 0..count {
-            let len = rest.first().map_or(0, |&n| usize::from(n % 40));
+            // The length byte's high bit appends without waiting, so batches of several frames
+            // share one `synced` watermark, as under concurrent group commit.
+            let control = rest.first().copied().unwrap_or(0);
+            let len = usize::from(control % 40);
             let payload: Vec<u8> = rest.iter().skip(1).take(len).copied().collect();
             rest = rest.get(1 + len..).unwrap_or_default();
-            if wal.commit(&payload).is_err() {
+            let appended = if control & 0x80 == 0 {
+                wal.commit(&payload)
+            } else {
+                wal.append(&payload)
+            };
+            if appended.is_err() {
                 break;
             }
             payloads.push(payload);
         }
+        let _ = wal.sync();
     }
     (storage, payloads, rest)
 }

@@ -28,6 +28,12 @@
 //! the partial batch is cut off if possible, every record acknowledged before stays readable, and
 //! reopening once space is freed recovers them all.
 //!
+//! Reopening after a failed fsync without a reboot has the limit every database has here: the
+//! kernel may already have dropped the pages that failed, and the `fdatasync` of the tail that
+//! opening does can then succeed. Records after that claim (in `synced`) that the lost ones were
+//! synced, so after a later power loss recovery reports [`Error::Corrupted`] rather than quietly
+//! truncating: the damage is visible, and [`RecoveryMode::Salvage`] keeps what survived.
+//!
 //! # On disk
 //!
 //! ```text

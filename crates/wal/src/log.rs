@@ -21,7 +21,7 @@ use crate::format::{
 };
 use crate::options::{SyncPolicy, WalOptions};
 use crate::recovery::{RecoveryReport, recover};
-use crate::segment::{LOCK_FILE, segment_name, temp_name};
+use crate::segment::{ARCHIVE_DIR, LOCK_FILE, segment_name, temp_name};
 use crate::{Error, Result};
 use tabula_storage::{FsStorage, Storage, StorageFile};
 
@@ -95,6 +95,21 @@ enum Level {
     Durable,
 }
 
+/// Cuts a buffer back to `start` when dropped, unless told to keep what was added.
+struct Rollback<'a> {
+    buf: &'a mut Vec<u8>,
+    start: usize,
+    keep: bool,
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            self.buf.truncate(self.start);
+        }
+    }
+}
+
 /// The most a buffer may keep of its capacity when it is recycled, so that one huge batch does
 /// not pin its memory.
 const MAX_SPARE: usize = 4 << 20;
@@ -125,6 +140,18 @@ impl Wal {
             }
         })?;
         let recovered = recover(&*storage, &dir, &options, true)?;
+        // A previous process may have died (or been poisoned) between a rename and the directory
+        // sync after it: make every name recovery saw durable before acknowledging anything that
+        // depends on it. Otherwise a segment created then, or a segment moved to the archive,
+        // could vanish on power loss after records in it were acknowledged.
+        storage.sync_dir(&dir).map_err(|e| Error::sync(&dir, e))?;
+        let archive = dir.join(ARCHIVE_DIR);
+        match storage.sync_dir(&archive) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::sync(&archive, e));
+            }
+            _ => {}
+        }
         let active = match recovered.tail {
             Some((segment, len)) => {
                 let mut file = storage
@@ -199,10 +226,9 @@ impl Wal {
             let synced = state.durable;
             write_frame(&mut state.buf, lsn, synced, payload, crc);
             state.next = lsn.next();
-            (
-                lsn,
-                state.buf.len() >= self.shared.options.buffer_size && !state.leader,
-            )
+            // A full buffer makes the appender write it, waiting for the current leader first if
+            // need be: that is the back-pressure that bounds the buffer during a slow fsync.
+            (lsn, state.buf.len() >= self.shared.options.buffer_size)
         };
         if full {
             self.shared.wait(lsn, Level::Written)?;
@@ -218,14 +244,19 @@ impl Wal {
         check_poison(&state)?;
         let lsn = state.next;
         let start = state.buf.len();
-        state.buf.resize(start + FRAME_HEADER_LEN, 0);
-        let encoded = encode(lsn, &mut state.buf);
-        let size = state.buf.len() - start - FRAME_HEADER_LEN;
-        let checked = encoded.and_then(|()| self.check_size(size));
-        if let Err(error) = checked {
-            state.buf.truncate(start);
-            return Err(error);
-        }
+        // If `encode` fails or panics, the buffer is cut back: a partial frame left in it would
+        // be written ahead of the next commit's.
+        let mut frame = Rollback {
+            buf: &mut state.buf,
+            start,
+            keep: false,
+        };
+        frame.buf.resize(start + FRAME_HEADER_LEN, 0);
+        let encoded = encode(lsn, frame.buf);
+        let size = frame.buf.len() - start - FRAME_HEADER_LEN;
+        encoded.and_then(|()| self.check_size(size))?;
+        frame.keep = true;
+        drop(frame);
         let synced = state.durable;
         if let Some(frame) = state.buf.get_mut(start..) {
             seal_frame(frame, lsn, synced);
@@ -234,7 +265,7 @@ impl Wal {
             state.buf_first = lsn;
         }
         state.next = lsn.next();
-        let full = state.buf.len() >= self.shared.options.buffer_size && !state.leader;
+        let full = state.buf.len() >= self.shared.options.buffer_size;
         drop(state);
         if full {
             self.shared.wait(lsn, Level::Written)?;
@@ -388,7 +419,20 @@ impl Shared {
         let first = state.buf_first;
         let last = Lsn(state.next.0.saturating_sub(1));
         let sync = level == Level::Durable;
-        let result = MutexGuard::unlocked(state, || self.write(&batch, first, sync));
+        // A panic in the storage must not leave `leader` set, or every waiter would hang: it
+        // poisons the log like any other write failure.
+        let result = MutexGuard::unlocked(state, || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.write(&batch, first, sync)
+            }))
+            .unwrap_or_else(|_| {
+                Err(Error::io(
+                    "write (the storage panicked)",
+                    &self.dir,
+                    std::io::Error::other("panic in the storage layer"),
+                ))
+            })
+        });
         state.leader = false;
         match result {
             Ok(sealed) => {

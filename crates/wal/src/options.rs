@@ -111,7 +111,9 @@ pub struct WalOptions {
     /// A segment is sealed and a new one started at the first batch boundary at or past this many
     /// bytes. Default 64 MiB.
     pub segment_size: u64,
-    /// The largest payload accepted (and read back). Default 64 MiB, at most 4 GiB − 1.
+    /// The largest payload accepted by `append`. Default 64 MiB, at most 4 GiB − 1. Reading and
+    /// recovery accept any frame the format can hold, so lowering this never makes records
+    /// already written unreadable.
     pub max_record_size: u64,
     /// An appender writes the buffer itself once it holds this many bytes. Default 1 MiB.
     pub buffer_size: usize,

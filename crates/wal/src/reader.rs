@@ -8,7 +8,7 @@ use tabula_core::Lsn;
 
 use crate::log::Wal;
 use crate::options::RecoveryMode;
-use crate::scan::{Scanner, Step};
+use crate::scan::{Found, Scanner, Step};
 use crate::segment::{SegmentFile, list_archive, list_live};
 use crate::{Error, Result};
 use tabula_storage::Storage;
@@ -34,13 +34,17 @@ pub struct Records {
     from: Lsn,
     until: Lsn,
     salvage: bool,
-    max_record: u64,
     done: bool,
 }
 
 impl Wal {
     /// Reads records from `from` (inclusive) to the last one written to the OS now. `from` before
     /// the oldest retained record is [`Error::Pruned`].
+    ///
+    /// Written is not durable: under `EverySecond` or `Never` (or for records appended but not yet
+    /// committed under `Always`) a power loss can still take back records this yields. A reader
+    /// that must only see durable records, such as a replica or a change feed promising no
+    /// retractions, stops at [`Wal::durable_lsn`] (`take_while(|r| r.lsn <= durable)`).
     pub fn read_from(&self, from: Lsn) -> Result<Records> {
         let shared = &self.shared;
         let until = self.written_lsn();
@@ -65,7 +69,6 @@ impl Wal {
             from,
             until,
             salvage: shared.options.recovery == RecoveryMode::Salvage,
-            max_record: shared.options.max_record_size,
             done: false,
         })
     }
@@ -111,7 +114,7 @@ impl Iterator for Records {
             }
             let Some(scan) = self.scan.as_mut() else {
                 let segment = self.segments.pop_front()?;
-                let mut scan = match Scanner::open(&*self.storage, &segment.path, self.max_record) {
+                let mut scan = match Scanner::open(&*self.storage, &segment.path) {
                     Ok(scan) => scan,
                     Err(error) => return self.fail(error),
                 };
@@ -178,12 +181,12 @@ impl Iterator for Records {
                 let error = Error::corrupted(scan.path(), offset, reason);
                 return self.fail(error);
             }
-            match scan.find_valid(offset + 1, expected) {
-                Ok(Some((at, header))) => {
+            match scan.find_valid(offset, offset + 1, expected) {
+                Ok(Found::Frame(at, header)) => {
                     scan.seek(at);
                     self.next = Some(header.lsn);
                 }
-                Ok(None) => self.scan = None,
+                Ok(Found::Nothing | Found::Exhausted) => self.scan = None,
                 Err(error) => return self.fail(error),
             }
         }

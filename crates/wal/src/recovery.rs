@@ -16,7 +16,7 @@ use tabula_core::Lsn;
 
 use crate::format::SEGMENT_HEADER_LEN;
 use crate::options::{RecoveryMode, WalOptions};
-use crate::scan::{Scanner, Step};
+use crate::scan::{Found, Proof, Scanner, Step};
 use crate::segment::{SegmentFile, list_live};
 use crate::{Error, Result};
 use tabula_storage::Storage;
@@ -109,7 +109,7 @@ pub(crate) fn recover(
         .rposition(|&len| len >= SEGMENT_HEADER_LEN as u64);
     for (index, segment) in segments.iter().enumerate() {
         let is_last = last_whole.is_none_or(|last| index >= last);
-        let mut scan = Scanner::open(storage, &segment.path, options.max_record_size)?;
+        let mut scan = Scanner::open(storage, &segment.path)?;
         let checked = check_header(&mut scan, segment)?.and_then(|first| {
             match sequence_gap(first, expected) {
                 // Salvage keeps a segment that follows lost records; an overlap is still refused.
@@ -163,6 +163,7 @@ pub(crate) fn recover(
         };
         let mut next = first;
         let mut valid_len = scan.len();
+        let mut evidence_end = 0;
         loop {
             let (offset, reason) = match scan.next_frame()? {
                 Step::End => break,
@@ -178,8 +179,18 @@ pub(crate) fn recover(
                 ),
                 Step::Damage { offset, reason } => (offset, reason),
             };
-            let proof = scan.proves_durable(offset + 1, next)?;
-            if is_last && proof.is_none() {
+            // Only the last segment can have a torn tail; earlier ones were synced whole.
+            let proof = if is_last {
+                scan.proves_durable(offset, next)?
+            } else {
+                Proof::Unknown
+            };
+            if let Proof::At(at) = proof {
+                evidence_end = evidence_end.max(at + 1);
+            }
+            // A frame that proved earlier damage was synced must survive (salvage goes on past
+            // that damage): truncating it would make the next recovery judge differently.
+            if is_last && proof == Proof::None && offset >= evidence_end {
                 let damage = Damage {
                     segment: segment.path.clone(),
                     offset,
@@ -199,14 +210,21 @@ pub(crate) fn recover(
             }
             if mode != RecoveryMode::Salvage {
                 let reason = match proof {
-                    Some(at) => format!(
+                    Proof::At(at) => format!(
                         "{reason}; a valid record at byte {at} shows this one had been synced"
                     ),
-                    None => format!("{reason}; a later segment shows this one was complete"),
+                    _ if is_last => format!(
+                        "{reason}; the rest of the segment is too damaged to search, and it is \
+                         not truncated on a guess"
+                    ),
+                    _ => format!("{reason}; a later segment shows this one was complete"),
                 };
                 return Err(Error::corrupted(&segment.path, offset, reason));
             }
-            let resume = scan.find_valid(offset + 1, next)?;
+            let resume = match scan.find_valid(offset, offset + 1, next)? {
+                Found::Frame(at, header) => Some((at, header)),
+                Found::Nothing | Found::Exhausted => None,
+            };
             let end = resume.map_or(scan.len(), |(at, _)| at);
             report.lost.push(Damage {
                 segment: segment.path.clone(),
@@ -241,7 +259,13 @@ pub(crate) fn recover(
             file.sync_data()
                 .map_err(|e| Error::sync(&segment.path, e))?;
         }
-        for name in &temps {
+        // Leftover temporary files are not part of the log; strict mode still changes nothing.
+        let temps = if mode == RecoveryMode::AbsoluteConsistency {
+            &[][..]
+        } else {
+            &temps[..]
+        };
+        for name in temps {
             let path = dir.join(name);
             storage
                 .remove(&path)

@@ -16,6 +16,10 @@ use tabula_storage::{Storage, StorageFile, read_full};
 /// How much the scanner reads at once.
 const READ_AHEAD: usize = 256 << 10;
 
+/// Bytes the searches past damage may checksum, per byte of the file, plus a floor.
+const SEARCH_BUDGET_PER_BYTE: u64 = 4;
+const SEARCH_BUDGET_MIN: u64 = 1 << 20;
+
 /// One step through a segment.
 #[derive(Debug)]
 pub(crate) enum Step<'a> {
@@ -40,12 +44,14 @@ pub(crate) struct Scanner {
     pos: u64,
     buf: Vec<u8>,
     buf_at: u64,
-    max_record: u64,
+    search_budget: u64,
 }
 
 impl Scanner {
     /// Opens a segment, reads its length, and leaves the position after the header.
-    pub(crate) fn open(storage: &dyn Storage, path: &Path, max_record: u64) -> Result<Scanner> {
+    /// Frames are read up to the format's own limit, not `max_record_size`, which applies to
+    /// writes: lowering it must never turn records already written into damage.
+    pub(crate) fn open(storage: &dyn Storage, path: &Path) -> Result<Scanner> {
         let file = storage
             .open(path, false)
             .map_err(|e| Error::io("open", path, e))?;
@@ -59,7 +65,9 @@ impl Scanner {
             pos: SEGMENT_HEADER_LEN as u64,
             buf: Vec::new(),
             buf_at: 0,
-            max_record,
+            search_budget: len
+                .saturating_mul(SEARCH_BUDGET_PER_BYTE)
+                .saturating_add(SEARCH_BUDGET_MIN),
         })
     }
 
@@ -124,15 +132,6 @@ impl Scanner {
                 reason: format!("{left} bytes at the end, too few for a frame header"),
             });
         };
-        if u64::from(header.len) > self.max_record {
-            return Ok(Step::Damage {
-                offset,
-                reason: format!(
-                    "payload length {} is over the record limit of {}",
-                    header.len, self.max_record
-                ),
-            });
-        }
         if header.frame_len() > left {
             return Ok(Step::Damage {
                 offset,
@@ -162,14 +161,32 @@ impl Scanner {
         })
     }
 
+    /// The valid frame at `at`, if there is one (checksum included).
+    fn valid_frame_at(&mut self, at: u64) -> Result<Option<FrameHeader>> {
+        let left = self.len.saturating_sub(at);
+        let Some(header) = self
+            .bytes(at, FRAME_HEADER_LEN)?
+            .and_then(FrameHeader::read)
+        else {
+            return Ok(None);
+        };
+        if header.frame_len() > left || header.synced >= header.lsn {
+            return Ok(None);
+        }
+        let payload_at = at + FRAME_HEADER_LEN as u64;
+        let valid = self
+            .bytes(payload_at, header.len as usize)?
+            .is_some_and(|payload| header.checks(payload));
+        Ok(valid.then_some(header))
+    }
+
     /// The first offset at or after `from` holding a valid frame with an LSN of at least
-    /// `min_lsn`, and its header. A candidate must be plausible before its checksum is computed:
-    /// its LSN no further ahead than the bytes since `from` could hold, its `synced` below its LSN.
-    pub(crate) fn find_valid(
-        &mut self,
-        from: u64,
-        min_lsn: Lsn,
-    ) -> Result<Option<(u64, FrameHeader)>> {
+    /// `min_lsn`, the LSN of the damaged frame at `damage_at`. A candidate must be plausible
+    /// before its checksum is computed: its LSN no further ahead than the bytes since the damage
+    /// could hold, its `synced` below its LSN. The checksummed bytes are capped per scanner (a
+    /// file crafted with a plausible header every few bytes would otherwise cost quadratic time);
+    /// past the cap the answer is [`Found::Exhausted`].
+    pub(crate) fn find_valid(&mut self, damage_at: u64, from: u64, min_lsn: Lsn) -> Result<Found> {
         let mut at = from;
         while at.saturating_add(FRAME_HEADER_LEN as u64) <= self.len {
             let left = self.len - at;
@@ -178,41 +195,84 @@ impl Scanner {
                 .and_then(FrameHeader::read)
             {
                 // Every frame takes at least a header's bytes, so a frame this far past the
-                // damage (which held `min_lsn`) cannot be more records ahead than fit between.
-                let max_lsn = min_lsn
-                    .0
-                    .saturating_add((at - from) / FRAME_HEADER_LEN as u64 + 1);
+                // damage cannot be more records ahead than fit between.
+                let distance = at.saturating_sub(damage_at) / FRAME_HEADER_LEN as u64;
+                let max_lsn = min_lsn.0.saturating_add(distance + 1);
                 let plausible = header.lsn >= min_lsn
                     && header.lsn.0 <= max_lsn
                     && header.synced < header.lsn
-                    && u64::from(header.len) <= self.max_record
                     && header.frame_len() <= left;
                 if plausible {
+                    let Some(budget) = self.search_budget.checked_sub(u64::from(header.len)) else {
+                        return Ok(Found::Exhausted);
+                    };
+                    self.search_budget = budget;
                     let payload_at = at + FRAME_HEADER_LEN as u64;
                     if self
                         .bytes(payload_at, header.len as usize)?
                         .is_some_and(|payload| header.checks(payload))
                     {
-                        return Ok(Some((at, header)));
+                        return Ok(Found::Frame(at, header));
                     }
                 }
             }
             at += 1;
         }
-        Ok(None)
+        Ok(Found::Nothing)
     }
 
-    /// Whether any valid frame after `from` proves that the record `expected` had reached stable
-    /// storage before that frame was written (its `synced` is at least `expected`). Such a frame
-    /// means damage at `from` is not a torn write but corruption of synced data.
-    pub(crate) fn proves_durable(&mut self, from: u64, expected: Lsn) -> Result<Option<u64>> {
-        let mut at = from;
-        while let Some((offset, header)) = self.find_valid(at, expected)? {
-            if header.synced >= expected {
-                return Ok(Some(offset));
+    /// Whether a valid frame after the damage at `damage_at` proves that the record `expected`
+    /// had reached stable storage before that frame was written (its `synced` is at least
+    /// `expected`). Such a frame means the damage is not a torn write but corruption of synced
+    /// data. Valid frames are followed one after another (a frame's payload is not searched for
+    /// frames); the byte-by-byte search resumes only after further damage.
+    pub(crate) fn proves_durable(&mut self, damage_at: u64, expected: Lsn) -> Result<Proof> {
+        let mut at = damage_at + 1;
+        loop {
+            let (mut offset, mut header) = match self.find_valid(damage_at, at, expected)? {
+                Found::Frame(offset, header) => (offset, header),
+                Found::Nothing => return Ok(Proof::None),
+                Found::Exhausted => return Ok(Proof::Unknown),
+            };
+            loop {
+                if header.synced >= expected {
+                    return Ok(Proof::At(offset));
+                }
+                let next = offset + header.frame_len();
+                match self.valid_frame_at(next)? {
+                    Some(following) if following.lsn == header.lsn.next() => {
+                        offset = next;
+                        header = following;
+                    }
+                    _ => {
+                        at = next;
+                        break;
+                    }
+                }
             }
-            at = offset + 1;
         }
-        Ok(None)
     }
+}
+
+/// What a search past damage found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// A valid frame at this offset.
+    Frame(u64, FrameHeader),
+    /// No valid frame up to the end of the file.
+    Nothing,
+    /// The search checksummed as many bytes as it may; the rest was not searched.
+    Exhausted,
+}
+
+/// Whether the damaged record is known to have been synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Proof {
+    /// The valid frame at this offset says it was.
+    At(u64),
+    /// No valid frame after it says so.
+    None,
+    /// The search gave up (a hostile file); treated as if it had been synced, so that nothing
+    /// is truncated on a guess.
+    Unknown,
 }
