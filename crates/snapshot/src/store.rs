@@ -36,6 +36,24 @@ impl Default for SnapshotRetention {
     }
 }
 
+impl SnapshotRetention {
+    /// Keep the newest `count` snapshots (at least 1).
+    #[must_use]
+    pub fn keep(count: usize) -> SnapshotRetention {
+        SnapshotRetention {
+            max_count: count.max(1),
+            max_age: None,
+        }
+    }
+
+    /// Also remove snapshots older than `age` (the newest always stays).
+    #[must_use]
+    pub fn max_age(mut self, age: Duration) -> SnapshotRetention {
+        self.max_age = Some(age);
+        self
+    }
+}
+
 /// A snapshot file in the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
