@@ -3,6 +3,9 @@
 //! - [`write_snapshot`] streams a [`tabula_core::Database`] (an O(1) clone of the live one, so
 //!   writers go on) to any `io::Write` in chunks, in any codec, optionally compressed;
 //!   [`read_snapshot`] builds the database back from any `io::Read`, a chunk at a time.
+//! - [`write_json_document`] / [`read_json_document`]: the whole database as one JSON document
+//!   in DictDB's layout (`{"tables": {name: {"primary_key", "schema", "records"}}}`) with
+//!   tabula's extra fields; DictDB's own files load as they are.
 //! - [`SnapshotStore`] keeps a directory of snapshots: atomic writes (temporary file, fsync,
 //!   rename, directory fsync), listing, loading the newest valid one (reporting the newer ones
 //!   that failed), and retention by count and age.
@@ -50,6 +53,7 @@
 #![deny(missing_docs)]
 
 mod compression;
+mod document;
 mod error;
 pub mod format;
 mod reader;
@@ -57,6 +61,7 @@ mod store;
 mod writer;
 
 pub use compression::Compression;
+pub use document::{DOCUMENT_VERSION, read_json_document, write_json_document};
 pub use error::{Error, Result};
 pub use reader::{LoadOptions, Loaded, read_snapshot};
 pub use store::{LoadedNewest, SnapshotFile, SnapshotRetention, SnapshotStore};
