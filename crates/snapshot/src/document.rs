@@ -75,7 +75,7 @@ struct TableExtra {
 }
 
 /// DictDB's name for a column type, where it has one.
-fn dictdb_type(ty: ColumnType) -> &'static str {
+pub(crate) fn dictdb_type(ty: ColumnType) -> &'static str {
     match ty {
         ColumnType::Int => "int",
         ColumnType::Text => "str",

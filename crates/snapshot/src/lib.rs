@@ -6,6 +6,8 @@
 //! - [`write_json_document`] / [`read_json_document`]: the whole database as one JSON document
 //!   in DictDB's layout (`{"tables": {name: {"primary_key", "schema", "records"}}}`) with
 //!   tabula's extra fields; DictDB's own files load as they are.
+//! - Exports for people and tools: one table as a JSON document or JSON Lines, and the whole
+//!   database as the per-table `schema/` + `data/*.records` directory ([`export_directory`]).
 //! - [`SnapshotStore`] keeps a directory of snapshots: atomic writes (temporary file, fsync,
 //!   rename, directory fsync), listing, loading the newest valid one (reporting the newer ones
 //!   that failed), and retention by count and age.
@@ -55,6 +57,7 @@
 mod compression;
 mod document;
 mod error;
+mod export;
 pub mod format;
 mod reader;
 mod store;
@@ -63,6 +66,10 @@ mod writer;
 pub use compression::Compression;
 pub use document::{DOCUMENT_VERSION, read_json_document, write_json_document};
 pub use error::{Error, Result};
+pub use export::{
+    export_directory, export_table_json, export_table_jsonl, import_directory, import_table_json,
+    import_table_jsonl,
+};
 pub use reader::{LoadOptions, Loaded, read_snapshot};
 pub use store::{LoadedNewest, SnapshotFile, SnapshotRetention, SnapshotStore};
 pub use writer::{SnapshotOptions, SnapshotSummary, write_snapshot};
