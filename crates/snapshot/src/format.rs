@@ -3,6 +3,7 @@
 
 use tabula_codec::Format;
 use tabula_core::Lsn;
+use tabula_storage::le::{i64_at, put, u8_at, u16_at, u32_at, u64_at};
 
 use crate::compression::Compression;
 
@@ -149,16 +150,16 @@ impl Header {
                 "snapshot format version {version}; this build reads version {VERSION}"
             ));
         }
-        let codec = byte_at(header, CODEC_AT);
+        let codec = u8_at(header, CODEC_AT);
         let format = format_from_code(codec).ok_or_else(|| format!("unknown codec {codec}"))?;
-        let code = byte_at(header, COMPRESSION_AT);
+        let code = u8_at(header, COMPRESSION_AT);
         let compression =
             Compression::from_code(code).ok_or_else(|| format!("unknown compression {code}"))?;
         Ok(Header {
             format,
             compression,
             lsn: Lsn(u64_at(header, LSN_AT)),
-            created_at_micros: i64::from_le_bytes(u64_at(header, CREATED_AT).to_le_bytes()),
+            created_at_micros: i64_at(header, CREATED_AT),
         })
     }
 }
@@ -184,10 +185,10 @@ impl ChunkHeader {
         let Some(header) = bytes.get(..CHUNK_HEADER_LEN) else {
             return Err("the file ends inside a chunk header".to_owned());
         };
-        let code = byte_at(header, KIND_AT);
+        let code = u8_at(header, KIND_AT);
         let kind =
             ChunkKind::from_code(code).ok_or_else(|| format!("unknown chunk kind {code}"))?;
-        let flags = byte_at(header, FLAGS_AT);
+        let flags = u8_at(header, FLAGS_AT);
         if flags & !FLAG_COMPRESSED != 0 || u16_at(header, 2) != 0 {
             return Err(format!("unknown chunk flags {flags:#04x}"));
         }
@@ -268,7 +269,7 @@ impl TableFixed {
         let Some(fixed) = bytes.get(..TABLE_FIXED_LEN) else {
             return Err("a table chunk is too short for its fixed part".to_owned());
         };
-        let has_auto = byte_at(fixed, 16);
+        let has_auto = u8_at(fixed, 16);
         if has_auto > 1
             || fixed
                 .get(17..)
@@ -278,7 +279,7 @@ impl TableFixed {
         }
         Ok(TableFixed {
             rows: u64_at(fixed, 0),
-            next_auto: (has_auto == 1).then(|| i64::from_le_bytes(u64_at(fixed, 8).to_le_bytes())),
+            next_auto: (has_auto == 1).then(|| i64_at(fixed, 8)),
         })
     }
 }
@@ -323,40 +324,6 @@ impl Footer {
             file_crc: u32_at(bytes, 24),
         })
     }
-}
-
-fn put(out: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(slot) = out.get_mut(at..at + bytes.len()) {
-        slot.copy_from_slice(bytes);
-    }
-}
-
-fn byte_at(bytes: &[u8], at: usize) -> u8 {
-    bytes.get(at).copied().unwrap_or(0)
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> u16 {
-    let mut word = [0u8; 2];
-    if let Some(slice) = bytes.get(at..at + 2) {
-        word.copy_from_slice(slice);
-    }
-    u16::from_le_bytes(word)
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0u8; 4];
-    if let Some(slice) = bytes.get(at..at + 4) {
-        word.copy_from_slice(slice);
-    }
-    u32::from_le_bytes(word)
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    if let Some(slice) = bytes.get(at..at + 8) {
-        word.copy_from_slice(slice);
-    }
-    u64::from_le_bytes(word)
 }
 
 #[cfg(test)]

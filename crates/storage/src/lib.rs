@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 mod fs;
+pub mod le;
 mod sim;
 
 use std::fmt::Debug;

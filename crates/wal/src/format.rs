@@ -16,6 +16,7 @@
 //! checksum its payload before it takes the log's lock and learns its LSN).
 
 use tabula_core::Lsn;
+use tabula_storage::le::{put, u32_at, u64_at};
 
 /// The first eight bytes of every segment file.
 pub const SEGMENT_MAGIC: [u8; 8] = *b"tabulaWL";
@@ -194,28 +195,6 @@ pub fn seal_frame(frame: &mut [u8], lsn: Lsn, synced: Lsn) {
     put(header, CRC_AT, &crc.to_le_bytes());
     put(header, LSN_AT, &lsn.0.to_le_bytes());
     put(header, SYNCED_AT, &synced.0.to_le_bytes());
-}
-
-fn put(out: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(slot) = out.get_mut(at..at + bytes.len()) {
-        slot.copy_from_slice(bytes);
-    }
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0u8; 4];
-    if let Some(slice) = bytes.get(at..at + 4) {
-        word.copy_from_slice(slice);
-    }
-    u32::from_le_bytes(word)
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    if let Some(slice) = bytes.get(at..at + 8) {
-        word.copy_from_slice(slice);
-    }
-    u64::from_le_bytes(word)
 }
 
 #[cfg(test)]
