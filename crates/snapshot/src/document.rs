@@ -38,14 +38,13 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io::{Read, Write};
 
-use serde::de::{
-    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use tabula_core::{
-    Column, ColumnType, Database, IndexDef, Limits, Lsn, Row, Schema, Table, TableDef, Timestamp,
+    Column, ColumnType, Database, IndexDef, Limits, Lsn, Schema, Table, TableDef, Timestamp,
 };
 
+use crate::export::{Definition, RowsSeed};
 use crate::writer::now;
 use crate::{Error, Result};
 
@@ -363,12 +362,14 @@ impl<'de> Visitor<'de> for TableSeed<'_> {
                     let def = self
                         .definition(primary_key, schema.take(), &mut extra)
                         .map_err(|e| A::Error::custom(format!("table {:?}: {e}", self.name)))?;
-                    table = Some(map.next_value_seed(RecordsSeed {
-                        def,
-                        next_auto: extra.next_auto_increment.or(Some(1)),
+                    let built = map.next_value_seed(RowsSeed {
+                        definition: Definition {
+                            def,
+                            next_auto_increment: extra.next_auto_increment.or(Some(1)),
+                        },
                         limits: self.limits,
-                        invalid: self.invalid,
-                    })?);
+                    })?;
+                    table = Some(built.map_err(|error| stash(self.invalid, error))?);
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -382,58 +383,5 @@ impl<'de> Visitor<'de> for TableSeed<'_> {
                 self.name
             ))),
         }
-    }
-}
-
-struct RecordsSeed<'a> {
-    def: TableDef,
-    next_auto: Option<i64>,
-    limits: &'a Limits,
-    invalid: Stash<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
-    type Value = Table;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Table, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsSeed<'_> {
-    type Value = Table;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Table, A::Error> {
-        let name = self.def.name.clone();
-        let mut failed = None;
-        let built = {
-            let rows = std::iter::from_fn(|| match seq.next_element::<Row>() {
-                Ok(row) => row,
-                Err(error) => {
-                    failed = Some(error);
-                    None
-                }
-            });
-            Table::rebuild(self.def, rows, self.next_auto, self.limits)
-        };
-        if let Some(error) = failed {
-            return Err(error);
-        }
-        // A bad row stopped the rebuild early; the rest of the array is left unread, and the
-        // error ends the document anyway.
-        built.map_err(|source| {
-            stash(
-                self.invalid,
-                Error::Invalid {
-                    path: None,
-                    table: name,
-                    source: Box::new(source),
-                },
-            )
-        })
     }
 }

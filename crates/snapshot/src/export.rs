@@ -42,11 +42,11 @@ fn invalid(table: &str, source: tabula_core::Error) -> Error {
 
 /// A table's definition with its auto-increment counter, as exports carry it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Definition {
+pub(crate) struct Definition {
     #[serde(flatten)]
-    def: TableDef,
+    pub(crate) def: TableDef,
     #[serde(default)]
-    next_auto_increment: Option<i64>,
+    pub(crate) next_auto_increment: Option<i64>,
 }
 
 impl Definition {
@@ -176,10 +176,11 @@ impl<'de> Visitor<'de> for TableDocSeed<'_> {
     }
 }
 
-/// Builds a table from a JSON array of rows as it is read.
-struct RowsSeed<'a> {
-    definition: Definition,
-    limits: &'a Limits,
+/// Builds a table from a JSON array of rows as it is read; a row the table refuses is the inner
+/// error (typed), a row that is not JSON the outer one.
+pub(crate) struct RowsSeed<'a> {
+    pub(crate) definition: Definition,
+    pub(crate) limits: &'a Limits,
 }
 
 impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
