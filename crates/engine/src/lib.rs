@@ -1,15 +1,35 @@
 //! `tabula-engine`: a database a program opens on a directory and uses from many threads.
 //!
-//! **Status: skeleton.** Its contents arrive with the engine and history issues. It will compose
-//! `tabula-core`, `tabula-codec`, `tabula-wal` and `tabula-snapshot`:
+//! It composes `tabula-core` (the data model), `tabula-wal` (the log) and `tabula-snapshot`
+//! (checkpoints) on one `tabula-storage`:
 //!
-//! - `Engine::open(dir, options)`: directory layout, the directory lock, recovery (newest valid
-//!   snapshot plus log replay) with a recovery report, and an in-memory mode;
-//! - the commit path: validate and apply against the current state, append to the log, publish;
-//!   concurrent committers share fsyncs through the log's group commit;
-//! - readers that never block writers, each seeing one LSN;
-//! - background checkpoints from an O(1) state copy, and log retention after them;
-//! - time travel, history and audit causes, tags, diff, rollback, the change feed, backups,
-//!   migrations and TTL.
+//! - [`Engine::open`] takes the directory lock (a second opener gets [`Error::AlreadyOpen`]),
+//!   loads the newest valid snapshot, replays the log after it and returns a [`RecoveryReport`];
+//!   [`Engine::in_memory`] has no directory at all.
+//! - [`Engine::commit`] / [`Engine::write`]: validate and apply against an O(1) copy of the state,
+//!   append to the log, wait for the sync policy (concurrent committers share fsyncs), publish.
+//!   See `engine.rs` for what readers see when.
+//! - [`Engine::read`]: a consistent view at one LSN, O(1), never blocking writers.
+//! - [`Engine::checkpoint`] and automatic checkpoints ([`CheckpointPolicy`]): a snapshot of the
+//!   durable state taken while writers go on, then the log before it removed or archived.
+//!
+//! ```text
+//! DIR/
+//!   LOCK                       held while the engine is open
+//!   snapshots/snap-<lsn>.tsnap checkpoints (tabula-snapshot's format)
+//!   wal/                       the write-ahead log (tabula-wal's format)
+//! ```
 
 #![deny(missing_docs)]
+
+mod checkpoint;
+mod engine;
+mod error;
+mod options;
+mod recovery;
+
+pub use checkpoint::CheckpointInfo;
+pub use engine::{Committed, Engine, LOCK_FILE, SNAPSHOT_DIR, Tx, WAL_DIR};
+pub use error::{Error, Result};
+pub use options::{CheckpointPolicy, Options};
+pub use recovery::RecoveryReport;

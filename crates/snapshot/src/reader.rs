@@ -26,6 +26,17 @@ pub struct LoadOptions {
     pub limits: Limits,
 }
 
+impl LoadOptions {
+    /// The default codec limits and these data-model limits.
+    #[must_use]
+    pub fn with_limits(limits: Limits) -> LoadOptions {
+        LoadOptions {
+            limits,
+            ..LoadOptions::default()
+        }
+    }
+}
+
 /// A loaded snapshot.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -1,0 +1,161 @@
+//! Checkpoints: a snapshot of the visible (durable) state, written while writers go on, then the
+//! log before it removed or archived. Manual ([`crate::Engine::checkpoint`]) or automatic, by a
+//! background thread that applies the [`crate::CheckpointPolicy`] (log bytes, interval).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use tabula_core::{Lsn, Timestamp};
+
+use crate::engine::{Inner, POLICY_TICK, now};
+use crate::{Error, Result};
+
+/// A checkpoint taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckpointInfo {
+    /// The LSN of the snapshot.
+    pub lsn: Lsn,
+    /// When it finished.
+    pub at: Timestamp,
+    /// The snapshot file.
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+    /// Rows in it.
+    pub rows: u64,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// Takes a checkpoint if there is a log and anything changed since the last one.
+pub(crate) fn run(inner: &Inner) -> Result<Option<CheckpointInfo>> {
+    let (Some(log), Some(snapshots)) = (&inner.log, &inner.snapshots) else {
+        return Ok(None);
+    };
+    let _one = inner.checkpointing.lock();
+    let started = Instant::now();
+    let db = inner.visible();
+    let last = inner.last_checkpoint.lock().as_ref().map(|c| c.lsn);
+    let covered = last.or(inner.recovery.snapshot.as_ref().map(|(lsn, _)| *lsn));
+    if db.lsn() == Lsn::ZERO || covered == Some(db.lsn()) {
+        return Ok(None);
+    }
+    // Under `EverySecond` and `Never` the visible state may be ahead of what the log has synced;
+    // a snapshot must never be ahead of a durable log, or recovery would find the log ending
+    // before it.
+    log.wal().wait_durable(db.lsn())?;
+    let (file, summary) = snapshots.write(&db, &inner.options.snapshot)?;
+    log.wal().truncate_before(db.lsn().next())?;
+    let info = CheckpointInfo {
+        lsn: db.lsn(),
+        at: now(),
+        path: file.path,
+        bytes: summary.bytes,
+        rows: summary.rows,
+        duration: started.elapsed(),
+    };
+    *inner.last_checkpoint.lock() = Some(info.clone());
+    Ok(Some(info))
+}
+
+/// Whether the policy asks for a checkpoint now.
+fn due(inner: &Inner, since: Instant) -> bool {
+    let policy = &inner.options.checkpoint;
+    let last = inner.last_checkpoint.lock().as_ref().map(|c| c.lsn);
+    let covered = last
+        .or(inner.recovery.snapshot.as_ref().map(|(lsn, _)| *lsn))
+        .unwrap_or(Lsn::ZERO);
+    if inner.visible_lsn() <= covered {
+        return false;
+    }
+    if policy
+        .interval
+        .is_some_and(|interval| since.elapsed() >= interval)
+    {
+        return true;
+    }
+    let Some(limit) = policy.wal_bytes else {
+        return false;
+    };
+    let Some(log) = &inner.log else { return false };
+    log.wal()
+        .segments()
+        .map(|segments| {
+            segments
+                .iter()
+                .filter(|s| s.archived_at.is_none())
+                .map(|s| s.bytes)
+                .sum::<u64>()
+                >= limit
+        })
+        .unwrap_or(false)
+}
+
+/// The background thread of automatic checkpoints.
+pub(crate) struct Checkpointer {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread if the policy has any rule.
+    pub(crate) fn start(inner: &Arc<Inner>) -> Result<Option<Checkpointer>> {
+        let policy = &inner.options.checkpoint;
+        if policy.wal_bytes.is_none() && policy.interval.is_none() {
+            return Ok(None);
+        }
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let thread_stop = Arc::clone(&stop);
+        // A weak handle: the thread must not keep the engine alive.
+        let weak = Arc::downgrade(inner);
+        let tick = policy.interval.map_or(POLICY_TICK, |i| i.min(POLICY_TICK));
+        let handle = std::thread::Builder::new()
+            .name("tabula-checkpoint".to_owned())
+            .spawn(move || {
+                let (stopped, cond) = &*thread_stop;
+                let mut since = Instant::now();
+                let mut stopped = stopped.lock();
+                while !*stopped {
+                    let _ = cond.wait_for(&mut stopped, tick);
+                    if *stopped {
+                        return;
+                    }
+                    let Some(inner) = weak.upgrade() else { return };
+                    let ran = parking_lot::MutexGuard::unlocked(&mut stopped, || {
+                        if due(&inner, since) {
+                            // A failed checkpoint is retried at the next tick; the error itself
+                            // has nowhere to go but the next manual checkpoint or the stats.
+                            run(&inner).is_ok()
+                        } else {
+                            false
+                        }
+                    });
+                    if ran {
+                        since = Instant::now();
+                    }
+                }
+            })
+            .map_err(|source| Error::Io {
+                op: "start the checkpoint thread for",
+                path: PathBuf::new(),
+                source,
+            })?;
+        Ok(Some(Checkpointer {
+            stop,
+            handle: Some(handle),
+        }))
+    }
+
+    pub(crate) fn stop(mut self) {
+        let (stopped, cond) = &*self.stop;
+        *stopped.lock() = true;
+        cond.notify_all();
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}

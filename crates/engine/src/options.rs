@@ -1,0 +1,158 @@
+//! [`Options`]: how an engine is opened and run, with the defaults a database user expects
+//! (durable commits, zstd bincode checkpoints, three snapshots kept).
+
+use std::time::Duration;
+
+use tabula_codec::{Codec, Format};
+use tabula_core::Limits;
+use tabula_snapshot::{SnapshotOptions, SnapshotRetention};
+use tabula_wal::{RecoveryMode, Retention, SyncPolicy};
+
+/// When checkpoints are taken automatically, as Redis's `save` rules: after so many bytes of log,
+/// or so much time with changes, whichever comes first. Both `None` turns them off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckpointPolicy {
+    /// Checkpoint once the log since the last checkpoint holds this many bytes. Default 64 MiB.
+    pub wal_bytes: Option<u64>,
+    /// Checkpoint this long after the last one if anything changed. Default 5 minutes.
+    pub interval: Option<Duration>,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> Self {
+        CheckpointPolicy {
+            wal_bytes: Some(64 << 20),
+            interval: Some(Duration::from_secs(300)),
+        }
+    }
+}
+
+impl CheckpointPolicy {
+    /// No automatic checkpoints.
+    #[must_use]
+    pub fn manual() -> CheckpointPolicy {
+        CheckpointPolicy {
+            wal_bytes: None,
+            interval: None,
+        }
+    }
+}
+
+/// How an engine is opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// When commits are durable. Default `Always`.
+    pub sync: SyncPolicy,
+    /// The log's background interval (the `EverySecond` period). Default 1 s.
+    pub sync_interval: Duration,
+    /// What recovery does with damaged log records. Default: truncate a torn tail only.
+    pub recovery: RecoveryMode,
+    /// The codec of logged transactions. Default bincode.
+    pub wal_format: Format,
+    /// Log segment size. Default 64 MiB.
+    pub segment_size: u64,
+    /// What happens to log segments a checkpoint covers. Default: removed.
+    pub wal_retention: Retention,
+    /// How checkpoints are written. Default bincode, zstd.
+    pub snapshot: SnapshotOptions,
+    /// How many snapshots are kept. Default 3.
+    pub snapshot_retention: SnapshotRetention,
+    /// Automatic checkpoints.
+    pub checkpoint: CheckpointPolicy,
+    /// The data model's limits.
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sync: SyncPolicy::Always,
+            sync_interval: Duration::from_secs(1),
+            recovery: RecoveryMode::TolerateTornTail,
+            wal_format: Format::Bincode,
+            segment_size: 64 << 20,
+            wal_retention: Retention::default(),
+            snapshot: SnapshotOptions::default(),
+            snapshot_retention: SnapshotRetention::default(),
+            checkpoint: CheckpointPolicy::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Options {
+    /// The defaults.
+    #[must_use]
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Sets the sync policy.
+    #[must_use]
+    pub fn sync(mut self, sync: SyncPolicy) -> Options {
+        self.sync = sync;
+        self
+    }
+
+    /// Sets the log's background interval.
+    #[must_use]
+    pub fn sync_interval(mut self, interval: Duration) -> Options {
+        self.sync_interval = interval;
+        self
+    }
+
+    /// Sets the recovery mode.
+    #[must_use]
+    pub fn recovery(mut self, mode: RecoveryMode) -> Options {
+        self.recovery = mode;
+        self
+    }
+
+    /// Sets the log segment size.
+    #[must_use]
+    pub fn segment_size(mut self, bytes: u64) -> Options {
+        self.segment_size = bytes;
+        self
+    }
+
+    /// Sets the checkpoint policy.
+    #[must_use]
+    pub fn checkpoint(mut self, policy: CheckpointPolicy) -> Options {
+        self.checkpoint = policy;
+        self
+    }
+
+    /// Sets the log retention.
+    #[must_use]
+    pub fn wal_retention(mut self, retention: Retention) -> Options {
+        self.wal_retention = retention;
+        self
+    }
+
+    /// Sets the snapshot options.
+    #[must_use]
+    pub fn snapshot(mut self, options: SnapshotOptions) -> Options {
+        self.snapshot = options;
+        self
+    }
+
+    /// Sets the snapshot retention.
+    #[must_use]
+    pub fn snapshot_retention(mut self, retention: SnapshotRetention) -> Options {
+        self.snapshot_retention = retention;
+        self
+    }
+
+    /// Sets the limits.
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Options {
+        self.limits = limits;
+        self
+    }
+
+    pub(crate) fn wal_codec(&self) -> Codec {
+        Codec::new(self.wal_format)
+    }
+}

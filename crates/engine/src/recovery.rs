@@ -1,0 +1,67 @@
+//! Recovery: the newest valid snapshot, then every logged transaction after its LSN, replayed
+//! through the same `Database::apply` that committed it. [`RecoveryReport`] says what was used.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tabula_core::{Database, Lsn};
+use tabula_wal::TransactionLog;
+
+use crate::{Error, Result};
+
+/// What opening the database recovered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryReport {
+    /// The snapshot loaded (LSN and file), if any.
+    pub snapshot: Option<(Lsn, PathBuf)>,
+    /// Newer snapshots that failed to load, with why (the previous one was used).
+    pub skipped_snapshots: Vec<(PathBuf, String)>,
+    /// Transactions replayed from the log after the snapshot.
+    pub replayed: u64,
+    /// What the log's own recovery found (torn tail truncated, damage salvaged).
+    pub wal: tabula_wal::RecoveryReport,
+    /// How long opening took.
+    pub duration: Duration,
+}
+
+impl RecoveryReport {
+    /// Bytes of torn log tail removed.
+    #[must_use]
+    pub fn bytes_truncated(&self) -> u64 {
+        self.wal.bytes_truncated()
+    }
+}
+
+/// Replays the log after `db`'s LSN into `db`; returns how many transactions.
+pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<u64> {
+    let last = log.wal().last_lsn();
+    if last < db.lsn() {
+        return Err(Error::Inconsistent(format!(
+            "the log ends at LSN {last}, before the snapshot's LSN {}",
+            db.lsn()
+        )));
+    }
+    if last == db.lsn() {
+        return Ok(0);
+    }
+    let transactions = log.read_from(db.lsn().next()).map_err(|error| match error {
+        tabula_wal::Error::Pruned { oldest_available, .. } => Error::Inconsistent(format!(
+            "the log starts at LSN {oldest_available}, after the snapshot's LSN {}: records between are missing",
+            db.lsn()
+        )),
+        other => Error::Wal(other),
+    })?;
+    let mut replayed = 0;
+    for tx in transactions {
+        let tx = tx?;
+        let lsn = tx.lsn;
+        db.apply_owned(tx).map_err(|error| {
+            Error::Inconsistent(format!(
+                "the logged transaction at LSN {lsn} does not apply: {error}"
+            ))
+        })?;
+        replayed += 1;
+    }
+    Ok(replayed)
+}
