@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use tabula_core::{
-    Column, ColumnType, Database, IndexDef, Lsn, Op, Path, Row, SchemaChange, TableDef, Timestamp, Transaction,
-    Value,
+    Column, ColumnType, Database, IndexDef, Lsn, Op, Path, Row, SchemaChange, TableDef, Timestamp,
+    Transaction, Value,
 };
 use tabula_engine::{CheckpointPolicy, Engine, Error, Options};
 use tabula_storage::{Fault, SimStorage, Tear};
@@ -110,7 +110,10 @@ fn model_apply(model: &mut Database, ops: &[Op]) -> bool {
 fn assert_equal(engine: &Engine, model: &Database, context: &str) {
     let db = engine.read();
     assert_eq!(db.lsn(), model.lsn(), "{context}: LSN");
-    assert!(db == *model, "{context}: the database differs from the model");
+    assert!(
+        db == *model,
+        "{context}: the database differs from the model"
+    );
 }
 
 #[test]
@@ -120,7 +123,10 @@ fn random_histories_with_checkpoints_closes_and_crashes_match_the_model() {
         let mut storage = SimStorage::new();
         let mut engine = open(&storage).unwrap();
         let mut model = Database::new();
-        let setup = vec![Op::CreateTable(TableDef::new("a", "id")), Op::CreateTable(TableDef::new("b", "id"))];
+        let setup = vec![
+            Op::CreateTable(TableDef::new("a", "id")),
+            Op::CreateTable(TableDef::new("b", "id")),
+        ];
         engine.commit(setup.clone()).unwrap();
         assert!(model_apply(&mut model, &setup));
         for step in 0..120 {
@@ -145,7 +151,11 @@ fn random_histories_with_checkpoints_closes_and_crashes_match_the_model() {
                 4 | 5 => {
                     // Power loss: only what was synced survives; under `Always` that is every
                     // acknowledged commit.
-                    let tear = if rng.below(2) == 0 { Tear::DropUnsynced } else { Tear::Torn { seed: rng.next() } };
+                    let tear = if rng.below(2) == 0 {
+                        Tear::DropUnsynced
+                    } else {
+                        Tear::Torn { seed: rng.next() }
+                    };
                     let image = storage.crash(tear);
                     drop(engine);
                     storage = image;
@@ -174,13 +184,18 @@ fn random_histories_with_checkpoints_closes_and_crashes_match_the_model() {
                     let image = storage.crash(Tear::Torn { seed: rng.next() });
                     drop(engine);
                     storage = image;
-                    engine = open(&storage).unwrap_or_else(|e| panic!("{context}: reopen after a crash: {e}"));
+                    engine = open(&storage)
+                        .unwrap_or_else(|e| panic!("{context}: reopen after a crash: {e}"));
                     let db = engine.read();
                     // An unacknowledged commit may have reached the disk before the crash.
-                    if !acknowledged && db.lsn() == model.lsn().next() {
-                        if let Some(ops) = &in_flight {
-                            assert!(model_apply(&mut model, ops), "{context}: a half-applied commit");
-                        }
+                    if !acknowledged
+                        && db.lsn() == model.lsn().next()
+                        && let Some(ops) = &in_flight
+                    {
+                        assert!(
+                            model_apply(&mut model, ops),
+                            "{context}: a half-applied commit"
+                        );
                     }
                     assert_equal(&engine, &model, &context);
                 }
@@ -189,11 +204,16 @@ fn random_histories_with_checkpoints_closes_and_crashes_match_the_model() {
                     let accepted = model_apply(&mut model.clone(), &ops);
                     match engine.commit(ops.clone()) {
                         Ok(committed) => {
-                            assert!(accepted, "{context}: the engine accepted what the model refuses");
+                            assert!(
+                                accepted,
+                                "{context}: the engine accepted what the model refuses"
+                            );
                             model_apply(&mut model, &ops);
                             assert_eq!(committed.lsn, model.lsn());
                         }
-                        Err(Error::Rejected(_)) => assert!(!accepted, "{context}: refused a valid transaction"),
+                        Err(Error::Rejected(_)) => {
+                            assert!(!accepted, "{context}: refused a valid transaction")
+                        }
                         Err(other) => panic!("{context}: {other}"),
                     }
                     assert_equal(&engine, &model, &context);
@@ -203,6 +223,9 @@ fn random_histories_with_checkpoints_closes_and_crashes_match_the_model() {
         engine.close().unwrap();
         let engine = open(&storage).unwrap();
         assert_equal(&engine, &model, &format!("seed {seed}, the end"));
-        assert!(model.lsn() > Lsn(10), "seed {seed}: too few commits to mean anything");
+        assert!(
+            model.lsn() > Lsn(10),
+            "seed {seed}: too few commits to mean anything"
+        );
     }
 }
