@@ -12,6 +12,8 @@
 //! - [`Engine::read`]: a consistent view at one LSN, O(1), never blocking writers.
 //! - [`Engine::checkpoint`] and automatic checkpoints ([`CheckpointPolicy`]): a snapshot of the
 //!   durable state taken while writers go on, then the log before it removed or archived.
+//! - [`Engine::save`] / [`load_file`] / [`Engine::import`]: whole-database files in any codec
+//!   (DictDB's JSON document included), and table exports; [`Engine::stats`].
 //!
 //! ```text
 //! DIR/
@@ -25,11 +27,15 @@
 mod checkpoint;
 mod engine;
 mod error;
+mod files;
 mod options;
 mod recovery;
+mod stats;
 
 pub use checkpoint::CheckpointInfo;
 pub use engine::{Committed, Engine, LOCK_FILE, SNAPSHOT_DIR, Tx, WAL_DIR};
 pub use error::{Error, Result};
+pub use files::load_file;
 pub use options::{CheckpointPolicy, Options};
 pub use recovery::RecoveryReport;
+pub use stats::{DiskStats, Stats, TableStats};

@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     /// The segment being appended to. Locked by the leader while it writes, and by rotation and
     /// checkpoint truncation; never while `state` is locked.
     pub(crate) writer: Mutex<Writer>,
+    /// Successful `fdatasync`s of segments since open (for statistics).
+    syncs: std::sync::atomic::AtomicU64,
     _lock: Box<dyn fmt::Debug + Send + Sync>,
 }
 
@@ -186,6 +188,7 @@ impl Wal {
             }),
             cond: Condvar::new(),
             writer: Mutex::new(Writer { active }),
+            syncs: std::sync::atomic::AtomicU64::new(0),
             _lock: lock,
             options,
         });
@@ -326,6 +329,13 @@ impl Wal {
     #[must_use]
     pub fn durable_lsn(&self) -> Lsn {
         self.shared.state.lock().durable
+    }
+
+    /// How many times a commit batch was synced since open: with [`Wal::last_lsn`], how much
+    /// group commit shared.
+    #[must_use]
+    pub fn sync_count(&self) -> u64 {
+        self.shared.syncs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The failure that poisoned the log, if one did.
@@ -489,6 +499,8 @@ impl Shared {
                 .file
                 .sync_data()
                 .map_err(|e| Error::sync(&active.path, e))?;
+            self.syncs
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(sealed)
     }

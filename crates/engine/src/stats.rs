@@ -1,0 +1,138 @@
+//! [`Stats`]: what is in the database and on disk, as the seed's `get_stats` reports it, plus the
+//! commit path's counters and the last recovery.
+
+use tabula_core::{Lsn, Measure};
+
+use crate::Result;
+use crate::checkpoint::CheckpointInfo;
+use crate::engine::Engine;
+use crate::recovery::RecoveryReport;
+
+/// Per-table figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TableStats {
+    /// The table.
+    pub name: String,
+    /// Rows.
+    pub rows: usize,
+    /// An estimate of the memory the rows take: their encoded size plus a fixed cost per field
+    /// and per row for the maps that hold them.
+    pub approx_bytes: u64,
+    /// Indexes (declared and those of unique columns).
+    pub indexes: usize,
+}
+
+/// Files on disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DiskStats {
+    /// Snapshot files.
+    pub snapshots: usize,
+    /// Their bytes.
+    pub snapshot_bytes: u64,
+    /// Live log segments.
+    pub wal_segments: usize,
+    /// Their bytes.
+    pub wal_bytes: u64,
+    /// Archived log segments.
+    pub archived_segments: usize,
+    /// Their bytes.
+    pub archived_bytes: u64,
+}
+
+/// Everything [`Engine::stats`] reports.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Stats {
+    /// The LSN readers see.
+    pub lsn: Lsn,
+    /// Each table.
+    pub tables: Vec<TableStats>,
+    /// Files, for a database with a directory.
+    pub disk: Option<DiskStats>,
+    /// The last checkpoint since open.
+    pub last_checkpoint: Option<CheckpointInfo>,
+    /// Commits since open.
+    pub commits: u64,
+    /// Log fsyncs since open.
+    pub fsyncs: u64,
+    /// Commits per fsync: how much group commit shared (0 without fsyncs).
+    pub commits_per_fsync: f64,
+    /// What the last open recovered.
+    pub recovery: RecoveryReport,
+}
+
+/// Bytes a field costs in memory beyond its encoded size (map entry, `Value`, key `String`).
+const FIELD_OVERHEAD: u64 = 80;
+/// Bytes a row costs beyond its fields (the shared pointer and the table's map entry).
+const ROW_OVERHEAD: u64 = 96;
+
+impl Engine {
+    /// The statistics. Walks every row to estimate memory, so it costs O(rows).
+    pub fn stats(&self) -> Result<Stats> {
+        let db = self.read();
+        let max_depth = db.limits().max_depth;
+        let tables = db
+            .tables()
+            .map(|table| {
+                let approx_bytes = table
+                    .iter()
+                    .map(|(_, row)| {
+                        let measure = Measure::of_row(row.iter(), max_depth);
+                        measure.size as u64 + FIELD_OVERHEAD * row.len() as u64 + ROW_OVERHEAD
+                    })
+                    .sum();
+                TableStats {
+                    name: table.name().to_owned(),
+                    rows: table.len(),
+                    approx_bytes,
+                    indexes: table.indexes().len(),
+                }
+            })
+            .collect();
+        let disk = match (&self.inner.log, &self.inner.snapshots) {
+            (Some(log), Some(snapshots)) => {
+                let mut disk = DiskStats::default();
+                for file in snapshots.list()? {
+                    disk.snapshots += 1;
+                    disk.snapshot_bytes += file.bytes;
+                }
+                for segment in log.wal().segments()? {
+                    if segment.archived_at.is_some() {
+                        disk.archived_segments += 1;
+                        disk.archived_bytes += segment.bytes;
+                    } else {
+                        disk.wal_segments += 1;
+                        disk.wal_bytes += segment.bytes;
+                    }
+                }
+                Some(disk)
+            }
+            _ => None,
+        };
+        let commits = self
+            .inner
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let fsyncs = self
+            .inner
+            .log
+            .as_ref()
+            .map_or(0, |log| log.wal().sync_count());
+        Ok(Stats {
+            lsn: db.lsn(),
+            tables,
+            disk,
+            last_checkpoint: self.last_checkpoint(),
+            commits,
+            fsyncs,
+            commits_per_fsync: if fsyncs == 0 {
+                0.0
+            } else {
+                commits as f64 / fsyncs as f64
+            },
+            recovery: self.inner.recovery.clone(),
+        })
+    }
+}
