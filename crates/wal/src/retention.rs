@@ -47,9 +47,11 @@ impl Wal {
         let storage = &*shared.storage;
         let dir = &shared.dir;
         shared.check_poison()?;
-        // Holding the writer keeps rotation from adding a segment while we decide.
-        let writer = shared.writer.lock();
-        let active = writer.active.as_ref().map(|a| a.first_lsn);
+        // No lock on the writer: commits go on while segments move. Only a segment with a later one
+        // can be covered, and the segment being appended to is always the last: a rotation that
+        // happens meanwhile only seals it (syncs it whole) and adds a new last one. The active
+        // segment is checked too, for a listing that raced with a rename.
+        let active = shared.writer.lock().active.as_ref().map(|a| a.first_lsn);
         let (live, _) = list_live(storage, dir).map_err(|e| Error::io("list", dir, e))?;
         let covered: Vec<&SegmentFile> = live
             .windows(2)
@@ -99,7 +101,6 @@ impl Wal {
         storage
             .sync_dir(dir)
             .map_err(|e| shared.poison(Error::sync(dir, e)))?;
-        drop(writer);
         if archive {
             let trimmed = self.apply_retention_at(SystemTime::now())?;
             report.removed.extend(trimmed.removed);
