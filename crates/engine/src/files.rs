@@ -50,7 +50,11 @@ impl Engine {
     pub fn save(&self, path: impl AsRef<Path>, format: Format) -> Result<()> {
         let path = path.as_ref();
         let db = self.read();
-        let temp = path.with_extension("tmp");
+        // Beside the target, named after all of it, so saves of `db.json` and `db.bin` in one
+        // directory never share a temporary file.
+        let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
+        temp_name.push(".tmp");
+        let temp = path.with_file_name(temp_name);
         let file = File::create(&temp).map_err(io("create", &temp))?;
         let out = BufWriter::with_capacity(1 << 20, file);
         let out = if format == Format::Json {
