@@ -97,16 +97,26 @@ pub(crate) fn all_segments(
 }
 
 impl Records {
-    fn fail(&mut self, error: Error) -> Option<Result<Record>> {
+    fn fail<T>(&mut self, error: Error) -> Option<Result<T>> {
         self.done = true;
         Some(Err(error))
     }
 }
 
-impl Iterator for Records {
-    type Item = Result<Record>;
+impl Records {
+    /// The next record, handed to `read` as a borrowed payload (no copy): for decoders.
+    pub fn next_with<T>(&mut self, read: impl FnOnce(Lsn, &[u8]) -> T) -> Option<Result<T>> {
+        match self.advance()? {
+            Ok(lsn) => {
+                let payload = self.scan.as_ref().map_or(&[][..], Scanner::last_payload);
+                Some(Ok(read(lsn, payload)))
+            }
+            Err(error) => Some(Err(error)),
+        }
+    }
 
-    fn next(&mut self) -> Option<Result<Record>> {
+    /// Moves to the next record to yield; its payload is the scanner's last.
+    fn advance(&mut self) -> Option<Result<Lsn>> {
         loop {
             if self.done || self.next.is_some_and(|next| next > self.until) {
                 self.done = true;
@@ -166,10 +176,8 @@ impl Iterator for Records {
                     if header.lsn < self.from {
                         continue;
                     }
-                    return Some(Ok(Record {
-                        lsn: header.lsn,
-                        payload: payload.to_vec(),
-                    }));
+                    let _ = payload;
+                    return Some(Ok(header.lsn));
                 }
                 Ok(Step::Frame { offset, header, .. }) => (
                     offset,
@@ -190,5 +198,16 @@ impl Iterator for Records {
                 Err(error) => return self.fail(error),
             }
         }
+    }
+}
+
+impl Iterator for Records {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        self.next_with(|lsn, payload| Record {
+            lsn,
+            payload: payload.to_vec(),
+        })
     }
 }

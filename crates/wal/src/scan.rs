@@ -45,6 +45,8 @@ pub(crate) struct Scanner {
     buf: Vec<u8>,
     buf_at: u64,
     search_budget: u64,
+    /// Where the payload of the last valid frame is in `buf`.
+    last_payload: (usize, usize),
 }
 
 impl Scanner {
@@ -65,10 +67,17 @@ impl Scanner {
             pos: SEGMENT_HEADER_LEN as u64,
             buf: Vec::new(),
             buf_at: 0,
+            last_payload: (0, 0),
             search_budget: len
                 .saturating_mul(SEARCH_BUDGET_PER_BYTE)
                 .saturating_add(SEARCH_BUDGET_MIN),
         })
+    }
+
+    /// The payload of the frame [`Scanner::next_frame`] last returned.
+    pub(crate) fn last_payload(&self) -> &[u8] {
+        let (at, len) = self.last_payload;
+        self.buf.get(at..at.saturating_add(len)).unwrap_or_default()
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -153,6 +162,11 @@ impl Scanner {
             });
         }
         self.pos = offset + header.frame_len();
+        // The checksum check above left the payload in the buffer.
+        self.last_payload = (
+            usize::try_from(payload_at - self.buf_at).unwrap_or(usize::MAX),
+            len,
+        );
         let payload = self.bytes(payload_at, len)?.unwrap_or_default();
         Ok(Step::Frame {
             offset,

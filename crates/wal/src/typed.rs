@@ -97,12 +97,15 @@ impl Iterator for Transactions {
     type Item = Result<Transaction>;
 
     fn next(&mut self) -> Option<Result<Transaction>> {
-        let record = match self.records.next()? {
-            Ok(record) => record,
+        let codec = self.codec;
+        let decoded = self
+            .records
+            .next_with(|lsn, payload| (lsn, codec.decode::<Transaction>(payload)));
+        let (lsn, tx) = match decoded? {
+            Ok(pair) => pair,
             Err(error) => return Some(Err(error)),
         };
-        let lsn = record.lsn;
-        let tx: Transaction = match self.codec.decode(&record.payload) {
+        let tx = match tx {
             Ok(tx) => tx,
             Err(source) => return Some(Err(Error::Codec { lsn, source })),
         };
