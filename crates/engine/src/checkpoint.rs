@@ -39,9 +39,7 @@ pub(crate) fn run(inner: &Inner) -> Result<Option<CheckpointInfo>> {
     let _one = inner.checkpointing.lock();
     let started = Instant::now();
     let db = inner.visible();
-    let last = inner.last_checkpoint.lock().as_ref().map(|c| c.lsn);
-    let covered = last.or(inner.recovery.snapshot.as_ref().map(|(lsn, _)| *lsn));
-    if db.lsn() == Lsn::ZERO || covered == Some(db.lsn()) {
+    if db.lsn() == Lsn::ZERO || covered(inner) == db.lsn() {
         return Ok(None);
     }
     // Under `EverySecond` and `Never` the visible state may be ahead of what the log has synced;
@@ -60,6 +58,13 @@ pub(crate) fn run(inner: &Inner) -> Result<Option<CheckpointInfo>> {
     };
     *inner.last_checkpoint.lock() = Some(info.clone());
     Ok(Some(info))
+}
+
+/// The LSN the newest snapshot covers: the last checkpoint since open, else the one recovered.
+fn covered(inner: &Inner) -> Lsn {
+    let last = inner.last_checkpoint.lock().as_ref().map(|c| c.lsn);
+    last.or(inner.recovery.snapshot.as_ref().map(|(lsn, _)| *lsn))
+        .unwrap_or(Lsn::ZERO)
 }
 
 /// Whether the policy asks for a checkpoint now.

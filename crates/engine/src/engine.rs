@@ -444,7 +444,7 @@ impl Inner {
         self.visible.read().clone()
     }
 
-    /// How long ago the engine last changed, for the checkpoint policy.
+    /// The LSN readers see, for the checkpoint policy.
     pub(crate) fn visible_lsn(&self) -> Lsn {
         self.visible.read().lsn()
     }

@@ -137,10 +137,8 @@ impl Records {
                         );
                         return self.fail(Error::corrupted(&segment.path, 0, reason));
                     }
-                    Ok(Err(reason)) if self.salvage => {
-                        let _ = reason;
-                        continue;
-                    }
+                    // Salvage skips a segment whose header is damaged (recovery reported it).
+                    Ok(Err(_)) if self.salvage => continue,
                     Ok(Err(reason)) => {
                         return self.fail(Error::corrupted(&segment.path, 0, reason));
                     }
@@ -165,9 +163,7 @@ impl Records {
                     self.scan = None;
                     continue;
                 }
-                Ok(Step::Frame {
-                    header, payload, ..
-                }) if header.lsn == expected => {
+                Ok(Step::Frame { header, .. }) if header.lsn == expected => {
                     self.next = Some(expected.next());
                     if header.lsn > self.until {
                         self.done = true;
@@ -176,7 +172,6 @@ impl Records {
                     if header.lsn < self.from {
                         continue;
                     }
-                    let _ = payload;
                     return Some(Ok(header.lsn));
                 }
                 Ok(Step::Frame { offset, header, .. }) => (

@@ -22,15 +22,11 @@ const SEARCH_BUDGET_MIN: u64 = 1 << 20;
 
 /// One step through a segment.
 #[derive(Debug)]
-pub(crate) enum Step<'a> {
+pub(crate) enum Step {
     /// The end of the segment, exactly at a frame boundary.
     End,
-    /// A frame whose checksum holds.
-    Frame {
-        offset: u64,
-        header: FrameHeader,
-        payload: &'a [u8],
-    },
+    /// A frame whose checksum holds; its payload is [`Scanner::last_payload`].
+    Frame { offset: u64, header: FrameHeader },
     /// The bytes at `offset` are not a valid frame.
     Damage { offset: u64, reason: String },
 }
@@ -126,7 +122,7 @@ impl Scanner {
     }
 
     /// Reads the frame at the current position and moves past it if it is valid.
-    pub(crate) fn next_frame(&mut self) -> Result<Step<'_>> {
+    pub(crate) fn next_frame(&mut self) -> Result<Step> {
         let offset = self.pos;
         let left = self.len.saturating_sub(offset);
         if left == 0 {
@@ -167,12 +163,7 @@ impl Scanner {
             usize::try_from(payload_at - self.buf_at).unwrap_or(usize::MAX),
             len,
         );
-        let payload = self.bytes(payload_at, len)?.unwrap_or_default();
-        Ok(Step::Frame {
-            offset,
-            header,
-            payload,
-        })
+        Ok(Step::Frame { offset, header })
     }
 
     /// The valid frame at `at`, if there is one (checksum included).
