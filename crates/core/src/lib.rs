@@ -50,6 +50,6 @@ pub use op::{Cause, Lsn, Op, SchemaChange, Transaction};
 pub use path::Path;
 pub use query::{OrderBy, Plan, Query, QueryResult};
 pub use schema::{Column, ColumnType, IndexDef, Schema, TableDef};
-pub use table::{RowChange, RowRef, Table};
+pub use table::{RowChange, RowDiff, RowRef, Table};
 pub use value::ParseTimestampError;
 pub use value::{Map, Measure, Row, Timestamp, TypeClass, Value};

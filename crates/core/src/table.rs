@@ -34,6 +34,34 @@ pub struct RowChange {
     pub after: Option<RowRef>,
 }
 
+/// One row that differs between two tables, from [`Table::diff`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RowDiff<'a> {
+    /// The row is only in the second table.
+    Added {
+        /// Its key.
+        key: &'a Value,
+        /// The row.
+        row: &'a RowRef,
+    },
+    /// The row is only in the first table.
+    Removed {
+        /// Its key.
+        key: &'a Value,
+        /// The row.
+        row: &'a RowRef,
+    },
+    /// The key is in both, with different rows.
+    Changed {
+        /// Its key.
+        key: &'a Value,
+        /// The row in the first table.
+        before: &'a RowRef,
+        /// The row in the second table.
+        after: &'a RowRef,
+    },
+}
+
 /// A table: its definition, its rows by primary key, and its indexes.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -111,6 +139,21 @@ impl Table {
     #[must_use]
     pub fn next_auto_increment(&self) -> Option<i64> {
         self.next_auto
+    }
+
+    /// The rows that differ from this table in `other`, in key order: what to add, change and
+    /// remove here to get `other`'s rows. Subtrees the two tables share (one is an earlier copy of
+    /// the other) are skipped without being visited, so two versions of a large table that differ
+    /// in a few rows compare in time proportional to the difference, not the size.
+    pub fn diff<'a>(&'a self, other: &'a Table) -> impl Iterator<Item = RowDiff<'a>> + 'a {
+        self.rows.diff(&other.rows).map(|item| match item {
+            imbl::ordmap::DiffItem::Add(key, row) => RowDiff::Added { key, row },
+            imbl::ordmap::DiffItem::Remove(key, row) => RowDiff::Removed { key, row },
+            imbl::ordmap::DiffItem::Update {
+                old: (key, before),
+                new: (_, after),
+            } => RowDiff::Changed { key, before, after },
+        })
     }
 
     pub(crate) fn rows(&self) -> &OrdMap<Value, RowRef> {

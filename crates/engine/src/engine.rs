@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
@@ -71,7 +71,14 @@ pub(crate) struct Inner {
     /// The state after the last accepted transaction; its lock serializes commits.
     writer: Mutex<Database>,
     /// States accepted but not yet durable, in LSN order. Locked before `visible`.
-    pending: Mutex<VecDeque<Database>>,
+    /// States committed but not yet visible, each with the transaction that made it, in LSN
+    /// order. `publish` moves them to `visible` and hands their transactions to the change feed.
+    pending: Mutex<VecDeque<(Database, Transaction)>>,
+    /// The change feed's live subscribers; changed only under `pending`'s lock.
+    pub(crate) feed: Mutex<crate::feed::Subscribers>,
+    /// The timestamp of the last commit (µs): commit times never go backwards, so that a time
+    /// names one point in the log (`At::Time`) even if the wall clock steps back.
+    last_timestamp: AtomicI64,
     /// What readers see.
     visible: RwLock<Database>,
     poisoned: Mutex<Option<Arc<tabula_wal::Error>>>,
@@ -147,7 +154,7 @@ impl Engine {
             .first_lsn(db.lsn().next());
         let (wal, wal_report) = Wal::open_on(Arc::clone(&storage), dir.join(WAL_DIR), wal_options)?;
         let log = TransactionLog::new(wal, options.wal_codec());
-        let replayed = crate::recovery::replay(&log, &mut db)?;
+        let (replayed, last_timestamp) = crate::recovery::replay(&log, &mut db)?;
         let recovery = RecoveryReport {
             snapshot,
             skipped_snapshots: skipped,
@@ -161,6 +168,8 @@ impl Engine {
             snapshots: Some(snapshots),
             writer: Mutex::new(db.clone()),
             pending: Mutex::new(VecDeque::new()),
+            feed: Mutex::new(crate::feed::Subscribers::default()),
+            last_timestamp: AtomicI64::new(last_timestamp.as_micros()),
             visible: RwLock::new(db),
             poisoned: Mutex::new(None),
             commits: AtomicU64::new(0),
@@ -191,6 +200,8 @@ impl Engine {
                 snapshots: None,
                 writer: Mutex::new(db.clone()),
                 pending: Mutex::new(VecDeque::new()),
+                feed: Mutex::new(crate::feed::Subscribers::default()),
+                last_timestamp: AtomicI64::new(i64::MIN),
                 visible: RwLock::new(db),
                 poisoned: Mutex::new(None),
                 commits: AtomicU64::new(0),
@@ -278,9 +289,9 @@ impl Engine {
         self.inner.last_checkpoint.lock().clone()
     }
 
-    /// The log underneath, if any (for statistics and history).
+    /// The write-ahead log underneath, if any (for statistics and tools).
     #[must_use]
-    pub fn log(&self) -> Option<&TransactionLog> {
+    pub fn transaction_log(&self) -> Option<&TransactionLog> {
         self.inner.log.as_ref()
     }
 
@@ -370,13 +381,28 @@ impl Inner {
     }
 
     fn commit(&self, ops: Vec<Op>, cause: Option<Cause>) -> Result<Committed> {
+        if let Some(op) = ops.iter().find(|op| crate::system::is_reserved(op.table())) {
+            return Err(Error::ReservedTable {
+                table: op.table().to_owned(),
+            });
+        }
+        self.commit_built(|_| Ok((ops, cause)))
+    }
+
+    /// Commits the ops `build` makes from the writers' current state, under the writer lock: for
+    /// changes that depend on the state (tags name its LSN, rollbacks undo its differences).
+    pub(crate) fn commit_built(
+        &self,
+        build: impl FnOnce(&Database) -> Result<(Vec<Op>, Option<Cause>)>,
+    ) -> Result<Committed> {
         self.check_poison()?;
-        let timestamp = now();
-        let (lsn, changes) = {
+        let (lsn, timestamp, changes) = {
             let mut state = self.writer.lock();
             // Checked again under the lock: a commit that failed while we waited poisoned it.
             self.check_poison()?;
+            let (ops, cause) = build(&state)?;
             let lsn = state.lsn().next();
+            let timestamp = self.next_timestamp();
             let mut tx = Transaction {
                 lsn,
                 timestamp,
@@ -400,8 +426,8 @@ impl Inner {
                 }
             }
             *state = staged.clone();
-            self.pending.lock().push_back(staged);
-            (lsn, changes)
+            self.pending.lock().push_back((staged, tx));
+            (lsn, timestamp, changes)
         };
         if let Some(log) = &self.log
             && let Err(error) = log.wal().commit_appended(lsn)
@@ -428,8 +454,15 @@ impl Inner {
         };
         let mut pending = self.pending.lock();
         let mut newest = None;
-        while pending.front().is_some_and(|db| db.lsn() <= visible_lsn) {
-            newest = pending.pop_front();
+        let mut published = Vec::new();
+        while pending.front().is_some_and(|(db, _)| db.lsn() <= visible_lsn) {
+            if let Some((db, tx)) = pending.pop_front() {
+                newest = Some(db);
+                published.push(tx);
+            }
+        }
+        if !published.is_empty() {
+            self.feed.lock().publish(published);
         }
         if let Some(db) = newest {
             let mut visible = self.visible.write();
@@ -440,6 +473,28 @@ impl Inner {
     }
 
     /// The visible state, for checkpoints.
+    /// The next commit's timestamp: now, or the last one's if the clock stepped back.
+    fn next_timestamp(&self) -> Timestamp {
+        let now = now().as_micros();
+        let last = self.last_timestamp.load(Ordering::Relaxed);
+        let next = now.max(last);
+        self.last_timestamp.store(next, Ordering::Relaxed);
+        Timestamp::from_micros(next)
+    }
+
+    /// The timestamp of the last commit, if one was made or replayed since open.
+    pub(crate) fn last_timestamp(&self) -> Option<Timestamp> {
+        let last = self.last_timestamp.load(Ordering::Relaxed);
+        (last != i64::MIN).then(|| Timestamp::from_micros(last))
+    }
+
+    /// Runs `f` with the visible state while no transaction can become visible: the change feed
+    /// registers a live subscriber here, so it neither misses nor repeats a transaction.
+    pub(crate) fn with_visible_frozen<T>(&self, f: impl FnOnce(&Database) -> T) -> T {
+        let _pending = self.pending.lock();
+        f(&self.visible.read())
+    }
+
     pub(crate) fn visible(&self) -> Database {
         self.visible.read().clone()
     }

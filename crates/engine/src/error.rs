@@ -45,6 +45,65 @@ pub enum Error {
     /// The files disagree with each other (such as a log that ends before the snapshot).
     #[error("inconsistent database directory: {0}")]
     Inconsistent(String),
+    /// A point in history before what the retained snapshots and archived log can rebuild.
+    #[error("LSN {requested} is no longer retained: the oldest point available is LSN {oldest_available}")]
+    Pruned {
+        /// The point asked for.
+        requested: tabula_core::Lsn,
+        /// The oldest point that can still be read.
+        oldest_available: tabula_core::Lsn,
+    },
+    /// A point in history after the last committed transaction.
+    #[error("LSN {requested} is not committed: the last committed LSN is {last}")]
+    NotCommitted {
+        /// The point asked for.
+        requested: tabula_core::Lsn,
+        /// The last committed (and visible) LSN.
+        last: tabula_core::Lsn,
+    },
+    /// No tag has this name.
+    #[error("no tag named {tag:?}")]
+    UnknownTag {
+        /// The name asked for.
+        tag: String,
+    },
+    /// A tag with this name exists; tags are never moved (delete it first).
+    #[error("tag {tag:?} already names LSN {lsn}")]
+    TagExists {
+        /// The name.
+        tag: String,
+        /// The LSN it names.
+        lsn: tabula_core::Lsn,
+    },
+    /// A transaction touched a table the engine keeps for itself (names starting with
+    /// `_tabula`); tags, migrations and TTL rules are changed through their own methods.
+    #[error("table {table:?} is reserved for the engine")]
+    ReservedTable {
+        /// The table.
+        table: String,
+    },
+    /// A change feed subscriber fell further behind than its buffer; it missed nothing before
+    /// this error, and can resubscribe from `next` (the log permitting).
+    #[error("the subscriber fell more than {buffer} transactions behind; resubscribe from LSN {next}")]
+    Lagged {
+        /// The subscriber's buffer size.
+        buffer: usize,
+        /// The first LSN it did not receive.
+        next: tabula_core::Lsn,
+    },
+    /// A migration failed; the database stays at the previous version.
+    #[error("migration {version} ({name}) failed; the schema stays at version {current}: {source}")]
+    Migration {
+        /// The migration's version.
+        version: u64,
+        /// Its name.
+        name: String,
+        /// The schema version the database stays at.
+        current: u64,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),

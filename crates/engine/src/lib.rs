@@ -25,14 +25,21 @@
 #![deny(missing_docs)]
 
 mod checkpoint;
+mod diff;
 mod engine;
 mod error;
+mod feed;
 mod files;
+mod history;
 mod options;
 mod recovery;
 mod stats;
+pub mod system;
 
 pub use checkpoint::CheckpointInfo;
+pub use diff::{Diff, TableDiff};
+pub use feed::{FeedOptions, Start, Subscription};
+pub use history::{At, LogEntries, LogFilter, Version, VersionKind};
 pub use engine::{Committed, Engine, LOCK_FILE, SNAPSHOT_DIR, Tx, WAL_DIR};
 pub use error::{Error, Result};
 pub use files::load_file;

@@ -53,7 +53,10 @@ pub struct Options {
     pub wal_format: Format,
     /// Log segment size. Default 64 MiB.
     pub segment_size: u64,
-    /// What happens to log segments a checkpoint covers. Default: removed.
+    /// What happens to log segments a checkpoint covers. Default: archived (in `wal/archive/`)
+    /// for time travel, history and the change feed, and removed after 7 days or beyond 1 GiB of
+    /// archive, whichever comes first. `Retention::remove()` keeps no history beyond the
+    /// snapshots.
     pub wal_retention: Retention,
     /// How checkpoints are written. Default bincode, zstd.
     pub snapshot: SnapshotOptions,
@@ -73,7 +76,9 @@ impl Default for Options {
             recovery: RecoveryMode::TolerateTornTail,
             wal_format: Format::Bincode,
             segment_size: 64 << 20,
-            wal_retention: Retention::default(),
+            wal_retention: Retention::archive_all()
+                .max_age(Duration::from_secs(7 * 24 * 3600))
+                .max_bytes(1 << 30),
             snapshot: SnapshotOptions::default(),
             snapshot_retention: SnapshotRetention::default(),
             checkpoint: CheckpointPolicy::default(),

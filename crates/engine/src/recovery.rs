@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tabula_core::{Database, Lsn};
+use tabula_core::{Database, Lsn, Timestamp};
 use tabula_wal::TransactionLog;
 
 use crate::{Error, Result};
@@ -33,8 +33,9 @@ impl RecoveryReport {
     }
 }
 
-/// Replays the log after `db`'s LSN into `db`; returns how many transactions.
-pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<u64> {
+/// Replays the log after `db`'s LSN into `db`; returns how many transactions, and the last
+/// one's timestamp (`i64::MIN` µs when none was replayed).
+pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Timestamp)> {
     let last = log.wal().last_lsn();
     if last < db.lsn() {
         return Err(Error::Inconsistent(format!(
@@ -42,8 +43,9 @@ pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<u64> {
             db.lsn()
         )));
     }
+    let mut last_timestamp = Timestamp::from_micros(i64::MIN);
     if last == db.lsn() {
-        return Ok(0);
+        return Ok((0, last_timestamp));
     }
     let transactions = log.read_from(db.lsn().next()).map_err(|error| match error {
         tabula_wal::Error::Pruned { oldest_available, .. } => Error::Inconsistent(format!(
@@ -56,6 +58,7 @@ pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<u64> {
     for tx in transactions {
         let tx = tx?;
         let lsn = tx.lsn;
+        last_timestamp = tx.timestamp;
         db.apply_owned(tx).map_err(|error| {
             Error::Inconsistent(format!(
                 "the logged transaction at LSN {lsn} does not apply: {error}"
@@ -63,5 +66,5 @@ pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<u64> {
         })?;
         replayed += 1;
     }
-    Ok(replayed)
+    Ok((replayed, last_timestamp))
 }

@@ -59,6 +59,8 @@ pub struct Stats {
     pub fsyncs: u64,
     /// Commits per fsync: how much group commit shared (0 without fsyncs).
     pub commits_per_fsync: f64,
+    /// Live change feed subscribers.
+    pub subscribers: usize,
     /// What the last open recovered.
     pub recovery: RecoveryReport,
 }
@@ -132,6 +134,7 @@ impl Engine {
             } else {
                 commits as f64 / fsyncs as f64
             },
+            subscribers: self.inner.feed.lock().len(),
             recovery: self.inner.recovery.clone(),
         })
     }

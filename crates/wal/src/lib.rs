@@ -105,4 +105,4 @@ pub use retention::{SegmentInfo, TruncateReport};
 pub use tabula_core::Lsn;
 pub use tabula_storage as storage;
 pub use tabula_storage::{Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};
-pub use typed::{TransactionLog, Transactions};
+pub use typed::{Timestamps, TransactionLog, Transactions};

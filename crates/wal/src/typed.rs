@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use tabula_codec::Codec;
-use tabula_core::{Lsn, Transaction};
+use tabula_codec::Format;
+use tabula_core::{Lsn, Timestamp, Transaction};
 
 use crate::log::Wal;
 use crate::options::WalOptions;
@@ -77,6 +78,16 @@ impl TransactionLog {
         Ok(lsn)
     }
 
+    /// The LSN and commit time of each transaction from `from` on, for finding the LSN a time
+    /// names. With the bincode codec only the first 16 bytes of each record are read (the
+    /// transaction's LSN and timestamp come first); other codecs decode the whole transaction.
+    pub fn timestamps_from(&self, from: Lsn) -> Result<Timestamps> {
+        Ok(Timestamps {
+            records: self.wal.read_from(from)?,
+            codec: self.codec,
+        })
+    }
+
     /// Transactions from `from` on.
     pub fn read_from(&self, from: Lsn) -> Result<Transactions> {
         Ok(Transactions {
@@ -120,5 +131,44 @@ impl Iterator for Transactions {
             }));
         }
         Some(Ok(tx))
+    }
+}
+
+/// An iterator over the LSNs and commit times of logged transactions, from
+/// [`TransactionLog::timestamps_from`].
+#[derive(Debug)]
+pub struct Timestamps {
+    records: Records,
+    codec: Codec,
+}
+
+impl Iterator for Timestamps {
+    type Item = Result<(Lsn, Timestamp)>;
+
+    fn next(&mut self) -> Option<Result<(Lsn, Timestamp)>> {
+        let codec = self.codec;
+        let read = self.records.next_with(|lsn, payload| {
+            let micros = match codec.format() {
+                // The bincode layout of a transaction: lsn u64, timestamp i64, ... (tabula-codec).
+                Format::Bincode => payload
+                    .get(8..16)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(i64::from_le_bytes)
+                    .ok_or_else(|| Error::Corrupted {
+                        segment: std::path::PathBuf::new(),
+                        offset: 0,
+                        reason: format!("the record at LSN {lsn} is too short for a transaction"),
+                    }),
+                _ => codec
+                    .decode::<Transaction>(payload)
+                    .map(|tx| tx.timestamp.as_micros())
+                    .map_err(|source| Error::Codec { lsn, source }),
+            };
+            micros.map(|m| (lsn, Timestamp::from_micros(m)))
+        });
+        match read? {
+            Ok(Ok(pair)) => Some(Ok(pair)),
+            Ok(Err(error)) | Err(error) => Some(Err(error)),
+        }
     }
 }
