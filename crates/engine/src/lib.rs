@@ -24,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+mod backup;
 mod checkpoint;
 mod diff;
 mod engine;
@@ -36,6 +37,7 @@ mod recovery;
 mod stats;
 pub mod system;
 
+pub use backup::{BackupInfo, list_backups, remove_old_backups, restore};
 pub use checkpoint::CheckpointInfo;
 pub use diff::{Diff, TableDiff};
 pub use feed::{FeedOptions, Start, Subscription};

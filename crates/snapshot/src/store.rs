@@ -283,8 +283,9 @@ impl SnapshotStore {
         Ok(removed)
     }
 
-    /// The creation time in a snapshot's header, if it reads.
-    fn created_at(&self, path: &Path) -> Option<i64> {
+    /// The creation time (µs since the Unix epoch) in a snapshot's header, if it reads.
+    #[must_use]
+    pub fn created_at(&self, path: &Path) -> Option<i64> {
         let file = self.storage.open(path, false).ok()?;
         let mut header = [0u8; crate::format::HEADER_LEN];
         let n = tabula_storage::read_full(&*file, 0, &mut header).ok()?;
