@@ -104,6 +104,9 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A step the caller supplied (a migration's conversion or custom step) refused.
+    #[error("{0}")]
+    StepFailed(String),
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -2,6 +2,7 @@
 //! recovery and time travel carry them like any other data (as SQLite keeps `sqlite_schema`):
 //!
 //! - `_tabula_tags` (`name` text key, `lsn` int, `at` timestamp): the tags of [`crate::Engine::tag`];
+//! - `_tabula_meta` (`key` text key, `value`): the schema version of [`crate::Engine::migrate`].
 //!
 //! Every name starting with `_tabula` is reserved: the caller's transactions may not touch such a
 //! table ([`crate::Error::ReservedTable`]), and diffs and rollbacks leave them alone (a rollback
@@ -14,6 +15,9 @@ pub const RESERVED_PREFIX: &str = "_tabula";
 /// The table of tags.
 pub const TAGS_TABLE: &str = "_tabula_tags";
 
+/// The table of engine metadata (the schema version).
+pub const META_TABLE: &str = "_tabula_meta";
+
 /// Whether `table` is the engine's.
 #[must_use]
 pub fn is_reserved(table: &str) -> bool {
@@ -25,6 +29,12 @@ fn tags_def() -> TableDef {
         .column(Column::new("name", ColumnType::Text).not_null())
         .column(Column::new("lsn", ColumnType::Int).not_null())
         .column(Column::new("at", ColumnType::Timestamp).not_null())
+}
+
+fn meta_def() -> TableDef {
+    TableDef::new(META_TABLE, "key")
+        .column(Column::new("key", ColumnType::Text).not_null())
+        .column(Column::new("value", ColumnType::Any))
 }
 
 /// The ops that write `row` into the system table `def` of `db`, creating the table first if it
@@ -51,4 +61,23 @@ pub(crate) fn tag_row(name: &str, lsn: u64, at: tabula_core::Timestamp) -> Row {
 
 pub(crate) fn tags() -> fn() -> TableDef {
     tags_def
+}
+
+pub(crate) fn meta() -> fn() -> TableDef {
+    meta_def
+}
+
+/// A value of the metadata table.
+pub(crate) fn meta_value<'a>(db: &'a Database, key: &str) -> Option<&'a Value> {
+    db.get(META_TABLE, &Value::Text(key.to_owned()))
+        .ok()
+        .flatten()
+        .and_then(|row| row.get("value"))
+}
+
+pub(crate) fn meta_row(key: &str, value: Value) -> Row {
+    Row::from([
+        ("key".to_owned(), Value::Text(key.to_owned())),
+        ("value".to_owned(), value),
+    ])
 }

@@ -1,0 +1,326 @@
+//! Versioned schema migrations, as Kajson's migrations, Django's or refinery's: a list of
+//! [`Migration`]s, each a version number and steps (add a column with a default, rename, drop,
+//! change a type with a conversion, or a custom transaction), given to [`Engine::migrate`] right
+//! after open.
+//!
+//! Each migration the database has not had yet runs, in version order, as **one transaction** of
+//! ordinary ops (so it is logged, replayed, visible in history and time travel) that also records
+//! the new schema version in `_tabula_meta`. A failing migration commits nothing:
+//! [`Error::Migration`] names it and the database stays at the previous version; the ones
+//! before it stay applied.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tabula_core::{Cause, Column, ColumnType, Database, Op, Row, SchemaChange, Value};
+
+use crate::engine::Engine;
+use crate::system::{self, is_reserved};
+use crate::{Error, Result};
+
+const VERSION_KEY: &str = "schema_version";
+
+type Convert = Arc<dyn Fn(&Value) -> std::result::Result<Value, String> + Send + Sync>;
+type Custom = Arc<dyn Fn(&Database) -> std::result::Result<Vec<Op>, String> + Send + Sync>;
+
+#[derive(Clone)]
+enum Step {
+    AddColumn { table: String, column: Column },
+    RenameColumn { table: String, from: String, to: String },
+    DropColumn { table: String, column: String },
+    ChangeType { table: String, column: String, ty: ColumnType, convert: Convert },
+    Custom(Custom),
+}
+
+/// One schema version: its number, a name, and the steps that reach it from the one before.
+#[derive(Clone)]
+pub struct Migration {
+    version: u64,
+    name: String,
+    steps: Vec<Step>,
+}
+
+impl fmt::Debug for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migration")
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("steps", &self.steps.len())
+            .finish()
+    }
+}
+
+impl Migration {
+    /// Migration to `version` (at least 1), called `name` in the log's cause.
+    #[must_use]
+    pub fn new(version: u64, name: impl Into<String>) -> Migration {
+        Migration {
+            version,
+            name: name.into(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// The version this migration reaches.
+    #[must_use]
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Adds `column` to the typed table `table`; existing rows get its default (a `NOT NULL`
+    /// column without a default fails on a table with rows, as in SQLite).
+    #[must_use]
+    pub fn add_column(mut self, table: impl Into<String>, column: Column) -> Migration {
+        self.steps.push(Step::AddColumn {
+            table: table.into(),
+            column,
+        });
+        self
+    }
+
+    /// Renames a column (and the field in every row).
+    #[must_use]
+    pub fn rename_column(
+        mut self,
+        table: impl Into<String>,
+        from: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Migration {
+        self.steps.push(Step::RenameColumn {
+            table: table.into(),
+            from: from.into(),
+            to: to.into(),
+        });
+        self
+    }
+
+    /// Drops a column (and the field from every row).
+    #[must_use]
+    pub fn drop_column(mut self, table: impl Into<String>, column: impl Into<String>) -> Migration {
+        self.steps.push(Step::DropColumn {
+            table: table.into(),
+            column: column.into(),
+        });
+        self
+    }
+
+    /// Changes a column's type to `ty`, converting each row's value with `convert` (`Null` and
+    /// missing fields are left alone). A conversion error fails the migration.
+    #[must_use]
+    pub fn change_type(
+        mut self,
+        table: impl Into<String>,
+        column: impl Into<String>,
+        ty: ColumnType,
+        convert: impl Fn(&Value) -> std::result::Result<Value, String> + Send + Sync + 'static,
+    ) -> Migration {
+        self.steps.push(Step::ChangeType {
+            table: table.into(),
+            column: column.into(),
+            ty,
+            convert: Arc::new(convert),
+        });
+        self
+    }
+
+    /// A custom step: the ops `build` makes from the state as the earlier steps left it.
+    #[must_use]
+    pub fn custom(
+        mut self,
+        build: impl Fn(&Database) -> std::result::Result<Vec<Op>, String> + Send + Sync + 'static,
+    ) -> Migration {
+        self.steps.push(Step::Custom(Arc::new(build)));
+        self
+    }
+
+    /// The ops of every step, each step seeing the state the earlier ones made.
+    fn ops(&self, db: &Database) -> Result<Vec<Op>> {
+        let mut state = db.clone();
+        let mut all = Vec::new();
+        for step in &self.steps {
+            let ops = step_ops(step, &state)?;
+            if let Some(op) = ops.iter().find(|op| is_reserved(op.table())) {
+                return Err(Error::ReservedTable {
+                    table: op.table().to_owned(),
+                });
+            }
+            // Applied to a scratch copy only so that the next step sees it; the commit applies
+            // the whole list again, as one transaction.
+            let tx = tabula_core::Transaction {
+                lsn: state.lsn().next(),
+                timestamp: tabula_core::Timestamp::EPOCH,
+                cause: None,
+                ops: ops.clone(),
+            };
+            state.apply(&tx)?;
+            all.extend(ops);
+        }
+        Ok(all)
+    }
+}
+
+fn step_ops(step: &Step, db: &Database) -> Result<Vec<Op>> {
+    let rows_of = |table: &str| -> Result<Vec<Row>> {
+        let t = db.table(table).ok_or_else(|| {
+            Error::from(tabula_core::Error::UnknownTable {
+                table: table.to_owned(),
+            })
+        })?;
+        Ok(t.iter().map(|(_, r)| (**r).clone()).collect())
+    };
+    Ok(match step {
+        Step::AddColumn { table, column } => {
+            let mut ops = vec![Op::AlterTable {
+                table: table.clone(),
+                change: SchemaChange::AddColumn(column.clone()),
+            }];
+            if let Some(default) = &column.default {
+                let pk = db.table(table).map(|t| t.def().primary_key.clone());
+                for row in rows_of(table)? {
+                    if row.contains_key(&column.name) {
+                        continue;
+                    }
+                    let Some(key) = pk.as_ref().and_then(|pk| row.get(pk)) else {
+                        continue;
+                    };
+                    ops.push(Op::Update {
+                        table: table.clone(),
+                        key: key.clone(),
+                        set: Row::from([(column.name.clone(), default.clone())]),
+                    });
+                }
+            }
+            ops
+        }
+        Step::RenameColumn { table, from, to } => vec![Op::AlterTable {
+            table: table.clone(),
+            change: SchemaChange::RenameColumn {
+                from: from.clone(),
+                to: to.clone(),
+            },
+        }],
+        Step::DropColumn { table, column } => vec![Op::AlterTable {
+            table: table.clone(),
+            change: SchemaChange::DropColumn(column.clone()),
+        }],
+        Step::ChangeType {
+            table,
+            column,
+            ty,
+            convert,
+        } => {
+            let def = db
+                .table(table)
+                .map(|t| t.def().clone())
+                .ok_or_else(|| {
+                    Error::from(tabula_core::Error::UnknownTable {
+                        table: table.clone(),
+                    })
+                })?;
+            let mut new_def = def.clone();
+            if let Some(col) = new_def
+                .schema
+                .as_mut()
+                .and_then(|s| s.columns.iter_mut().find(|c| c.name == *column))
+            {
+                col.ty = *ty;
+            }
+            let mut rows = rows_of(table)?;
+            for row in &mut rows {
+                if let Some(value) = row.get_mut(column).filter(|v| !matches!(v, Value::Null)) {
+                    *value = convert(value).map_err(|why| {
+                        Error::StepFailed(format!(
+                            "converting {table}.{column} value {value:?} to {ty}: {why}"
+                        ))
+                    })?;
+                }
+            }
+            // The table is rebuilt whole under its new definition, in the same transaction.
+            let mut ops = vec![
+                Op::DropTable {
+                    table: table.clone(),
+                },
+                Op::CreateTable(new_def),
+            ];
+            ops.extend(rows.into_iter().map(|row| Op::Insert {
+                table: table.clone(),
+                row,
+            }));
+            ops
+        }
+        Step::Custom(build) => build(db).map_err(Error::StepFailed)?,
+    })
+}
+
+impl Engine {
+    /// The schema version the applied migrations reached (0: none).
+    #[must_use]
+    pub fn schema_version(&self) -> u64 {
+        version_of(&self.read())
+    }
+
+    /// Runs, in version order, each migration of `migrations` newer than the database's schema
+    /// version, one transaction each; returns the version reached. Call it right after open.
+    ///
+    /// ```
+    /// use tabula_core::{Column, ColumnType, Op, TableDef, Value};
+    /// use tabula_engine::{Engine, Migration, Options};
+    ///
+    /// let engine = Engine::in_memory(Options::new());
+    /// let def = TableDef::new("users", "id").column(Column::new("id", ColumnType::Int));
+    /// engine.commit(vec![Op::CreateTable(def)])?;
+    /// let migrations = [Migration::new(1, "add active")
+    ///     .add_column("users", Column::new("active", ColumnType::Bool).default_value(true))];
+    /// assert_eq!(engine.migrate(&migrations)?, 1);
+    /// assert_eq!(engine.migrate(&migrations)?, 1); // applied once
+    /// # Ok::<(), tabula_engine::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] if versions are not strictly increasing; [`Error::Migration`]
+    /// for the first migration that fails (nothing of it is committed).
+    pub fn migrate(&self, migrations: &[Migration]) -> Result<u64> {
+        if let Some(pair) = migrations
+            .windows(2)
+            .find(|pair| matches!(pair, [a, b] if a.version >= b.version))
+        {
+            return Err(Error::InvalidOption(format!(
+                "migration versions must increase: {:?}",
+                pair.iter().map(|m| m.version).collect::<Vec<_>>()
+            )));
+        }
+        let start = self.schema_version();
+        let mut version = start;
+        for migration in migrations.iter().filter(|m| m.version > start) {
+            let current = version;
+            self.inner
+                .commit_built(|db| {
+                    let mut ops = migration.ops(db)?;
+                    let row = system::meta_row(
+                        VERSION_KEY,
+                        Value::Int(i64::try_from(migration.version).unwrap_or(i64::MAX)),
+                    );
+                    ops.extend(system::upsert(db, system::meta(), row));
+                    let cause = Cause::new()
+                        .what("migration")
+                        .why(format!("migration {} ({})", migration.version, migration.name));
+                    Ok((ops, Some(cause)))
+                })
+                .map_err(|source| Error::Migration {
+                    version: migration.version,
+                    name: migration.name.clone(),
+                    current,
+                    source: Box::new(source),
+                })?;
+            version = migration.version;
+        }
+        Ok(version)
+    }
+}
+
+fn version_of(db: &Database) -> u64 {
+    match system::meta_value(db, VERSION_KEY) {
+        Some(Value::Int(v)) => u64::try_from(*v).unwrap_or(0),
+        _ => 0,
+    }
+}

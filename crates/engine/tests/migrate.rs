@@ -1,0 +1,127 @@
+//! Migrations: applied in order, once, as logged transactions that survive reopen; a failing one
+//! commits nothing and leaves the database at the previous version.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
+use tabula_core::{Column, ColumnType, Op, Row, TableDef, Value};
+use tabula_engine::{Engine, Error, LogFilter, Migration, Options};
+
+fn migrations() -> Vec<Migration> {
+    vec![
+        Migration::new(1, "add active")
+            .add_column("users", Column::new("active", ColumnType::Bool).default_value(true)),
+        Migration::new(2, "rename name").rename_column("users", "name", "full_name"),
+        Migration::new(3, "age becomes an int").change_type(
+            "users",
+            "age",
+            ColumnType::Int,
+            |v| match v {
+                Value::Text(s) => s.parse::<i64>().map(Value::Int).map_err(|e| e.to_string()),
+                other => Ok(other.clone()),
+            },
+        ),
+    ]
+}
+
+fn user(id: i64, name: &str, age: &str) -> Op {
+    Op::Insert {
+        table: "users".into(),
+        row: Row::from([
+            ("id".to_owned(), Value::Int(id)),
+            ("name".to_owned(), Value::from(name)),
+            ("age".to_owned(), Value::from(age)),
+        ]),
+    }
+}
+
+#[test]
+fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = Engine::open(dir.path(), Options::new()).unwrap();
+    let def = TableDef::new("users", "id")
+        .column(Column::new("id", ColumnType::Int))
+        .column(Column::new("name", ColumnType::Text))
+        .column(Column::new("age", ColumnType::Text))
+        .index("by_age", "age");
+    engine
+        .commit(vec![Op::CreateTable(def), user(1, "Ada", "36"), user(2, "Alan", "41")])
+        .unwrap();
+    assert_eq!(engine.schema_version(), 0);
+
+    // Version 4 fails on Alan's row: nothing of it is committed.
+    let mut all = migrations();
+    all.push(
+        Migration::new(4, "drop age")
+            .drop_column("users", "age")
+            .custom(|db| {
+                if db.table("users").is_some_and(|t| t.len() > 1) {
+                    Err("too many users to drop ages".into())
+                } else {
+                    Ok(Vec::new())
+                }
+            }),
+    );
+    let failed = engine.migrate(&all);
+    match failed {
+        Err(Error::Migration {
+            version: 4,
+            current: 3,
+            ref source,
+            ..
+        }) => assert!(source.to_string().contains("too many users")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(engine.schema_version(), 3);
+    let check = |engine: &Engine| {
+        let db = engine.read();
+        let users = db.table("users").unwrap();
+        let ada = users.get(&Value::Int(1)).unwrap();
+        assert_eq!(ada["active"], Value::Bool(true));
+        assert_eq!(ada["full_name"], Value::from("Ada"));
+        assert_eq!(ada["age"], Value::Int(36));
+        assert!(!ada.contains_key("name"));
+        let schema = users.def().schema.as_ref().unwrap();
+        assert_eq!(schema.column("age").unwrap().ty, ColumnType::Int);
+        assert_eq!(users.def().indexes.len(), 1, "the index on age is kept");
+    };
+    check(&engine);
+    let lsn = engine.read().lsn();
+    let log: Vec<_> = engine
+        .log(LogFilter::new().after(tabula_core::Lsn(1)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(log.len(), 3, "one transaction per migration");
+    assert!(log.iter().all(|tx| tx.cause.as_ref().unwrap().what.as_deref() == Some("migration")));
+    drop(engine);
+
+    // Reopened: the version and the data stay; migrations already applied do not run again.
+    let (engine, _) = Engine::open(dir.path(), Options::new()).unwrap();
+    assert_eq!(engine.schema_version(), 3);
+    check(&engine);
+    assert_eq!(engine.migrate(&migrations()).unwrap(), 3);
+    assert_eq!(engine.read().lsn(), lsn);
+    // A conversion error also fails cleanly, naming the value.
+    engine.commit(vec![Op::Insert {
+        table: "users".into(),
+        row: Row::from([("id".to_owned(), Value::Int(3)), ("age".to_owned(), Value::Int(5))]),
+    }]).unwrap();
+    let bad = Migration::new(5, "age back to text, badly").change_type(
+        "users",
+        "age",
+        ColumnType::Text,
+        |v| Err(format!("no text for {v:?}")),
+    );
+    let error = engine.migrate(&[bad]).unwrap_err();
+    assert!(error.to_string().contains("users.age"), "{error}");
+    assert_eq!(engine.schema_version(), 3);
+    // Versions out of order are refused before anything runs.
+    let unordered = [Migration::new(7, "b"), Migration::new(6, "a")];
+    assert!(matches!(engine.migrate(&unordered), Err(Error::InvalidOption(_))));
+}
