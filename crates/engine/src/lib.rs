@@ -14,6 +14,10 @@
 //!   durable state taken while writers go on, then the log before it removed or archived.
 //! - [`Engine::save`] / [`load_file`] / [`Engine::import`]: whole-database files in any codec
 //!   (DictDB's JSON document included), and table exports; [`Engine::stats`].
+//! - History: [`Engine::as_of`] a point ([`At`]: LSN, time, tag), [`Engine::history`] of a row,
+//!   [`Engine::log`] with causes, [`Engine::tag`], [`Engine::diff`], [`Engine::rollback_to`],
+//!   the change feed [`Engine::subscribe`], [`Engine::backup`] / [`restore`] /
+//!   [`Engine::restore_to`], and [`Engine::migrate`]. The engine's own tables are in [`system`].
 //!
 //! ```text
 //! DIR/
