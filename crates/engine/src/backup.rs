@@ -40,13 +40,11 @@ pub struct BackupInfo {
 
 fn store(dir: &Path) -> Result<SnapshotStore> {
     let storage: Arc<dyn Storage> = Arc::new(FsStorage);
-    storage
-        .create_dir_all(dir)
-        .map_err(|source| Error::Io {
-            op: "create directory",
-            path: dir.to_path_buf(),
-            source,
-        })?;
+    storage.create_dir_all(dir).map_err(|source| Error::Io {
+        op: "create directory",
+        path: dir.to_path_buf(),
+        source,
+    })?;
     // Backups are removed only when asked (`remove_old_backups`).
     Ok(SnapshotStore::open_on(storage, dir)?.with_retention(SnapshotRetention::keep(usize::MAX)))
 }

@@ -8,10 +8,10 @@
 
 use tabula_core::{Cause, Database, Lsn, Op, RowDiff, RowRef, Table, TableDef, Value};
 
+use crate::Result;
 use crate::engine::{Committed, Engine};
 use crate::history::At;
 use crate::system::is_reserved;
-use crate::Result;
 
 /// How one table differs between two states.
 #[derive(Debug, Clone, PartialEq)]

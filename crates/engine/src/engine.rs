@@ -455,7 +455,10 @@ impl Inner {
         let mut pending = self.pending.lock();
         let mut newest = None;
         let mut published = Vec::new();
-        while pending.front().is_some_and(|(db, _)| db.lsn() <= visible_lsn) {
+        while pending
+            .front()
+            .is_some_and(|(db, _)| db.lsn() <= visible_lsn)
+        {
             if let Some((db, tx)) = pending.pop_front() {
                 newest = Some(db);
                 published.push(tx);

@@ -46,7 +46,9 @@ pub enum Error {
     #[error("inconsistent database directory: {0}")]
     Inconsistent(String),
     /// A point in history before what the retained snapshots and archived log can rebuild.
-    #[error("LSN {requested} is no longer retained: the oldest point available is LSN {oldest_available}")]
+    #[error(
+        "LSN {requested} is no longer retained: the oldest point available is LSN {oldest_available}"
+    )]
     Pruned {
         /// The point asked for.
         requested: tabula_core::Lsn,
@@ -84,7 +86,9 @@ pub enum Error {
     },
     /// A change feed subscriber fell further behind than its buffer; it missed nothing before
     /// this error, and can resubscribe from `next` (the log permitting).
-    #[error("the subscriber fell more than {buffer} transactions behind; resubscribe from LSN {next}")]
+    #[error(
+        "the subscriber fell more than {buffer} transactions behind; resubscribe from LSN {next}"
+    )]
     Lagged {
         /// The subscriber's buffer size.
         buffer: usize,

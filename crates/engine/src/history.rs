@@ -335,9 +335,7 @@ impl Inner {
                     .ok_or_else(|| Error::UnknownTag { tag: tag.clone() })?;
                 match row.get("lsn") {
                     Some(Value::Int(lsn)) => Ok(Lsn(u64::try_from(*lsn).unwrap_or(0))),
-                    _ => Err(Error::Inconsistent(format!(
-                        "the tag {tag:?} holds no LSN"
-                    ))),
+                    _ => Err(Error::Inconsistent(format!("the tag {tag:?} holds no LSN"))),
                 }
             }
             At::Time(time) => self.resolve_time(*time),
@@ -509,11 +507,8 @@ impl Engine {
             }
         };
         // Only this table's ops change this table's rows, so the replay keeps only them.
-        let only_table = Database::from_tables(
-            base.lsn(),
-            base.table(table).cloned(),
-            inner.options.limits,
-        )?;
+        let only_table =
+            Database::from_tables(base.lsn(), base.table(table).cloned(), inner.options.limits)?;
         let mut versions = Vec::new();
         let mut db = only_table;
         let from = db.lsn().next();
@@ -577,8 +572,7 @@ impl Engine {
     pub fn tag(&self, name: &str) -> Result<Lsn> {
         let mut named = Lsn::ZERO;
         self.inner.commit_built(|db| {
-            db.limits()
-                .check_name(tabula_core::NameKind::Table, name)?;
+            db.limits().check_name(tabula_core::NameKind::Table, name)?;
             if let Some(existing) = tag_lsn(db, name) {
                 return Err(Error::TagExists {
                     tag: name.to_owned(),

@@ -25,10 +25,25 @@ type Custom = Arc<dyn Fn(&Database) -> std::result::Result<Vec<Op>, String> + Se
 
 #[derive(Clone)]
 enum Step {
-    AddColumn { table: String, column: Column },
-    RenameColumn { table: String, from: String, to: String },
-    DropColumn { table: String, column: String },
-    ChangeType { table: String, column: String, ty: ColumnType, convert: Convert },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    ChangeType {
+        table: String,
+        column: String,
+        ty: ColumnType,
+        convert: Convert,
+    },
     Custom(Custom),
 }
 
@@ -209,14 +224,11 @@ fn step_ops(step: &Step, db: &Database) -> Result<Vec<Op>> {
             ty,
             convert,
         } => {
-            let def = db
-                .table(table)
-                .map(|t| t.def().clone())
-                .ok_or_else(|| {
-                    Error::from(tabula_core::Error::UnknownTable {
-                        table: table.clone(),
-                    })
-                })?;
+            let def = db.table(table).map(|t| t.def().clone()).ok_or_else(|| {
+                Error::from(tabula_core::Error::UnknownTable {
+                    table: table.clone(),
+                })
+            })?;
             let mut new_def = def.clone();
             if let Some(col) = new_def
                 .schema
@@ -301,9 +313,10 @@ impl Engine {
                         Value::Int(i64::try_from(migration.version).unwrap_or(i64::MAX)),
                     );
                     ops.extend(system::upsert(db, system::meta(), row));
-                    let cause = Cause::new()
-                        .what("migration")
-                        .why(format!("migration {} ({})", migration.version, migration.name));
+                    let cause = Cause::new().what("migration").why(format!(
+                        "migration {} ({})",
+                        migration.version, migration.name
+                    ));
                     Ok((ops, Some(cause)))
                 })
                 .map_err(|source| Error::Migration {

@@ -36,7 +36,10 @@ fn rows(db: &Database) -> BTreeMap<Value, Row> {
 fn upsert(id: i64, n: i64) -> Op {
     Op::Upsert {
         table: "t".into(),
-        row: Row::from([("id".to_owned(), Value::Int(id)), ("n".to_owned(), Value::Int(n))]),
+        row: Row::from([
+            ("id".to_owned(), Value::Int(id)),
+            ("n".to_owned(), Value::Int(n)),
+        ]),
     }
 }
 
@@ -69,7 +72,10 @@ fn backups_taken_under_concurrent_writes_restore_to_the_state_at_their_lsn() {
         running.store(false, Ordering::Relaxed);
         backups
     });
-    assert!(backups.windows(2).all(|w| w[0].lsn < w[1].lsn), "writes went on");
+    assert!(
+        backups.windows(2).all(|w| w[0].lsn < w[1].lsn),
+        "writes went on"
+    );
     let listed = list_backups(dir.path().join("backups")).unwrap();
     assert_eq!(
         listed.iter().map(|b| b.lsn).collect::<Vec<_>>(),
@@ -83,17 +89,26 @@ fn backups_taken_under_concurrent_writes_restore_to_the_state_at_their_lsn() {
         assert_eq!(report.snapshot.as_ref().map(|s| s.0), Some(backup.lsn));
         let then = engine.as_of(backup.lsn).unwrap();
         assert!(rows(&then).len() > 1);
-        assert_eq!(rows(&restored.read()), rows(&then), "backup at LSN {}", backup.lsn);
+        assert_eq!(
+            rows(&restored.read()),
+            rows(&then),
+            "backup at LSN {}",
+            backup.lsn
+        );
         assert!(Diff::between(&then, &restored.read()).is_empty());
         // The restored database takes commits after the backup's LSN.
         let next = restored.commit(vec![upsert(1, -1)]).unwrap();
         assert_eq!(next.lsn, backup.lsn.next());
     }
     // Keep the newest two.
-    let removed = remove_old_backups(dir.path().join("backups"), SnapshotRetention::keep(2)).unwrap();
+    let removed =
+        remove_old_backups(dir.path().join("backups"), SnapshotRetention::keep(2)).unwrap();
     assert_eq!(removed.len(), 2);
     let left = list_backups(dir.path().join("backups")).unwrap();
-    assert_eq!(left.iter().map(|b| b.lsn).collect::<Vec<_>>(), [backups[2].lsn, backups[3].lsn]);
+    assert_eq!(
+        left.iter().map(|b| b.lsn).collect::<Vec<_>>(),
+        [backups[2].lsn, backups[3].lsn]
+    );
 }
 
 #[test]
@@ -122,14 +137,20 @@ fn a_damaged_backup_or_an_occupied_target_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _) = Engine::open(dir.path().join("db"), options()).unwrap();
     engine
-        .commit(vec![Op::CreateTable(TableDef::new("t", "id")), upsert(1, 1)])
+        .commit(vec![
+            Op::CreateTable(TableDef::new("t", "id")),
+            upsert(1, 1),
+        ])
         .unwrap();
     let backup = engine.backup(dir.path().join("backups")).unwrap();
     // The target already holds something.
     std::fs::create_dir_all(dir.path().join("busy")).unwrap();
     std::fs::write(dir.path().join("busy").join("keep.txt"), b"mine").unwrap();
     assert!(restore(&backup.path, dir.path().join("busy")).is_err());
-    assert_eq!(std::fs::read_dir(dir.path().join("busy")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("busy")).unwrap().count(),
+        1
+    );
     // A flipped byte in the backup.
     let mut bytes = std::fs::read(&backup.path).unwrap();
     let middle = bytes.len() / 2;

@@ -53,13 +53,17 @@ fn a_subscriber_from_lsn_k_gets_exactly_the_later_transactions_while_writers_go_
     let writers = 4;
     let per_writer = 150;
     let last = Lsn(41 + writers * per_writer);
-    let mut from_k = engine.subscribe(Start::After(k), FeedOptions::new().buffer(100_000)).unwrap();
+    let mut from_k = engine
+        .subscribe(Start::After(k), FeedOptions::new().buffer(100_000))
+        .unwrap();
     let received = std::thread::scope(|scope| {
         for w in 0..writers {
             let engine = &engine;
             scope.spawn(move || {
                 for i in 0..per_writer {
-                    engine.commit(vec![upsert("b", (w * 1000 + i) as i64)]).unwrap();
+                    engine
+                        .commit(vec![upsert("b", (w * 1000 + i) as i64)])
+                        .unwrap();
                     if i == per_writer / 2 && w == 0 {
                         engine.checkpoint().unwrap();
                     }
@@ -82,7 +86,11 @@ fn a_subscriber_from_lsn_k_gets_exactly_the_later_transactions_while_writers_go_
     assert!(from_k.next_timeout(Duration::from_millis(50)).is_none());
     assert!(!from_k.is_closed());
     let logged: Vec<_> = engine
-        .log(tabula_engine::LogFilter::new().after(Lsn(40)).until(Lsn(42)))
+        .log(
+            tabula_engine::LogFilter::new()
+                .after(Lsn(40))
+                .until(Lsn(42)),
+        )
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -109,7 +117,10 @@ fn the_hand_over_from_log_to_live_neither_skips_nor_repeats() {
         for round in 0..40 {
             let start = engine.read().lsn();
             let mut sub = engine
-                .subscribe(Start::After(Lsn(start.0.saturating_sub(3))), FeedOptions::new())
+                .subscribe(
+                    Start::After(Lsn(start.0.saturating_sub(3))),
+                    FeedOptions::new(),
+                )
                 .unwrap();
             for expected in (start.0.saturating_sub(3) + 1..).take(6) {
                 let Some(tx) = sub.next_timeout(Duration::from_secs(30)) else {
@@ -141,7 +152,9 @@ fn a_live_subscriber_and_a_table_filter() {
     assert_eq!(lsns(&mut all), (2..=11).collect::<Vec<_>>());
     assert_eq!(lsns(&mut only_b), [3, 5, 7, 9, 11]);
     // An in-memory engine has no log to catch up from.
-    let mut behind = engine.subscribe(Start::After(Lsn(1)), FeedOptions::new()).unwrap();
+    let mut behind = engine
+        .subscribe(Start::After(Lsn(1)), FeedOptions::new())
+        .unwrap();
     assert!(matches!(behind.next(), Some(Err(Error::Pruned { .. }))));
     assert!(behind.is_closed());
     assert!(matches!(
@@ -165,7 +178,11 @@ fn a_slow_subscriber_is_cut_off_with_where_to_resume_and_commits_never_wait() {
     for i in 0..50 {
         engine.commit(vec![upsert("a", i)]).unwrap();
     }
-    assert_eq!(engine.stats().unwrap().subscribers, 0, "dropped once it lagged");
+    assert_eq!(
+        engine.stats().unwrap().subscribers,
+        0,
+        "dropped once it lagged"
+    );
     let mut got = Vec::new();
     let next = loop {
         match slow.next().unwrap() {

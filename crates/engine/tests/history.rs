@@ -18,9 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tabula_core::{Cause, Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
-use tabula_engine::{
-    At, CheckpointPolicy, Diff, Engine, Error, LogFilter, Options, VersionKind,
-};
+use tabula_engine::{At, CheckpointPolicy, Diff, Engine, Error, LogFilter, Options, VersionKind};
 use tabula_snapshot::SnapshotRetention;
 use tabula_storage::SimStorage;
 use tabula_wal::Retention;
@@ -204,7 +202,10 @@ fn check_as_of_and_history(seed: u64, engine: &Engine, states: &[State]) {
                 requested,
                 oldest_available,
             }) => {
-                assert!(lsn < oldest, "seed {seed}: LSN {lsn} pruned, oldest {oldest}");
+                assert!(
+                    lsn < oldest,
+                    "seed {seed}: LSN {lsn} pruned, oldest {oldest}"
+                );
                 assert_eq!((requested, oldest_available), (lsn, oldest), "seed {seed}");
             }
             Err(other) => panic!("seed {seed}: as_of({lsn}): {other}"),
@@ -270,7 +271,10 @@ fn past_the_retention_window_as_of_is_pruned_and_within_it_exact() {
         pruned_somewhere |= engine.oldest_available().unwrap() > Lsn(0);
         check_as_of_and_history(seed, &engine, &states);
     }
-    assert!(pruned_somewhere, "retention never pruned: the test tests nothing");
+    assert!(
+        pruned_somewhere,
+        "retention never pruned: the test tests nothing"
+    );
 }
 
 #[test]
@@ -283,7 +287,10 @@ fn diff_applied_to_a_gives_b_and_rollback_restores_while_keeping_history() {
         let a = Lsn(rng.below(states.len() as u64));
         let b = Lsn(rng.below(states.len() as u64));
         let diff = engine.diff(a, b).unwrap();
-        assert_eq!(diff.is_empty(), states[a.0 as usize] == states[b.0 as usize]);
+        assert_eq!(
+            diff.is_empty(),
+            states[a.0 as usize] == states[b.0 as usize]
+        );
         let mut db = engine.as_of(a).unwrap();
         let tx = Transaction {
             lsn: db.lsn().next(),
@@ -298,7 +305,9 @@ fn diff_applied_to_a_gives_b_and_rollback_restores_while_keeping_history() {
     // Roll back to a point where table "a" held rows, and check the result and the history.
     let target = (1..states.len())
         .rev()
-        .find(|&i| states[i].get("a").is_some_and(|t| t.len() >= 2) && states[i] != *states.last().unwrap())
+        .find(|&i| {
+            states[i].get("a").is_some_and(|t| t.len() >= 2) && states[i] != *states.last().unwrap()
+        })
         .map(|i| Lsn(i as u64))
         .expect("a state to roll back to");
     let before = engine.read().lsn();
@@ -307,11 +316,17 @@ fn diff_applied_to_a_gives_b_and_rollback_restores_while_keeping_history() {
     assert_eq!(state_of(&engine.read()), states[target.0 as usize]);
     assert!(Diff::between(&engine.as_of(target).unwrap(), &engine.read()).is_empty());
     // The old states are still there, and the rollback is in the log with its cause.
-    assert_eq!(state_of(&engine.as_of(before).unwrap()), *states.last().unwrap());
+    assert_eq!(
+        state_of(&engine.as_of(before).unwrap()),
+        *states.last().unwrap()
+    );
     let last = engine.log(LogFilter::new().after(before)).unwrap();
     let last: Vec<Transaction> = last.collect::<Result<_, _>>().unwrap();
     assert_eq!(last.len(), 1);
-    assert_eq!(last[0].cause.as_ref().unwrap().what.as_deref(), Some("rollback"));
+    assert_eq!(
+        last[0].cause.as_ref().unwrap().what.as_deref(),
+        Some("rollback")
+    );
     // Some row changed by the rollback shows it as its newest version.
     let changed = Diff::between(&engine.as_of(before).unwrap(), &engine.read());
     let t = &changed.tables[0];
@@ -326,8 +341,14 @@ fn diff_applied_to_a_gives_b_and_rollback_restores_while_keeping_history() {
     let history = engine.history(&t.table, &key).unwrap();
     let newest = history.last().unwrap();
     assert_eq!(newest.lsn, rolled.lsn);
-    assert_eq!(newest.cause.as_ref().unwrap().what.as_deref(), Some("rollback"));
-    assert!(history.len() >= 2, "the versions before the rollback are kept");
+    assert_eq!(
+        newest.cause.as_ref().unwrap().what.as_deref(),
+        Some("rollback")
+    );
+    assert!(
+        history.len() >= 2,
+        "the versions before the rollback are kept"
+    );
 }
 
 #[test]
@@ -345,7 +366,10 @@ fn tags_name_points_survive_reopen_and_are_never_moved() {
         }])
         .unwrap();
     assert_eq!(engine.tag("v1").unwrap(), Lsn(2));
-    assert!(matches!(engine.tag("v1"), Err(Error::TagExists { lsn: Lsn(2), .. })));
+    assert!(matches!(
+        engine.tag("v1"),
+        Err(Error::TagExists { lsn: Lsn(2), .. })
+    ));
     assert!(engine.tag("bad/name").is_err());
     engine
         .commit(vec![Op::Upsert {
@@ -361,8 +385,14 @@ fn tags_name_points_survive_reopen_and_are_never_moved() {
     assert_eq!(tags.len(), 1);
     assert_eq!((tags[0].0.as_str(), tags[0].1), ("v1", Lsn(2)));
     let then = engine.as_of("v1").unwrap();
-    assert_eq!(then.get("a", &Value::Int(1)).unwrap().unwrap()["n"], Value::Int(1));
-    assert!(matches!(engine.as_of("nope"), Err(Error::UnknownTag { .. })));
+    assert_eq!(
+        then.get("a", &Value::Int(1)).unwrap().unwrap()["n"],
+        Value::Int(1)
+    );
+    assert!(matches!(
+        engine.as_of("nope"),
+        Err(Error::UnknownTag { .. })
+    ));
     // The engine's tables are its own.
     let refused = engine.commit(vec![Op::Delete {
         table: "_tabula_tags".into(),
@@ -371,7 +401,10 @@ fn tags_name_points_survive_reopen_and_are_never_moved() {
     assert!(matches!(refused, Err(Error::ReservedTable { .. })));
     engine.delete_tag("v1").unwrap();
     assert!(engine.tags().is_empty());
-    assert!(matches!(engine.delete_tag("v1"), Err(Error::UnknownTag { .. })));
+    assert!(matches!(
+        engine.delete_tag("v1"),
+        Err(Error::UnknownTag { .. })
+    ));
 }
 
 #[test]
@@ -404,7 +437,9 @@ fn a_time_names_the_last_transaction_committed_by_then() {
     let before_all = Timestamp::from_micros(times[0].1.as_micros() - 1);
     assert_eq!(engine.resolve(&At::Time(before_all)).unwrap(), Lsn(1));
     assert_eq!(
-        engine.resolve(&At::Time(Timestamp::from_micros(i64::MAX))).unwrap(),
+        engine
+            .resolve(&At::Time(Timestamp::from_micros(i64::MAX)))
+            .unwrap(),
         Lsn(6)
     );
     // The log by actor and table.
@@ -419,6 +454,12 @@ fn a_time_names_the_last_transaction_committed_by_then() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(some.iter().map(|t| t.lsn).collect::<Vec<_>>(), [Lsn(3), Lsn(4)]);
-    assert_eq!(engine.log(LogFilter::new().who("nobody")).unwrap().count(), 0);
+    assert_eq!(
+        some.iter().map(|t| t.lsn).collect::<Vec<_>>(),
+        [Lsn(3), Lsn(4)]
+    );
+    assert_eq!(
+        engine.log(LogFilter::new().who("nobody")).unwrap().count(),
+        0
+    );
 }

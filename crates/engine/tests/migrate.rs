@@ -14,18 +14,17 @@ use tabula_engine::{Engine, Error, LogFilter, Migration, Options};
 
 fn migrations() -> Vec<Migration> {
     vec![
-        Migration::new(1, "add active")
-            .add_column("users", Column::new("active", ColumnType::Bool).default_value(true)),
-        Migration::new(2, "rename name").rename_column("users", "name", "full_name"),
-        Migration::new(3, "age becomes an int").change_type(
+        Migration::new(1, "add active").add_column(
             "users",
-            "age",
-            ColumnType::Int,
-            |v| match v {
+            Column::new("active", ColumnType::Bool).default_value(true),
+        ),
+        Migration::new(2, "rename name").rename_column("users", "name", "full_name"),
+        Migration::new(3, "age becomes an int").change_type("users", "age", ColumnType::Int, |v| {
+            match v {
                 Value::Text(s) => s.parse::<i64>().map(Value::Int).map_err(|e| e.to_string()),
                 other => Ok(other.clone()),
-            },
-        ),
+            }
+        }),
     ]
 }
 
@@ -50,7 +49,11 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
         .column(Column::new("age", ColumnType::Text))
         .index("by_age", "age");
     engine
-        .commit(vec![Op::CreateTable(def), user(1, "Ada", "36"), user(2, "Alan", "41")])
+        .commit(vec![
+            Op::CreateTable(def),
+            user(1, "Ada", "36"),
+            user(2, "Alan", "41"),
+        ])
         .unwrap();
     assert_eq!(engine.schema_version(), 0);
 
@@ -98,7 +101,10 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(log.len(), 3, "one transaction per migration");
-    assert!(log.iter().all(|tx| tx.cause.as_ref().unwrap().what.as_deref() == Some("migration")));
+    assert!(
+        log.iter()
+            .all(|tx| tx.cause.as_ref().unwrap().what.as_deref() == Some("migration"))
+    );
     drop(engine);
 
     // Reopened: the version and the data stay; migrations already applied do not run again.
@@ -108,10 +114,15 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
     assert_eq!(engine.migrate(&migrations()).unwrap(), 3);
     assert_eq!(engine.read().lsn(), lsn);
     // A conversion error also fails cleanly, naming the value.
-    engine.commit(vec![Op::Insert {
-        table: "users".into(),
-        row: Row::from([("id".to_owned(), Value::Int(3)), ("age".to_owned(), Value::Int(5))]),
-    }]).unwrap();
+    engine
+        .commit(vec![Op::Insert {
+            table: "users".into(),
+            row: Row::from([
+                ("id".to_owned(), Value::Int(3)),
+                ("age".to_owned(), Value::Int(5)),
+            ]),
+        }])
+        .unwrap();
     let bad = Migration::new(5, "age back to text, badly").change_type(
         "users",
         "age",
@@ -123,5 +134,8 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
     assert_eq!(engine.schema_version(), 3);
     // Versions out of order are refused before anything runs.
     let unordered = [Migration::new(7, "b"), Migration::new(6, "a")];
-    assert!(matches!(engine.migrate(&unordered), Err(Error::InvalidOption(_))));
+    assert!(matches!(
+        engine.migrate(&unordered),
+        Err(Error::InvalidOption(_))
+    ));
 }
