@@ -79,10 +79,14 @@ impl Engine {
     }
 
     /// Adds every table of `db` (definitions and rows) in one logged transaction. A table that
-    /// already exists refuses the whole import.
+    /// already exists refuses the whole import. The engine's own tables (`_tabula_*`: tags and
+    /// schema version, which name another database's history) are not imported.
     pub fn import(&self, db: &Database) -> Result<Committed> {
         let mut ops = Vec::new();
-        for table in db.tables() {
+        for table in db
+            .tables()
+            .filter(|t| !crate::system::is_reserved(t.name()))
+        {
             ops.push(Op::CreateTable(table.def().clone()));
             for (_, row) in table.iter() {
                 ops.push(Op::Insert {

@@ -399,6 +399,18 @@ fn tags_name_points_survive_reopen_and_are_never_moved() {
         key: Value::from("v1"),
     }]);
     assert!(matches!(refused, Err(Error::ReservedTable { .. })));
+    // A saved copy with tags imports into another database without them.
+    let saved = tempfile::tempdir().unwrap();
+    engine
+        .save(saved.path().join("db.bin"), tabula_codec::Format::Bincode)
+        .unwrap();
+    let copy = Engine::in_memory(Options::new());
+    let loaded =
+        tabula_engine::load_file(saved.path().join("db.bin"), &Default::default()).unwrap();
+    assert!(loaded.table("_tabula_tags").is_some());
+    copy.import(&loaded).unwrap();
+    assert!(copy.tags().is_empty());
+    assert!(copy.read().table("a").is_some());
     engine.delete_tag("v1").unwrap();
     assert!(engine.tags().is_empty());
     assert!(matches!(
