@@ -70,9 +70,9 @@ pub(crate) struct Inner {
     pub(crate) snapshots: Option<SnapshotStore>,
     /// The state after the last accepted transaction; its lock serializes commits.
     writer: Mutex<Database>,
-    /// States accepted but not yet durable, in LSN order. Locked before `visible`.
-    /// States committed but not yet visible, each with the transaction that made it, in LSN
-    /// order. `publish` moves them to `visible` and hands their transactions to the change feed.
+    /// States accepted but not yet visible (durable, under `Always`), each with the transaction
+    /// that made it, in LSN order. Locked before `visible`. `publish` moves them to `visible` and
+    /// hands their transactions to the change feed.
     pending: Mutex<VecDeque<(Database, Transaction)>>,
     /// The change feed's live subscribers; changed only under `pending`'s lock.
     pub(crate) feed: Mutex<crate::feed::Subscribers>,
@@ -475,7 +475,6 @@ impl Inner {
         }
     }
 
-    /// The visible state, for checkpoints.
     /// The next commit's timestamp: now, or the last one's if the clock stepped back.
     fn next_timestamp(&self) -> Timestamp {
         let now = now().as_micros();
@@ -498,6 +497,7 @@ impl Inner {
         f(&self.visible.read())
     }
 
+    /// The visible state, for checkpoints and history.
     pub(crate) fn visible(&self) -> Database {
         self.visible.read().clone()
     }

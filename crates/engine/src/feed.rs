@@ -277,15 +277,9 @@ fn catch_up_or_register(
             oldest_available: until.next(),
         });
     };
-    let reader = log.read_from(next).map_err(|error| match error {
-        tabula_wal::Error::Pruned {
-            oldest_available, ..
-        } => Error::Pruned {
-            requested: next,
-            oldest_available,
-        },
-        other => Error::Wal(other),
-    })?;
+    let reader = log
+        .read_from(next)
+        .map_err(|error| crate::history::pruned(error, next))?;
     Ok(Err((reader, until)))
 }
 

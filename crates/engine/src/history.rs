@@ -236,7 +236,8 @@ fn changing_op(ops: &[Op], primary_key: Option<&str>, key: &Value) -> &'static s
         .map_or("op", op_name)
 }
 
-fn pruned(error: tabula_wal::Error, requested: Lsn) -> Error {
+/// The log's `Pruned` as the engine's, for the point asked for; other log errors whole.
+pub(crate) fn pruned(error: tabula_wal::Error, requested: Lsn) -> Error {
     match error {
         tabula_wal::Error::Pruned {
             oldest_available, ..
@@ -327,16 +328,7 @@ impl Inner {
         match at {
             At::Lsn(lsn) => Ok(*lsn),
             At::Tag(tag) => {
-                let visible = self.visible();
-                let row = visible
-                    .get(TAGS_TABLE, &Value::Text(tag.clone()))
-                    .ok()
-                    .flatten()
-                    .ok_or_else(|| Error::UnknownTag { tag: tag.clone() })?;
-                match row.get("lsn") {
-                    Some(Value::Int(lsn)) => Ok(Lsn(u64::try_from(*lsn).unwrap_or(0))),
-                    _ => Err(Error::Inconsistent(format!("the tag {tag:?} holds no LSN"))),
-                }
+                tag_lsn(&self.visible(), tag).ok_or_else(|| Error::UnknownTag { tag: tag.clone() })
             }
             At::Time(time) => self.resolve_time(*time),
         }
