@@ -160,6 +160,28 @@ impl Database {
         self.existing(table)?.query(query, &self.limits)
     }
 
+    /// Leaves rows out of this copy of the database without a transaction: its LSN stays, and
+    /// keys that are not there are passed over. This is for read views that hide rows (a
+    /// time-to-live hides expired ones until logged deletes remove them); a database's own
+    /// state only ever changes by [`Database::apply`]. Returns how many rows were left out.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTable`].
+    pub fn hide_rows<'k>(
+        &mut self,
+        table: &str,
+        keys: impl IntoIterator<Item = &'k Value>,
+    ) -> Result<usize, Error> {
+        let t = self.existing_mut(table)?;
+        let mut hidden = 0;
+        for key in keys {
+            if t.delete(key).is_ok() {
+                hidden += 1;
+            }
+        }
+        Ok(hidden)
+    }
+
     /// Applies a transaction: all its ops, or on any error none of them.
     ///
     /// Returns every row change in op order. The transaction's LSN must be greater than the

@@ -1,6 +1,7 @@
 //! Checkpoints: a snapshot of the visible (durable) state, written while writers go on, then the
-//! log before it removed or archived. Manual ([`crate::Engine::checkpoint`]) or automatic, by a
-//! background thread that applies the [`crate::CheckpointPolicy`] (log bytes, interval).
+//! log before it removed or archived. Manual ([`crate::Engine::checkpoint`]) or automatic, by the
+//! engine's background thread, which applies the [`crate::CheckpointPolicy`] (log bytes,
+//! interval) and deletes expired rows ([`crate::Ttl`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -107,19 +108,16 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Starts the thread if the policy has any rule.
+    /// Starts the thread: it applies the checkpoint policy and deletes expired rows.
     pub(crate) fn start(inner: &Arc<Inner>) -> Result<Option<Checkpointer>> {
         let policy = &inner.options.checkpoint;
-        if policy.wal_bytes.is_none() && policy.interval.is_none() {
-            return Ok(None);
-        }
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let thread_stop = Arc::clone(&stop);
         // A weak handle: the thread must not keep the engine alive.
         let weak = Arc::downgrade(inner);
         let tick = policy.interval.map_or(POLICY_TICK, |i| i.min(POLICY_TICK));
         let handle = std::thread::Builder::new()
-            .name("tabula-checkpoint".to_owned())
+            .name("tabula-background".to_owned())
             .spawn(move || {
                 let (stopped, cond) = &*thread_stop;
                 let mut since = Instant::now();
@@ -131,6 +129,8 @@ impl Checkpointer {
                     }
                     let Some(inner) = weak.upgrade() else { return };
                     let ran = parking_lot::MutexGuard::unlocked(&mut stopped, || {
+                        // As a failed checkpoint, a failed reap is retried at the next tick.
+                        let _ = crate::ttl::reap(&inner);
                         if due(&inner, since) {
                             // A failed checkpoint is retried at the next tick; the error itself
                             // has nowhere to go but the next manual checkpoint or the stats.

@@ -193,25 +193,30 @@ impl Engine {
     #[must_use]
     pub fn in_memory(options: Options) -> Engine {
         let db = Database::with_limits(options.limits);
+        let inner = Arc::new(Inner {
+            dir: None,
+            log: None,
+            snapshots: None,
+            writer: Mutex::new(db.clone()),
+            pending: Mutex::new(VecDeque::new()),
+            feed: Mutex::new(crate::feed::Subscribers::default()),
+            last_timestamp: AtomicI64::new(i64::MIN),
+            visible: RwLock::new(db),
+            poisoned: Mutex::new(None),
+            commits: AtomicU64::new(0),
+            last_checkpoint: Mutex::new(None),
+            checkpointing: Mutex::new(()),
+            recovery: RecoveryReport::default(),
+            _lock: None,
+            options,
+        });
+        // The background thread deletes expired rows. Should it fail to start, reads and writes
+        // still leave expired rows out; they are deleted by the next write to their table or by
+        // `reap_expired`.
+        let checkpointer = Checkpointer::start(&inner).ok().flatten();
         Engine {
-            inner: Arc::new(Inner {
-                dir: None,
-                log: None,
-                snapshots: None,
-                writer: Mutex::new(db.clone()),
-                pending: Mutex::new(VecDeque::new()),
-                feed: Mutex::new(crate::feed::Subscribers::default()),
-                last_timestamp: AtomicI64::new(i64::MIN),
-                visible: RwLock::new(db),
-                poisoned: Mutex::new(None),
-                commits: AtomicU64::new(0),
-                last_checkpoint: Mutex::new(None),
-                checkpointing: Mutex::new(()),
-                recovery: RecoveryReport::default(),
-                _lock: None,
-                options,
-            }),
-            checkpointer: None,
+            inner,
+            checkpointer,
         }
     }
 
@@ -235,9 +240,13 @@ impl Engine {
 
     /// A consistent view of the database at one LSN, O(1): it never blocks writers, and writers
     /// never change it.
+    ///
+    /// Rows past their time to live ([`crate::Ttl`]) are left out, even before the logged
+    /// deletes that remove them.
     #[must_use]
     pub fn read(&self) -> Database {
-        self.inner.visible.read().clone()
+        let db = self.inner.visible.read().clone();
+        crate::ttl::hide_expired(db, now)
     }
 
     /// Commits `ops` as one transaction: all or nothing.
@@ -386,7 +395,28 @@ impl Inner {
                 table: op.table().to_owned(),
             });
         }
-        self.commit_built(|_| Ok((ops, cause)))
+        // Expired rows of the tables written go first, so that writes agree with reads.
+        let (mut reaped, mut dropped_rules) = (0, 0);
+        let committed = self.commit_with(|db, at| {
+            let room = self.options.limits.max_ops_per_transaction;
+            let (before, after) = crate::ttl::around(db, &ops, at, room.saturating_sub(ops.len()));
+            if before.is_empty() && after.is_empty() {
+                return Ok(Some((ops, cause)));
+            }
+            (reaped, dropped_rules) = (before.len(), after.len());
+            let mut all = before;
+            all.extend(ops);
+            all.extend(after);
+            Ok(Some((all, cause)))
+        })?;
+        let mut committed = committed.ok_or_else(|| {
+            Error::Inconsistent("a transaction was built but not committed".to_owned())
+        })?;
+        // Each delete changed one row: the caller sees the changes of its own ops only.
+        let own = committed.changes.len().saturating_sub(dropped_rules);
+        committed.changes.truncate(own);
+        committed.changes.drain(..reaped.min(own));
+        Ok(committed)
     }
 
     /// Commits the ops `build` makes from the writers' current state, under the writer lock: for
@@ -395,14 +425,26 @@ impl Inner {
         &self,
         build: impl FnOnce(&Database) -> Result<(Vec<Op>, Option<Cause>)>,
     ) -> Result<Committed> {
+        self.commit_with(|db, _| build(db).map(Some))?
+            .ok_or_else(|| Error::Inconsistent("a transaction was built but not committed".into()))
+    }
+
+    /// Commits the ops `build` makes from the writers' current state and the commit's
+    /// timestamp, under the writer lock; `build` returning `None` commits nothing.
+    pub(crate) fn commit_with(
+        &self,
+        build: impl FnOnce(&Database, Timestamp) -> Result<Option<(Vec<Op>, Option<Cause>)>>,
+    ) -> Result<Option<Committed>> {
         self.check_poison()?;
         let (lsn, timestamp, changes) = {
             let mut state = self.writer.lock();
             // Checked again under the lock: a commit that failed while we waited poisoned it.
             self.check_poison()?;
-            let (ops, cause) = build(&state)?;
-            let lsn = state.lsn().next();
             let timestamp = self.next_timestamp();
+            let Some((ops, cause)) = build(&state, timestamp)? else {
+                return Ok(None);
+            };
+            let lsn = state.lsn().next();
             let mut tx = Transaction {
                 lsn,
                 timestamp,
@@ -436,11 +478,11 @@ impl Inner {
         }
         self.publish();
         self.commits.fetch_add(1, Ordering::Relaxed);
-        Ok(Committed {
+        Ok(Some(Committed {
             lsn,
             timestamp,
             changes,
-        })
+        }))
     }
 
     /// Makes visible the newest pending state the log has made durable (or written, under the

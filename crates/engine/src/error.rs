@@ -111,6 +111,14 @@ pub enum Error {
     /// A step the caller supplied (a migration's conversion or custom step) refused.
     #[error("{0}")]
     StepFailed(String),
+    /// A time-to-live rule that cannot apply to its table.
+    #[error("invalid time to live for table {table:?}: {reason}")]
+    InvalidTtl {
+        /// The table.
+        table: String,
+        /// Why.
+        reason: String,
+    },
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -323,6 +323,17 @@ impl Inner {
         })
     }
 
+    /// When the transaction at `lsn` was committed, if the log still holds it.
+    pub(crate) fn commit_time(&self, lsn: Lsn) -> Option<Timestamp> {
+        let Some(log) = &self.log else {
+            return self.last_timestamp();
+        };
+        match log.timestamps_from(lsn).ok()?.next()? {
+            Ok((at_lsn, time)) if at_lsn == lsn => Some(time),
+            _ => None,
+        }
+    }
+
     /// The LSN a point names.
     pub(crate) fn resolve(&self, at: &At) -> Result<Lsn> {
         match at {
@@ -408,6 +419,8 @@ impl Engine {
     }
 
     /// The database as it was at `at`, read-only (a value: later commits do not change it).
+    /// Rows past their time to live at that point are left out, as reads then left them out: the
+    /// point's time is the time given, or the commit time of the LSN or tag.
     ///
     /// ```
     /// use tabula_core::{Lsn, Op, TableDef, Value};
@@ -428,8 +441,18 @@ impl Engine {
     /// [`Error::Pruned`] before the retained history, [`Error::NotCommitted`] after the last
     /// visible commit, [`Error::UnknownTag`].
     pub fn as_of(&self, at: impl Into<At>) -> Result<Database> {
-        let lsn = self.inner.resolve(&at.into())?;
-        self.inner.state_at(lsn)
+        let at = at.into();
+        let lsn = self.inner.resolve(&at)?;
+        let db = self.inner.state_at(lsn)?;
+        // Rows past their time to live then are left out, as reads then left them out.
+        let time = match at {
+            At::Time(time) => Some(time.min(crate::engine::now())),
+            At::Lsn(_) | At::Tag(_) => self.inner.commit_time(lsn),
+        };
+        Ok(match time {
+            Some(time) => crate::ttl::hide_expired(db, || time),
+            None => db,
+        })
     }
 
     /// The oldest point [`Engine::as_of`] can still rebuild.

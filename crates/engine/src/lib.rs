@@ -18,6 +18,8 @@
 //!   [`Engine::log`] with causes, [`Engine::tag`], [`Engine::diff`], [`Engine::rollback_to`],
 //!   the change feed [`Engine::subscribe`], [`Engine::backup`] / [`restore`] /
 //!   [`Engine::restore_to`], and [`Engine::migrate`]. The engine's own tables are in [`system`].
+//! - Time to live: [`Engine::set_ttl`] ([`Ttl`]); expired rows are hidden from reads at once and
+//!   removed by logged deletes (see `ttl.rs`).
 //!
 //! ```text
 //! DIR/
@@ -41,6 +43,7 @@ mod options;
 mod recovery;
 mod stats;
 pub mod system;
+mod ttl;
 
 pub use backup::{BackupInfo, list_backups, remove_old_backups, restore};
 pub use checkpoint::CheckpointInfo;
@@ -54,3 +57,4 @@ pub use migrate::Migration;
 pub use options::{CheckpointPolicy, Options};
 pub use recovery::RecoveryReport;
 pub use stats::{DiskStats, Stats, TableStats};
+pub use ttl::{TTL_INDEX, Ttl};

@@ -2,7 +2,9 @@
 //! recovery and time travel carry them like any other data (as SQLite keeps `sqlite_schema`):
 //!
 //! - `_tabula_tags` (`name` text key, `lsn` int, `at` timestamp): the tags of [`crate::Engine::tag`];
-//! - `_tabula_meta` (`key` text key, `value`): the schema version of [`crate::Engine::migrate`].
+//! - `_tabula_meta` (`key` text key, `value`): the schema version of [`crate::Engine::migrate`];
+//! - `_tabula_ttl` (`table` text key, `column` text, `after` int µs): the time-to-live rules of
+//!   [`crate::Engine::set_ttl`].
 //!
 //! Every name starting with `_tabula` is reserved: the caller's transactions may not touch such a
 //! table ([`crate::Error::ReservedTable`]), and diffs and rollbacks leave them alone (a rollback
@@ -17,6 +19,9 @@ pub const TAGS_TABLE: &str = "_tabula_tags";
 
 /// The table of engine metadata (the schema version).
 pub const META_TABLE: &str = "_tabula_meta";
+
+/// The table of time-to-live rules.
+pub const TTL_TABLE: &str = "_tabula_ttl";
 
 /// Whether `table` is the engine's.
 #[must_use]
@@ -35,6 +40,13 @@ fn meta_def() -> TableDef {
     TableDef::new(META_TABLE, "key")
         .column(Column::new("key", ColumnType::Text).not_null())
         .column(Column::new("value", ColumnType::Any))
+}
+
+fn ttl_def() -> TableDef {
+    TableDef::new(TTL_TABLE, "table")
+        .column(Column::new("table", ColumnType::Text).not_null())
+        .column(Column::new("column", ColumnType::Text).not_null())
+        .column(Column::new("after", ColumnType::Int).not_null())
 }
 
 /// The ops that write `row` into the system table `def` of `db`, creating the table first if it
@@ -61,6 +73,10 @@ pub(crate) fn tag_row(name: &str, lsn: u64, at: tabula_core::Timestamp) -> Row {
 
 pub(crate) fn tags() -> fn() -> TableDef {
     tags_def
+}
+
+pub(crate) fn ttl() -> fn() -> TableDef {
+    ttl_def
 }
 
 pub(crate) fn meta() -> fn() -> TableDef {
