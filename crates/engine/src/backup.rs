@@ -72,7 +72,9 @@ impl Engine {
     /// I/O errors writing the file.
     pub fn backup(&self, dir: impl AsRef<Path>) -> Result<BackupInfo> {
         let store = store(dir.as_ref())?;
-        let db = self.read();
+        // The state at its LSN, rows past their time to live included: the restored database's
+        // reads hide them, and its writes delete them.
+        let db = self.inner.visible();
         let (file, _) = store.write(&db, &self.inner.options.snapshot)?;
         let created = store.created_at(&file.path).map(Timestamp::from_micros);
         Ok(BackupInfo {

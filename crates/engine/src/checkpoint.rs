@@ -48,6 +48,8 @@ pub(crate) fn run(inner: &Inner) -> Result<Option<CheckpointInfo>> {
     // before it.
     log.wal().wait_durable(db.lsn())?;
     let (file, summary) = snapshots.write(&db, &inner.options.snapshot)?;
+    // The archive gets the segments before they leave the log; if it cannot, they stay.
+    crate::archive::copy_new(inner)?;
     log.wal().truncate_before(db.lsn().next())?;
     let info = CheckpointInfo {
         lsn: db.lsn(),
@@ -129,8 +131,13 @@ impl Checkpointer {
                     }
                     let Some(inner) = weak.upgrade() else { return };
                     let ran = parking_lot::MutexGuard::unlocked(&mut stopped, || {
-                        // As a failed checkpoint, a failed reap is retried at the next tick.
+                        // As a failed checkpoint, a failed reap or copy to the archive is
+                        // retried at the next tick.
                         let _ = crate::ttl::reap(&inner);
+                        if inner.options.archive.is_some() {
+                            let _one = inner.checkpointing.lock();
+                            let _ = crate::archive::copy_new(&inner);
+                        }
                         if due(&inner, since) {
                             // A failed checkpoint is retried at the next tick; the error itself
                             // has nowhere to go but the next manual checkpoint or the stats.

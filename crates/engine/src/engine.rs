@@ -65,6 +65,7 @@ pub struct Engine {
 
 pub(crate) struct Inner {
     pub(crate) dir: Option<PathBuf>,
+    pub(crate) storage: Arc<dyn Storage>,
     pub(crate) options: Options,
     pub(crate) log: Option<TransactionLog>,
     pub(crate) snapshots: Option<SnapshotStore>,
@@ -164,6 +165,7 @@ impl Engine {
         };
         let inner = Arc::new(Inner {
             dir: Some(dir),
+            storage,
             log: Some(log),
             snapshots: Some(snapshots),
             writer: Mutex::new(db.clone()),
@@ -195,6 +197,7 @@ impl Engine {
         let db = Database::with_limits(options.limits);
         let inner = Arc::new(Inner {
             dir: None,
+            storage: Arc::new(FsStorage),
             log: None,
             snapshots: None,
             writer: Mutex::new(db.clone()),

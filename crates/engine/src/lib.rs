@@ -18,6 +18,8 @@
 //!   [`Engine::log`] with causes, [`Engine::tag`], [`Engine::diff`], [`Engine::rollback_to`],
 //!   the change feed [`Engine::subscribe`], [`Engine::backup`] / [`restore`] /
 //!   [`Engine::restore_to`], and [`Engine::migrate`]. The engine's own tables are in [`system`].
+//! - Continuous archiving ([`Options::archive_to`]): sealed segments and snapshots copied to a
+//!   second directory as they are produced; [`restore_archive`] rebuilds a database from it.
 //! - Time to live: [`Engine::set_ttl`] ([`Ttl`]); expired rows are hidden from reads at once and
 //!   removed by logged deletes (see `ttl.rs`).
 //!
@@ -30,6 +32,7 @@
 
 #![deny(missing_docs)]
 
+mod archive;
 mod backup;
 mod checkpoint;
 mod diff;
@@ -45,6 +48,7 @@ mod stats;
 pub mod system;
 mod ttl;
 
+pub use archive::{ArchiveReport, restore_archive};
 pub use backup::{BackupInfo, list_backups, remove_old_backups, restore};
 pub use checkpoint::CheckpointInfo;
 pub use diff::{Diff, TableDiff};

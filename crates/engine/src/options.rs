@@ -1,6 +1,7 @@
 //! [`Options`]: how an engine is opened and run, with the defaults a database user expects
 //! (durable commits, zstd bincode checkpoints, three snapshots kept).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tabula_codec::{Codec, Format};
@@ -66,6 +67,9 @@ pub struct Options {
     pub checkpoint: CheckpointPolicy,
     /// The data model's limits.
     pub limits: Limits,
+    /// A second directory that sealed log segments and snapshots are copied to as they are
+    /// produced (see [`crate::restore_archive`]). Default none.
+    pub archive: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -83,6 +87,7 @@ impl Default for Options {
             snapshot_retention: SnapshotRetention::default(),
             checkpoint: CheckpointPolicy::default(),
             limits: Limits::default(),
+            archive: None,
         }
     }
 }
@@ -154,6 +159,13 @@ impl Options {
     #[must_use]
     pub fn limits(mut self, limits: Limits) -> Options {
         self.limits = limits;
+        self
+    }
+
+    /// Copies sealed log segments and snapshots to `dir` as they are produced.
+    #[must_use]
+    pub fn archive_to(mut self, dir: impl Into<PathBuf>) -> Options {
+        self.archive = Some(dir.into());
         self
     }
 

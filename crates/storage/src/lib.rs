@@ -85,3 +85,30 @@ pub fn parent(path: &Path) -> PathBuf {
     path.parent()
         .map_or_else(|| path.to_path_buf(), Path::to_path_buf)
 }
+
+/// Copies `from` to `to` so that `to` is either absent or whole: the bytes go to `to` plus
+/// `.tmp`, which is synced and then renamed. The caller syncs `to`'s directory to make the name
+/// durable. Returns the bytes copied.
+pub fn copy_file(storage: &dyn Storage, from: &Path, to: &Path) -> io::Result<u64> {
+    let source = storage.open(from, false)?;
+    let len = source.len()?;
+    let mut temp_name = to.as_os_str().to_owned();
+    temp_name.push(".tmp");
+    let temp = PathBuf::from(temp_name);
+    let mut target = storage.create(&temp)?;
+    let mut buf = vec![0; 1 << 20];
+    let mut offset = 0;
+    while offset < len {
+        let n = read_full(&*source, offset, &mut buf)?;
+        let chunk = buf.get(..n).unwrap_or_default();
+        if chunk.is_empty() {
+            break;
+        }
+        target.append(chunk)?;
+        offset += n as u64;
+    }
+    target.sync_data()?;
+    drop(target);
+    storage.rename(&temp, to)?;
+    Ok(offset)
+}

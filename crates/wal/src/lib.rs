@@ -102,6 +102,7 @@ pub use options::{RecoveryMode, Retention, SyncPolicy, WalOptions};
 pub use reader::{Record, Records};
 pub use recovery::{Damage, RecoveryReport};
 pub use retention::{SegmentInfo, TruncateReport};
+pub use segment::{parse_segment_name, segment_name};
 pub use tabula_core::Lsn;
 pub use tabula_storage as storage;
 pub use tabula_storage::{Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};

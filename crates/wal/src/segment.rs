@@ -26,8 +26,16 @@ pub struct SegmentFile {
     pub archived_at: Option<u64>,
 }
 
-pub(crate) fn segment_name(first: Lsn) -> String {
+/// The file name of the live segment whose first record is `first`: `<20-digit LSN>.log`.
+#[must_use]
+pub fn segment_name(first: Lsn) -> String {
     format!("{:020}.log", first.0)
+}
+
+/// The first LSN a live segment's file name gives, or `None` for any other name.
+#[must_use]
+pub fn parse_segment_name(name: &str) -> Option<Lsn> {
+    name.strip_suffix(".log").and_then(parse_lsn)
 }
 
 pub(crate) fn temp_name(first: Lsn) -> String {
@@ -53,7 +61,7 @@ pub(crate) fn list_live(
     let mut segments = Vec::new();
     let mut temps = Vec::new();
     for name in storage.list(dir)? {
-        if let Some(first) = name.strip_suffix(".log").and_then(parse_lsn) {
+        if let Some(first) = parse_segment_name(&name) {
             segments.push(SegmentFile {
                 first_lsn: first,
                 path: dir.join(&name),

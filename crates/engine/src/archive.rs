@@ -1,0 +1,227 @@
+//! Continuous archiving, Litestream's idea to a directory: with [`crate::Options::archive_to`],
+//! every sealed log segment and every snapshot is copied to a second directory as it is
+//! produced, so that the database can be rebuilt elsewhere ([`restore_archive`]) up to the last
+//! sealed segment, even if its own directory is lost.
+//!
+//! The archive has a database directory's layout, so a restore is a copy:
+//!
+//! ```text
+//! ARCHIVE/
+//!   snapshots/snap-<lsn>.tsnap   every checkpoint's snapshot
+//!   wal/<first lsn>.log          every sealed segment (synced whole before the next began)
+//! ```
+//!
+//! When: the engine's background thread copies what is new at every tick (at most 500 ms
+//! apart), and a checkpoint copies before it removes or archives the segments it covers, so no
+//! segment leaves the log unarchived. A file is copied to a temporary name, synced, renamed, and
+//! the directory synced: the archive only ever holds whole files. The segment being appended to
+//! is not copied; what it holds is lost with the directory (Litestream ships it every second;
+//! a smaller `segment_size` seals more often). The archive is never pruned by the engine.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tabula_core::Lsn;
+use tabula_snapshot::{LoadOptions, SnapshotStore};
+use tabula_storage::{FsStorage, Storage};
+
+use crate::engine::{Engine, Inner, SNAPSHOT_DIR, WAL_DIR};
+use crate::recovery::RecoveryReport;
+use crate::{Error, Options, Result};
+
+/// What one archiving pass copied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArchiveReport {
+    /// Segments copied.
+    pub segments: usize,
+    /// Snapshots copied.
+    pub snapshots: usize,
+    /// Bytes copied.
+    pub bytes: u64,
+    /// The last LSN the archive can restore to (the end of its last segment, or its newest
+    /// snapshot), if known.
+    pub restorable_to: Option<Lsn>,
+}
+
+fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io { op, path, source }
+}
+
+/// The names in `dir` (none if it does not exist).
+fn names(storage: &dyn Storage, dir: &Path) -> Result<Vec<String>> {
+    match storage.list(dir) {
+        Ok(names) => Ok(names),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(io("list", dir)(e)),
+    }
+}
+
+/// Copies the sealed segments and snapshots the archive lacks. The caller holds the
+/// checkpoint lock, so that no checkpoint moves segments meanwhile.
+pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
+    let (Some(archive), Some(log), Some(snapshots)) =
+        (&inner.options.archive, &inner.log, &inner.snapshots)
+    else {
+        return Ok(ArchiveReport::default());
+    };
+    let storage = &*inner.storage;
+    let wal_dir = archive.join(WAL_DIR);
+    let snap_dir = archive.join(SNAPSHOT_DIR);
+    for dir in [&wal_dir, &snap_dir] {
+        storage
+            .create_dir_all(dir)
+            .map_err(io("create directory", dir))?;
+    }
+    let mut report = ArchiveReport::default();
+
+    let have = names(storage, &wal_dir)?;
+    let segments = log.wal().segments()?;
+    // The last live segment is being appended to; every other one is sealed.
+    let active = segments
+        .iter()
+        .rev()
+        .find(|s| s.archived_at.is_none())
+        .map(|s| s.first_lsn);
+    for segment in segments.iter().filter(|s| Some(s.first_lsn) != active) {
+        let name = tabula_wal::segment_name(segment.first_lsn);
+        if !have.contains(&name) {
+            let to = wal_dir.join(&name);
+            report.bytes +=
+                tabula_storage::copy_file(storage, &segment.path, &to).map_err(io("copy", &to))?;
+            report.segments += 1;
+        }
+    }
+    if report.segments > 0 {
+        storage.sync_dir(&wal_dir).map_err(io("sync", &wal_dir))?;
+    }
+    report.restorable_to = active.and_then(|first| first.0.checked_sub(1)).map(Lsn);
+
+    let have = names(storage, &snap_dir)?;
+    let mut newest_snapshot = None;
+    for snapshot in snapshots.list()? {
+        newest_snapshot = Some(snapshot.lsn);
+        let Some(name) = snapshot.path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !have.iter().any(|h| h == name) {
+            let to = snap_dir.join(name);
+            report.bytes +=
+                tabula_storage::copy_file(storage, &snapshot.path, &to).map_err(io("copy", &to))?;
+            report.snapshots += 1;
+        }
+    }
+    if report.snapshots > 0 {
+        storage.sync_dir(&snap_dir).map_err(io("sync", &snap_dir))?;
+    }
+    report.restorable_to = report.restorable_to.max(newest_snapshot);
+    Ok(report)
+}
+
+impl Engine {
+    /// Copies to the archive directory ([`Options::archive_to`]) the sealed segments and
+    /// snapshots it lacks, now (the background thread does it at every tick). Nothing without
+    /// an archive directory.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn archive_now(&self) -> Result<ArchiveReport> {
+        let _one = self.inner.checkpointing.lock();
+        copy_new(&self.inner)
+    }
+}
+
+/// Makes a new database directory `dir` from the archive `archive`: its newest readable
+/// snapshot and the segments after it; then opens it once with `options`, which recovers and
+/// checks it, and returns what that recovery did (`replayed`, and the LSN reached in the
+/// database it returns).
+///
+/// # Errors
+/// `dir` holding anything; an archive with no snapshot and no log from LSN 1, or with a gap in
+/// its log after the snapshot ([`Error::Inconsistent`]); I/O and recovery errors.
+pub fn restore_archive(
+    archive: impl AsRef<Path>,
+    dir: impl AsRef<Path>,
+    options: Options,
+) -> Result<(Lsn, RecoveryReport)> {
+    let (archive, dir) = (archive.as_ref(), dir.as_ref());
+    let storage: Arc<dyn Storage> = Arc::new(FsStorage);
+    let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    if occupied {
+        return Err(Error::InvalidOption(format!(
+            "{} is not empty: a restore only makes a new database directory",
+            dir.display()
+        )));
+    }
+    let snap_dir = archive.join(SNAPSHOT_DIR);
+    let snapshot = if names(&*storage, &snap_dir)?.is_empty() {
+        None
+    } else {
+        let store = SnapshotStore::open_on(Arc::clone(&storage), &snap_dir)?;
+        store
+            .load_newest(&LoadOptions::with_limits(options.limits))?
+            .map(|newest| newest.file)
+    };
+    let base = snapshot.as_ref().map_or(Lsn::ZERO, |s| s.lsn);
+
+    let wal_dir = archive.join(WAL_DIR);
+    let mut segments: Vec<(Lsn, PathBuf)> = names(&*storage, &wal_dir)?
+        .into_iter()
+        .filter_map(|name| {
+            tabula_wal::parse_segment_name(&name).map(|lsn| (lsn, wal_dir.join(name)))
+        })
+        .collect();
+    segments.sort();
+    // From the segment that holds the first LSN after the snapshot (or, if the snapshot is newer
+    // than every segment holds, none).
+    let start = segments
+        .iter()
+        .rposition(|(first, _)| *first <= base.next())
+        .unwrap_or(0);
+    let needed: Vec<_> = segments.get(start..).unwrap_or_default().to_vec();
+    if snapshot.is_none() && needed.is_empty() {
+        return Err(Error::Inconsistent(format!(
+            "the archive {} holds no readable snapshot and no log",
+            archive.display()
+        )));
+    }
+    if let Some((first, _)) = needed.first()
+        && *first > base.next()
+    {
+        return Err(Error::Inconsistent(format!(
+            "the archive's log starts at LSN {first}, after LSN {}, the first its newest snapshot \
+             ({}) does not hold",
+            base.next(),
+            base
+        )));
+    }
+
+    let target_wal = dir.join(WAL_DIR);
+    let target_snap = dir.join(SNAPSHOT_DIR);
+    for d in [&target_wal, &target_snap] {
+        storage
+            .create_dir_all(d)
+            .map_err(io("create directory", d))?;
+    }
+    if let Some(snapshot) = &snapshot
+        && let Some(name) = snapshot.path.file_name()
+    {
+        let to = target_snap.join(name);
+        tabula_storage::copy_file(&*storage, &snapshot.path, &to).map_err(io("copy", &to))?;
+        storage
+            .sync_dir(&target_snap)
+            .map_err(io("sync", &target_snap))?;
+    }
+    for (first, path) in &needed {
+        let to = target_wal.join(tabula_wal::segment_name(*first));
+        tabula_storage::copy_file(&*storage, path, &to).map_err(io("copy", &to))?;
+    }
+    storage
+        .sync_dir(&target_wal)
+        .map_err(io("sync", &target_wal))?;
+    let (engine, report) = Engine::open_on(storage, dir, options)?;
+    let lsn = engine.read().lsn();
+    engine.close()?;
+    Ok((lsn, report))
+}

@@ -1,0 +1,134 @@
+//! Continuous archiving: sealed segments and snapshots reach the archive before the log lets
+//! them go, and a database rebuilt from the archive equals the original at the archive's last
+//! sealed LSN.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
+use std::path::Path;
+
+use tabula_core::{Lsn, Op, Row, TableDef, Value};
+use tabula_engine::{CheckpointPolicy, Engine, Error, Options, restore_archive};
+use tabula_wal::Retention;
+
+fn options(archive: &Path, retention: Retention) -> Options {
+    Options::new()
+        .segment_size(2048)
+        .checkpoint(CheckpointPolicy::manual())
+        .wal_retention(retention)
+        .archive_to(archive)
+}
+
+fn write(engine: &Engine, from: i64, to: i64, checkpoint_every: i64) {
+    for i in from..to {
+        let row = Row::from([
+            ("id".to_owned(), Value::Int(i % 37)),
+            ("n".to_owned(), Value::Int(i)),
+            ("pad".to_owned(), Value::from("x".repeat(40))),
+        ]);
+        let op = if i % 11 == 0 {
+            Op::Delete {
+                table: "t".into(),
+                key: Value::Int(i % 37),
+            }
+        } else {
+            Op::Upsert {
+                table: "t".into(),
+                row,
+            }
+        };
+        // A delete of a missing key is refused; that is part of the history too.
+        let _ = engine.commit(vec![op]);
+        if checkpoint_every > 0 && i % checkpoint_every == 0 {
+            engine.checkpoint().unwrap();
+        }
+    }
+}
+
+fn segments_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_restore_from_the_archive_equals_the_database_at_its_last_sealed_lsn() {
+    for (retention, checkpoint_every) in [
+        (Retention::remove(), 97),
+        (Retention::archive_all(), 131),
+        (Retention::remove(), 0),
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        let (db_dir, archive) = (root.path().join("db"), root.path().join("archive"));
+        let (engine, _) = Engine::open(&db_dir, options(&archive, retention.clone())).unwrap();
+        engine
+            .commit(vec![Op::CreateTable(TableDef::new("t", "id"))])
+            .unwrap();
+        write(&engine, 1, 600, checkpoint_every);
+        let report = engine.archive_now().unwrap();
+        let sealed = report.restorable_to.unwrap();
+        assert!(sealed > Lsn(100), "{report:?}");
+        if checkpoint_every > 0 {
+            // Segments left the log (removed or moved to its own archive), yet every sealed
+            // one is in the continuous archive, from the first.
+            let live = segments_in(&db_dir.join("wal"));
+            let archived = segments_in(&archive.join("wal"));
+            assert!(archived.len() > live.len(), "{archived:?} vs {live:?}");
+            assert_eq!(archived[0], tabula_wal::segment_name(Lsn(1)));
+            assert!(!segments_in(&archive.join("snapshots")).is_empty());
+        }
+
+        let restored_dir = root.path().join("restored");
+        let (lsn, _) = restore_archive(&archive, &restored_dir, Options::new()).unwrap();
+        assert_eq!(lsn, sealed);
+        let (restored, _) = Engine::open(&restored_dir, Options::new()).unwrap();
+        assert_eq!(restored.read(), engine.as_of(sealed).unwrap());
+        // The restored database goes on from there.
+        restored
+            .commit(vec![Op::DropTable { table: "t".into() }])
+            .unwrap();
+        drop(restored);
+
+        // Not into a directory that holds anything.
+        assert!(matches!(
+            restore_archive(&archive, &restored_dir, Options::new()),
+            Err(Error::InvalidOption(_))
+        ));
+    }
+}
+
+#[test]
+fn a_restore_refuses_an_archive_with_a_gap_or_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let (db_dir, archive) = (root.path().join("db"), root.path().join("archive"));
+    let (engine, _) = Engine::open(&db_dir, options(&archive, Retention::remove())).unwrap();
+    engine
+        .commit(vec![Op::CreateTable(TableDef::new("t", "id"))])
+        .unwrap();
+    write(&engine, 1, 300, 0);
+    engine.archive_now().unwrap();
+    drop(engine);
+
+    let empty = root.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert!(matches!(
+        restore_archive(&empty, root.path().join("r1"), Options::new()),
+        Err(Error::Inconsistent(_))
+    ));
+
+    // No snapshot, and the log's first segment gone: nothing can rebuild LSN 1.
+    let first = archive.join("wal").join(tabula_wal::segment_name(Lsn(1)));
+    std::fs::remove_file(first).unwrap();
+    assert!(matches!(
+        restore_archive(&archive, root.path().join("r2"), Options::new()),
+        Err(Error::Inconsistent(_))
+    ));
+}
