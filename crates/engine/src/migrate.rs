@@ -265,6 +265,22 @@ fn step_ops(step: &Step, db: &Database) -> Result<Vec<Op>> {
 }
 
 impl Engine {
+    /// Opens the database in `dir` as [`Engine::open`] does and applies `migrations` before
+    /// anyone else can use it: the migrations an application registers at start-up.
+    ///
+    /// # Errors
+    /// As [`Engine::open`] and [`Engine::migrate`]; after a failed migration the database is
+    /// closed again, at the version before it.
+    pub fn open_migrated(
+        dir: impl AsRef<std::path::Path>,
+        options: crate::Options,
+        migrations: &[Migration],
+    ) -> Result<(Engine, crate::RecoveryReport)> {
+        let (engine, report) = Engine::open(dir, options)?;
+        engine.migrate(migrations)?;
+        Ok((engine, report))
+    }
+
     /// The schema version the applied migrations reached (0: none).
     #[must_use]
     pub fn schema_version(&self) -> u64 {

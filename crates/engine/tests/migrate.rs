@@ -107,8 +107,14 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
     );
     drop(engine);
 
+    // Registered at open, a failing migration keeps the database closed at the version before.
+    assert!(matches!(
+        Engine::open_migrated(dir.path(), Options::new(), &all),
+        Err(Error::Migration { version: 4, .. })
+    ));
+
     // Reopened: the version and the data stay; migrations already applied do not run again.
-    let (engine, _) = Engine::open(dir.path(), Options::new()).unwrap();
+    let (engine, _) = Engine::open_migrated(dir.path(), Options::new(), &migrations()).unwrap();
     assert_eq!(engine.schema_version(), 3);
     check(&engine);
     assert_eq!(engine.migrate(&migrations()).unwrap(), 3);
