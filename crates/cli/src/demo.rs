@@ -5,7 +5,8 @@ use std::io::Write;
 
 use anyhow::{Context, Result, ensure};
 use tabula::prelude::*;
-use tabula::{Plan, RowChange};
+// The demo applies transactions to a bare state; the command-line issue moves it onto the engine.
+use tabula::{Plan, RowChange, Transaction, View as Database};
 
 /// A database plus the LSN and clock bookkeeping a committer does. The engine will own this; the
 /// demo keeps it minimal and deterministic (the clock is a fixed start plus one second a commit).
@@ -15,7 +16,11 @@ struct Session {
 }
 
 impl Session {
-    fn commit(&mut self, cause: Cause, ops: Vec<Op>) -> Result<Vec<RowChange>, tabula::Error> {
+    fn commit(
+        &mut self,
+        cause: Cause,
+        ops: Vec<Op>,
+    ) -> Result<Vec<RowChange>, tabula::core::Error> {
         let lsn = self.db.lsn().next();
         self.clock = Timestamp::from_micros(self.clock.as_micros() + 1_000_000);
         let mut tx = Transaction::new(lsn, self.clock).with_cause(cause);

@@ -1,27 +1,94 @@
 //! `tabula`: an embedded, in-memory table database with durable persistence and full history.
 //!
-//! This is the crate applications add. Today it re-exports the data model of `tabula-core`:
-//! values, schemas, tables with unique and ordered indexes, filters and queries, and the
-//! transactions that change a [`Database`] all-or-nothing; and, in [`codec`], the JSON,
-//! MessagePack and bincode encodings of all of them. The durable engine (write-ahead log,
-//! snapshots, recovery, time travel) and typed tables from your own structs join it as the lower
-//! crates fill in; see `ARCHITECTURE.md`.
+//! This is the crate applications add. Open a [`Database`] on a directory (or in memory), get
+//! typed tables from your own serde structs with `#[derive(Record)]`, and read and write them;
+//! every commit goes through a checksummed write-ahead log, checkpoints stream consistent
+//! snapshots while writers go on, and recovery never loses an acknowledged commit. The history is
+//! kept: any past state ([`Database::as_of`](tabula_engine::Engine::as_of)), a record's versions
+//! with who changed it and why, tags, diffs, rollbacks, backups and a change feed.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use tabula::prelude::*;
+//!
+//! #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+//! #[tabula(table = "students")]
+//! struct Student {
+//!     #[tabula(primary_key, auto_increment)]
+//!     id: Option<i64>,
+//!     name: String,
+//!     #[tabula(unique)]
+//!     email: String,
+//!     #[tabula(index)]
+//!     gpa: f64,
+//! }
+//!
+//! let dir = tempfile::tempdir()?;
+//! let db = Database::open(dir.path())?;
+//! let students = db.table::<Student>()?;
+//! let ada = Student { id: None, name: "Ada".into(), email: "ada@uni.edu".into(), gpa: 3.9 };
+//! let id = students.insert(&ada)?;
+//! let before = db.read().lsn();
+//! students.update(id.clone(), |s| s.gpa = 4.0)?;
+//!
+//! let honours = students.filter(Filter::ge("gpa", 3.95))?;
+//! assert_eq!(honours.len(), 1);
+//! // The past stays readable.
+//! assert_eq!(students.as_of(before)?.get(id.clone())?.unwrap().gpa, 3.9);
+//! assert_eq!(students.history(id)?.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! What lives where: [`Database`], [`Table`] and [`Rows`] here; the engine's types
+//! ([`Options`], [`At`], [`LogFilter`], [`Migration`], [`Ttl`], ...) re-exported from
+//! `tabula-engine`; the data model ([`Value`], [`Row`], [`Filter`], [`Query`], [`TableDef`], ...)
+//! from `tabula-core`, whose `Database` (a consistent read-only state, what [`Engine::read`]
+//! returns) is [`View`] here; the codecs in [`codec`].
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "async")]
+mod r#async;
+mod convert;
+mod database;
+mod error;
+mod record;
+mod typed;
+
 pub use tabula_codec as codec;
 pub use tabula_core as core;
+pub use tabula_engine as engine;
+
+pub use convert::{ConvertError, from_value, to_value};
+pub use database::{Database, Rows};
+pub use error::{Error, Result};
+pub use record::Record;
+pub use typed::{RecordVersion, Table, TableView};
+
+/// Derives [`Record`] for a struct with named fields; see [`Record`] for the attributes.
+pub use tabula_derive::Record;
+
+/// A consistent, read-only state of the whole database at one LSN (`tabula_core::Database`):
+/// what [`Engine::read`] and [`Engine::as_of`] return.
+pub use tabula_core::Database as View;
 pub use tabula_core::{
-    Cause, Column, ColumnType, Database, Error, Filter, Index, IndexDef, Limits, Lsn, Map, Measure,
-    NameKind, Op, OrderBy, ParseTimestampError, Path, Plan, Query, QueryResult, Row, RowChange,
-    RowRef, Schema, SchemaChange, Table, TableDef, Timestamp, Transaction, TypeClass, Value,
+    Cause, Column, ColumnType, Filter, IndexDef, Limits, Lsn, Map, Op, OrderBy, Path, Plan, Query,
+    QueryResult, Row, RowChange, RowRef, Schema, SchemaChange, TableDef, Timestamp, Transaction,
+    Value,
+};
+
+pub use tabula_engine::{
+    ArchiveReport, At, BackupInfo, CheckpointInfo, CheckpointPolicy, Committed, Diff, Engine,
+    FeedOptions, LogFilter, Migration, Options, RecoveryReport, Start, Stats, Subscription, Ttl,
+    Tx, Version, VersionKind, list_backups, load_file, remove_old_backups, restore,
+    restore_archive,
 };
 
 /// The names most programs use, for `use tabula::prelude::*`.
 pub mod prelude {
-    pub use tabula_core::{
-        Cause, Column, ColumnType, Database, Filter, Lsn, Op, Query, Row, TableDef, Timestamp,
-        Transaction, Value,
+    pub use crate::{
+        At, Cause, Column, ColumnType, Database, Filter, LogFilter, Lsn, Op, Options, Query,
+        Record, Row, Table, TableDef, Timestamp, Ttl, Value,
     };
 }
 

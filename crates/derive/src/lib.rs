@@ -1,0 +1,242 @@
+//! `#[derive(Record)]`: a tabula table definition from a Rust struct with named fields. Use it
+//! through the `tabula` crate, which re-exports it; see `tabula::Record` for the attributes.
+//!
+//! The macro only writes the definition (`Record::TABLE`, `Record::definition`); the rows
+//! themselves go through the struct's own serde implementations, so the struct also derives
+//! `Serialize` and `Deserialize`. Column types come from the field types: integers are `int`,
+//! `f32`/`f64` `float`, `String`/`char` `text`, `bool` `bool`, `Timestamp` `timestamp`, `Vec`
+//! and sets `list`, maps `map`, anything else `any`; `Option<T>` is `T`, nullable. Every other
+//! field is `not null`.
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as Tokens;
+use quote::quote;
+use syn::{Data, DeriveInput, Expr, Fields, GenericArgument, LitStr, PathArguments, Type};
+
+/// Derives `tabula::Record` for a struct with named fields.
+///
+/// Struct attribute: `#[tabula(table = "name")]` (default: the struct's name in snake case).
+/// Field attributes, in `#[tabula(...)]`: `primary_key` (exactly one field), `auto_increment`
+/// (on the key), `unique`, `index`, `nullable`, `default = <expr>` (anything `Into<Value>`),
+/// `type = "int" | "float" | "text" | "bool" | "bytes" | "timestamp" | "list" | "map" | "any"`.
+#[proc_macro_derive(Record, attributes(tabula))]
+pub fn derive_record(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as DeriveInput);
+    match expand(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+#[derive(Default)]
+struct FieldAttrs {
+    primary_key: bool,
+    auto_increment: bool,
+    unique: bool,
+    index: bool,
+    nullable: bool,
+    default: Option<Expr>,
+    ty: Option<LitStr>,
+}
+
+fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
+    let mut attrs = FieldAttrs::default();
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("tabula")) {
+        attr.parse_nested_meta(|meta| {
+            let flag = |set: &mut bool| {
+                *set = true;
+                Ok(())
+            };
+            if meta.path.is_ident("primary_key") {
+                flag(&mut attrs.primary_key)
+            } else if meta.path.is_ident("auto_increment") {
+                flag(&mut attrs.auto_increment)
+            } else if meta.path.is_ident("unique") {
+                flag(&mut attrs.unique)
+            } else if meta.path.is_ident("index") {
+                flag(&mut attrs.index)
+            } else if meta.path.is_ident("nullable") {
+                flag(&mut attrs.nullable)
+            } else if meta.path.is_ident("default") {
+                attrs.default = Some(meta.value()?.parse()?);
+                Ok(())
+            } else if meta.path.is_ident("type") {
+                attrs.ty = Some(meta.value()?.parse()?);
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown tabula attribute: expected primary_key, auto_increment, unique, \
+                     index, nullable, default = .. or type = \"..\"",
+                ))
+            }
+        })?;
+    }
+    Ok(attrs)
+}
+
+fn table_name(input: &DeriveInput) -> syn::Result<String> {
+    let mut name = None;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("tabula")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("table") {
+                let lit: LitStr = meta.value()?.parse()?;
+                name = Some(lit.value());
+                Ok(())
+            } else {
+                Err(meta.error("unknown tabula attribute: expected table = \"..\""))
+            }
+        })?;
+    }
+    Ok(name.unwrap_or_else(|| snake_case(&input.ident.to_string())))
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The last path segment of a type and its first generic argument, if any.
+fn last_segment(ty: &Type) -> Option<(String, Option<&Type>)> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    let arg = match &segment.arguments {
+        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    };
+    Some((segment.ident.to_string(), arg))
+}
+
+/// The column type of a field type, and whether it is an `Option`.
+fn column_type(ty: &Type) -> (&'static str, bool) {
+    match last_segment(ty) {
+        Some((name, Some(inner))) if name == "Option" => (column_type(inner).0, true),
+        Some((name, _)) => (
+            match name.as_str() {
+                "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
+                | "u128" | "usize" => "Int",
+                "f32" | "f64" => "Float",
+                "String" | "char" | "str" => "Text",
+                "bool" => "Bool",
+                "Timestamp" => "Timestamp",
+                "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => "List",
+                "HashMap" | "BTreeMap" | "Map" => "Map",
+                _ => "Any",
+            },
+            false,
+        ),
+        None => ("Any", false),
+    }
+}
+
+fn named_type(lit: &LitStr) -> syn::Result<&'static str> {
+    Ok(match lit.value().as_str() {
+        "any" => "Any",
+        "bool" => "Bool",
+        "int" => "Int",
+        "float" => "Float",
+        "text" => "Text",
+        "bytes" => "Bytes",
+        "timestamp" => "Timestamp",
+        "list" => "List",
+        "map" => "Map",
+        _ => {
+            return Err(syn::Error::new(
+                lit.span(),
+                "unknown column type: expected any, bool, int, float, text, bytes, timestamp, \
+                 list or map",
+            ));
+        }
+    })
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "#[derive(Record)] needs a struct with named fields",
+        ));
+    };
+    let Fields::Named(fields) = &data.fields else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "#[derive(Record)] needs a struct with named fields",
+        ));
+    };
+    let table = table_name(input)?;
+    let mut key = None;
+    let mut auto_increment = false;
+    let mut columns = Vec::new();
+    let mut indexes = Vec::new();
+    for field in &fields.named {
+        let Some(ident) = &field.ident else { continue };
+        let name = ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+        let attrs = field_attrs(field)?;
+        if attrs.primary_key {
+            if key.is_some() {
+                return Err(syn::Error::new_spanned(ident, "a second primary_key field"));
+            }
+            key = Some(name.clone());
+            auto_increment = attrs.auto_increment;
+        } else if attrs.auto_increment {
+            return Err(syn::Error::new_spanned(
+                ident,
+                "auto_increment belongs on the primary_key field",
+            ));
+        }
+        let (inferred, optional) = column_type(&field.ty);
+        let ty = match &attrs.ty {
+            Some(lit) => named_type(lit)?,
+            None => inferred,
+        };
+        let ty = syn::Ident::new(ty, proc_macro2::Span::call_site());
+        let mut column = quote! { ::tabula::Column::new(#name, ::tabula::ColumnType::#ty) };
+        if !(optional || attrs.nullable || attrs.primary_key) {
+            column = quote! { #column.not_null() };
+        }
+        if attrs.unique {
+            column = quote! { #column.unique() };
+        }
+        if let Some(default) = &attrs.default {
+            column = quote! { #column.default_value(#default) };
+        }
+        columns.push(column);
+        if attrs.index {
+            let index = format!("by_{name}");
+            indexes.push(quote! { .index(#index, #name) });
+        }
+    }
+    let Some(key) = key else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "#[derive(Record)] needs one field marked #[tabula(primary_key)]",
+        ));
+    };
+    let auto = auto_increment.then(|| quote! { .auto_increment() });
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    Ok(quote! {
+        impl #impl_generics ::tabula::Record for #ident #ty_generics #where_clause {
+            const TABLE: &'static str = #table;
+            fn definition() -> ::tabula::TableDef {
+                ::tabula::TableDef::new(#table, #key)
+                    #auto
+                    #(.column(#columns))*
+                    #(#indexes)*
+            }
+        }
+    })
+}

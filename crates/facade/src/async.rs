@@ -1,0 +1,69 @@
+//! The `async` feature: the calls that wait on the disk, run on tokio's blocking pool
+//! (`spawn_blocking`) so that they never block the async runtime, as DictDB's `async_save` and
+//! `async_load` run in a thread. Works on a current-thread runtime too: the blocking pool is
+//! separate from it. Cancelling the returned future does not cancel the call: a commit that
+//! started still commits.
+
+use std::path::{Path, PathBuf};
+
+use tabula_codec::Format;
+use tabula_core::Op;
+use tabula_engine::{BackupInfo, Committed, Options};
+
+use crate::{Database, Error, Result, View};
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Background(e.to_string()))?
+}
+
+impl Database {
+    /// [`Database::with_options`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`Database::with_options`].
+    pub async fn open_async(dir: impl AsRef<Path>, options: Options) -> Result<Database> {
+        let dir = dir.as_ref().to_path_buf();
+        blocking(move || Database::with_options(dir, options)).await
+    }
+
+    /// [`tabula_engine::Engine::commit`] on the blocking pool: the wait for the fsync (shared
+    /// with concurrent commits) does not hold the runtime's thread.
+    ///
+    /// # Errors
+    /// As [`tabula_engine::Engine::commit`].
+    pub async fn commit_async(&self, ops: Vec<Op>) -> Result<Committed> {
+        let db = self.clone();
+        blocking(move || Ok(db.engine().commit(ops)?)).await
+    }
+
+    /// [`tabula_engine::Engine::save`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`tabula_engine::Engine::save`].
+    pub async fn save_async(&self, path: impl AsRef<Path>, format: Format) -> Result<()> {
+        let (db, path) = (self.clone(), path.as_ref().to_path_buf());
+        blocking(move || Ok(db.engine().save(path, format)?)).await
+    }
+
+    /// [`tabula_engine::load_file`] on the blocking pool: a saved database, snapshot, backup or
+    /// DictDB JSON file, read into a [`View`] (import it with
+    /// [`tabula_engine::Engine::import`]).
+    ///
+    /// # Errors
+    /// As [`tabula_engine::load_file`].
+    pub async fn load_async(path: impl AsRef<Path>) -> Result<View> {
+        let path: PathBuf = path.as_ref().to_path_buf();
+        blocking(move || Ok(tabula_engine::load_file(path, &Options::default().limits)?)).await
+    }
+
+    /// [`tabula_engine::Engine::backup`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`tabula_engine::Engine::backup`].
+    pub async fn backup_async(&self, dir: impl AsRef<Path>) -> Result<BackupInfo> {
+        let (db, dir) = (self.clone(), dir.as_ref().to_path_buf());
+        blocking(move || Ok(db.engine().backup(dir)?)).await
+    }
+}

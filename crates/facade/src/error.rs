@@ -1,0 +1,49 @@
+//! [`Error`]: everything the `tabula` crate can fail with. The engine's errors (and through them
+//! the data model's, the log's and the snapshots') come whole in [`Error::Engine`]; the typed
+//! layer adds conversion and schema errors that name the table and field.
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The engine's error: a refused transaction, I/O, corruption, ...
+    #[error(transparent)]
+    Engine(#[from] tabula_engine::Error),
+    /// A record did not convert to a row, or a row to a record.
+    #[error("table {table:?}: {message}")]
+    Convert {
+        /// The table.
+        table: String,
+        /// What did not convert, in serde's words.
+        message: String,
+    },
+    /// The struct and the stored table differ: a migration is needed.
+    #[error("table {table:?} does not match its struct at {field:?}: {detail}")]
+    SchemaMismatch {
+        /// The table.
+        table: String,
+        /// The field (or `primary key`, `index <name>`, ...) that differs.
+        field: String,
+        /// How it differs and what migration would fix it.
+        detail: String,
+    },
+    /// [`crate::Database::close`] while other handles (clones, tables) still use it.
+    #[error("the database has {handles} other open handles (clones or tables); drop them first")]
+    InUse {
+        /// How many.
+        handles: usize,
+    },
+    /// A call run on the async runtime's blocking pool did not finish (it panicked, or the
+    /// runtime shut down).
+    #[error("a background task failed: {0}")]
+    Background(String),
+}
+
+impl From<tabula_core::Error> for Error {
+    fn from(error: tabula_core::Error) -> Self {
+        Error::Engine(error.into())
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,227 @@
+//! [`Record`]: a Rust struct that is a table's row type, and the conversions and schema check
+//! between the struct and the stored table.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tabula_core::{Column, ColumnType, Row, TableDef, Timestamp, Value};
+
+use crate::convert::{from_value, to_value};
+use crate::{Error, Result};
+
+/// A struct that is the row type of a table. Derive it with `#[derive(Record)]` (with serde's
+/// `Serialize` and `Deserialize`):
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use tabula::Record;
+///
+/// #[derive(Debug, Serialize, Deserialize, Record)]
+/// #[tabula(table = "students")]
+/// struct Student {
+///     #[tabula(primary_key, auto_increment)]
+///     id: Option<i64>,
+///     name: String,
+///     #[tabula(unique)]
+///     email: String,
+///     #[tabula(index, default = 0.0)]
+///     gpa: f64,
+///     nickname: Option<String>,
+/// }
+///
+/// let def = Student::definition();
+/// assert_eq!((def.name.as_str(), def.primary_key.as_str()), ("students", "id"));
+/// assert!(def.auto_increment);
+/// let schema = def.schema.unwrap();
+/// assert!(schema.column("email").unwrap().unique);
+/// assert!(!schema.column("name").unwrap().nullable);
+/// assert!(schema.column("nickname").unwrap().nullable);
+/// ```
+///
+/// Field attributes: `primary_key` (one field), `auto_increment` (on the key: an `Option<i64>`
+/// key that is `None` gets the next integer), `unique`, `index` (named `by_<field>`), `nullable`,
+/// `default = <expr>`, `type = "<column type>"`. Column types follow the field types; see
+/// `tabula-derive`. Field names are column names (serde renames are not followed).
+pub trait Record: Serialize + DeserializeOwned {
+    /// The table's name.
+    const TABLE: &'static str;
+    /// The table's definition: columns, key, indexes.
+    fn definition() -> TableDef;
+}
+
+/// `record` as a row of the table `def`: timestamps (which serde gives as microseconds) and
+/// bytes (a list of small integers) typed as their columns say; a null auto-increment key left
+/// out, so that the table assigns one.
+pub(crate) fn to_row<T: Serialize>(record: &T, def: &TableDef) -> Result<Row> {
+    let convert = |message: String| Error::Convert {
+        table: def.name.clone(),
+        message,
+    };
+    let Value::Map(mut row) = to_value(record).map_err(|e| convert(e.0))? else {
+        return Err(convert(
+            "a record must serialize as a map or a struct".into(),
+        ));
+    };
+    if let Some(schema) = &def.schema {
+        for column in &schema.columns {
+            let Some(value) = row.get_mut(&column.name) else {
+                continue;
+            };
+            match (column.ty, &*value) {
+                (ColumnType::Timestamp, Value::Int(micros)) => {
+                    *value = Value::Timestamp(Timestamp::from_micros(*micros));
+                }
+                (ColumnType::Bytes, Value::List(items)) => {
+                    let bytes: Option<Vec<u8>> = items
+                        .iter()
+                        .map(|v| match v {
+                            Value::Int(i) => u8::try_from(*i).ok(),
+                            _ => None,
+                        })
+                        .collect();
+                    if let Some(bytes) = bytes {
+                        *value = Value::Bytes(bytes);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if def.auto_increment && row.get(&def.primary_key) == Some(&Value::Null) {
+        row.remove(&def.primary_key);
+    }
+    Ok(row)
+}
+
+/// A record from a row of `table`.
+pub(crate) fn from_row<T: DeserializeOwned>(row: &Row, table: &str) -> Result<T> {
+    from_value(Value::Map(row.clone())).map_err(|e| Error::Convert {
+        table: table.to_owned(),
+        message: e.0,
+    })
+}
+
+fn column_text(column: &Column) -> String {
+    let mut text = format!("{} {}", column.name, column.ty.name());
+    if !column.nullable {
+        text.push_str(" not null");
+    }
+    if column.unique {
+        text.push_str(" unique");
+    }
+    if let Some(default) = &column.default {
+        text.push_str(&format!(" default {default:?}"));
+    }
+    text
+}
+
+/// The first difference between the stored definition and the struct's, as the error that
+/// says which migration would fix it.
+pub(crate) fn check(stored: &TableDef, wanted: &TableDef) -> Result<()> {
+    let mismatch = |field: &str, detail: String| {
+        Err(Error::SchemaMismatch {
+            table: wanted.name.clone(),
+            field: field.to_owned(),
+            detail,
+        })
+    };
+    if stored.primary_key != wanted.primary_key {
+        return mismatch(
+            "primary key",
+            format!(
+                "the table is keyed by {:?}, the struct by {:?}; copy the rows into a new table",
+                stored.primary_key, wanted.primary_key
+            ),
+        );
+    }
+    if stored.auto_increment != wanted.auto_increment {
+        return mismatch(
+            &wanted.primary_key,
+            format!(
+                "auto_increment is {} in the table and {} in the struct",
+                stored.auto_increment, wanted.auto_increment
+            ),
+        );
+    }
+    let (Some(have), Some(want)) = (&stored.schema, &wanted.schema) else {
+        return mismatch(
+            "schema",
+            "the stored table is schemaless; a typed struct needs a typed table".into(),
+        );
+    };
+    for column in &want.columns {
+        match have.column(&column.name) {
+            None => {
+                return mismatch(
+                    &column.name,
+                    format!(
+                        "the struct has a new field ({}); add it with a migration: \
+                         Migration::add_column with a default, or rename_column if it was \
+                         renamed",
+                        column_text(column)
+                    ),
+                );
+            }
+            Some(old) if old.ty != column.ty => {
+                return mismatch(
+                    &column.name,
+                    format!(
+                        "its type changed from {} to {}; convert it with a migration: \
+                         Migration::change_type",
+                        old.ty.name(),
+                        column.ty.name()
+                    ),
+                );
+            }
+            Some(old) if old != column => {
+                return mismatch(
+                    &column.name,
+                    format!(
+                        "its constraints changed from ({}) to ({}); change them with a \
+                         migration step",
+                        column_text(old),
+                        column_text(column)
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(gone) = have.columns.iter().find(|c| want.column(&c.name).is_none()) {
+        return mismatch(
+            &gone.name,
+            format!(
+                "the table has a column the struct lacks ({}); remove it with a migration: \
+                 Migration::drop_column, or rename_column if it was renamed",
+                column_text(gone)
+            ),
+        );
+    }
+    for index in &wanted.indexes {
+        if !stored.indexes.contains(index) {
+            return mismatch(
+                &index.path.to_string(),
+                format!(
+                    "the struct declares the index {:?}, which the table lacks; add it with a \
+                     migration step (Op::CreateIndex)",
+                    index.name
+                ),
+            );
+        }
+    }
+    // The index a time-to-live rule makes is the engine's, not the struct's.
+    let extra = stored
+        .indexes
+        .iter()
+        .find(|i| !wanted.indexes.contains(i) && i.name != tabula_engine::TTL_INDEX);
+    if let Some(extra) = extra {
+        return mismatch(
+            &extra.path.to_string(),
+            format!(
+                "the table has the index {:?}, which the struct does not declare; drop it with \
+                 a migration step (Op::DropIndex)",
+                extra.name
+            ),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,347 @@
+//! Typed tables: [`Table`] reads and writes a table as the caller's [`Record`] struct;
+//! [`TableView`] reads it at one point (now, or [`Table::as_of`] a past one).
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use tabula_core::{Cause, Filter, Lsn, Op, Query, Row, TableDef, Timestamp, Value};
+use tabula_engine::{At, Engine, VersionKind};
+
+use crate::record::{Record, from_row, to_row};
+use crate::{Error, Result};
+
+/// A table read and written as `T`, from [`crate::Database::table`]. Cheap to clone; share it
+/// between threads.
+pub struct Table<T> {
+    engine: Arc<Engine>,
+    def: Arc<TableDef>,
+    cause: Option<Cause>,
+    _record: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Table<T> {
+    fn clone(&self) -> Self {
+        Table {
+            engine: Arc::clone(&self.engine),
+            def: Arc::clone(&self.def),
+            cause: self.cause.clone(),
+            _record: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Table<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("name", &self.def.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One version of a record, from [`Table::history`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RecordVersion<T> {
+    /// The transaction that made it.
+    pub lsn: Lsn,
+    /// When.
+    pub timestamp: Timestamp,
+    /// Inserted, updated or deleted.
+    pub kind: VersionKind,
+    /// The record before (`None` for an insert).
+    pub before: Option<T>,
+    /// The record after (`None` for a delete).
+    pub after: Option<T>,
+    /// Who, what, where and why, if the transaction said.
+    pub cause: Option<Cause>,
+}
+
+fn key_not_found(error: &tabula_engine::Error) -> bool {
+    matches!(error, tabula_engine::Error::Rejected(e) if matches!(**e, tabula_core::Error::KeyNotFound { .. }))
+}
+
+impl<T: Record> Table<T> {
+    pub(crate) fn new(engine: Arc<Engine>, def: TableDef) -> Self {
+        Table {
+            engine,
+            def: Arc::new(def),
+            cause: None,
+            _record: PhantomData,
+        }
+    }
+
+    /// The table's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.def.name
+    }
+
+    /// This table, with `cause` recorded on every write made through the returned handle.
+    #[must_use]
+    pub fn with_cause(&self, cause: Cause) -> Table<T> {
+        Table {
+            cause: Some(cause),
+            ..self.clone()
+        }
+    }
+
+    fn row(&self, record: &T) -> Result<Row> {
+        to_row(record, &self.def)
+    }
+
+    fn commit(&self, ops: Vec<Op>) -> Result<tabula_engine::Committed> {
+        Ok(match &self.cause {
+            Some(cause) => self.engine.commit_with_cause(ops, cause.clone())?,
+            None => self.engine.commit(ops)?,
+        })
+    }
+
+    /// Inserts `record` in its own transaction; returns its key (the one assigned, for an
+    /// auto-increment key left `None`).
+    ///
+    /// # Errors
+    /// A duplicate key or unique value, a type or null violation ([`Error::Engine`]); a record
+    /// that does not convert ([`Error::Convert`]).
+    pub fn insert(&self, record: &T) -> Result<Value> {
+        let mut keys = self.insert_all([record])?;
+        keys.pop().ok_or_else(|| Error::Convert {
+            table: self.def.name.clone(),
+            message: "the insert changed no row".into(),
+        })
+    }
+
+    /// Inserts every record in one transaction: all or none. Returns their keys in order.
+    ///
+    /// # Errors
+    /// As [`Table::insert`], for the first record that fails; nothing is inserted then.
+    pub fn insert_all<'r>(&self, records: impl IntoIterator<Item = &'r T>) -> Result<Vec<Value>>
+    where
+        T: 'r,
+    {
+        let ops = records
+            .into_iter()
+            .map(|r| {
+                Ok(Op::Insert {
+                    table: self.def.name.clone(),
+                    row: self.row(r)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let committed = self.commit(ops)?;
+        Ok(committed.changes.into_iter().map(|c| c.key).collect())
+    }
+
+    /// Inserts `record`, or replaces the whole record with its key.
+    ///
+    /// # Errors
+    /// As [`Table::insert`], except a duplicate key.
+    pub fn upsert(&self, record: &T) -> Result<Value> {
+        let row = self.row(record)?;
+        let committed = self.commit(vec![Op::Upsert {
+            table: self.def.name.clone(),
+            row,
+        }])?;
+        committed
+            .changes
+            .into_iter()
+            .next()
+            .map(|c| c.key)
+            .ok_or_else(|| Error::Convert {
+                table: self.def.name.clone(),
+                message: "the upsert changed no row".into(),
+            })
+    }
+
+    /// Changes the record with `key` by `change` and writes it back. The read and the write
+    /// are two steps: a concurrent change made between them is overwritten (the last writer
+    /// wins). Returns the record after, or `None` if there is no such key.
+    ///
+    /// # Errors
+    /// As [`Table::insert`].
+    pub fn update(&self, key: impl Into<Value>, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
+        let key = key.into();
+        let Some(mut record) = self.get(key.clone())? else {
+            return Ok(None);
+        };
+        change(&mut record);
+        let set = self.row(&record)?;
+        match self.commit(vec![Op::Update {
+            table: self.def.name.clone(),
+            key,
+            set,
+        }]) {
+            Ok(_) => Ok(Some(record)),
+            Err(Error::Engine(e)) if key_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the record with `key`; `false` if there was none.
+    ///
+    /// # Errors
+    /// Commit errors.
+    pub fn delete(&self, key: impl Into<Value>) -> Result<bool> {
+        match self.commit(vec![Op::Delete {
+            table: self.def.name.clone(),
+            key: key.into(),
+        }]) {
+            Ok(_) => Ok(true),
+            Err(Error::Engine(e)) if key_not_found(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The table now, for several reads at one consistent point.
+    #[must_use]
+    pub fn read(&self) -> TableView<T> {
+        TableView::new(self.engine.read(), &self.def.name)
+    }
+
+    /// The table as it was at `at` (an LSN, a time or a tag).
+    ///
+    /// # Errors
+    /// As [`Engine::as_of`].
+    pub fn as_of(&self, at: impl Into<At>) -> Result<TableView<T>> {
+        Ok(TableView::new(self.engine.as_of(at)?, &self.def.name))
+    }
+
+    /// The record with `key`, now.
+    ///
+    /// # Errors
+    /// A row that does not convert to `T`.
+    pub fn get(&self, key: impl Into<Value>) -> Result<Option<T>> {
+        self.read().get(key)
+    }
+
+    /// The records `query` selects, now.
+    ///
+    /// # Errors
+    /// The query's own errors; a row that does not convert.
+    pub fn query(&self, query: &Query) -> Result<Vec<T>> {
+        self.read().query(query)
+    }
+
+    /// The records `filter` matches, in key order, now.
+    ///
+    /// # Errors
+    /// As [`Table::query`].
+    pub fn filter(&self, filter: Filter) -> Result<Vec<T>> {
+        self.read().query(&Query::new().filter(filter))
+    }
+
+    /// Every record, in key order, now.
+    ///
+    /// # Errors
+    /// A row that does not convert.
+    pub fn all(&self) -> Result<Vec<T>> {
+        self.read().iter().collect()
+    }
+
+    /// How many records there are now.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.read().count()
+    }
+
+    /// Every retained version of the record with `key`, oldest first.
+    ///
+    /// # Errors
+    /// As [`Engine::history`]; a row that does not convert.
+    pub fn history(&self, key: impl Into<Value>) -> Result<Vec<RecordVersion<T>>> {
+        let name = &self.def.name;
+        let record =
+            |row: Option<tabula_core::RowRef>| row.map(|r| from_row::<T>(&r, name)).transpose();
+        self.engine
+            .history(name, &key.into())?
+            .into_iter()
+            .map(|v| {
+                Ok(RecordVersion {
+                    lsn: v.lsn,
+                    timestamp: v.timestamp,
+                    kind: v.kind,
+                    before: record(v.before)?,
+                    after: record(v.after)?,
+                    cause: v.cause,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A table at one point, read as `T`: from [`Table::read`] or [`Table::as_of`].
+pub struct TableView<T> {
+    db: tabula_core::Database,
+    name: String,
+    _record: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for TableView<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TableView")
+            .field("name", &self.name)
+            .field("lsn", &self.db.lsn())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Record> TableView<T> {
+    fn new(db: tabula_core::Database, name: &str) -> Self {
+        TableView {
+            db,
+            name: name.to_owned(),
+            _record: PhantomData,
+        }
+    }
+
+    /// The LSN it shows.
+    #[must_use]
+    pub fn lsn(&self) -> Lsn {
+        self.db.lsn()
+    }
+
+    fn table(&self) -> Option<&tabula_core::Table> {
+        self.db.table(&self.name)
+    }
+
+    /// The record with `key` (`None` also if the table did not exist then).
+    ///
+    /// # Errors
+    /// A row that does not convert to `T`.
+    pub fn get(&self, key: impl Into<Value>) -> Result<Option<T>> {
+        self.table()
+            .and_then(|t| t.get(&key.into()))
+            .map(|row| from_row(row, &self.name))
+            .transpose()
+    }
+
+    /// The records `query` selects.
+    ///
+    /// # Errors
+    /// The query's own errors; a row that does not convert.
+    pub fn query(&self, query: &Query) -> Result<Vec<T>> {
+        if self.table().is_none() {
+            return Ok(Vec::new());
+        }
+        let result = self.db.query(&self.name, query)?;
+        result
+            .rows
+            .iter()
+            .map(|row| from_row(row, &self.name))
+            .collect()
+    }
+
+    /// Every record, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = Result<T>> + '_ {
+        self.table()
+            .into_iter()
+            .flat_map(|t| t.iter())
+            .map(|(_, row)| from_row(row, &self.name))
+    }
+
+    /// How many records.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.table().map_or(0, tabula_core::Table::len)
+    }
+}

@@ -1,0 +1,248 @@
+//! Typed tables: a table from a struct survives reopen with its schema, constraints and
+//! indexes; a struct change needs a migration, and says which.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
+use serde::{Deserialize, Serialize};
+use tabula::prelude::*;
+use tabula::{Error, Migration, Plan, Rows};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+#[tabula(table = "students")]
+struct Student {
+    #[tabula(primary_key, auto_increment)]
+    id: Option<i64>,
+    name: String,
+    #[tabula(unique)]
+    email: String,
+    #[tabula(index)]
+    gpa: f64,
+    enrolled: Timestamp,
+    nickname: Option<String>,
+    tags: Vec<String>,
+}
+
+fn student(name: &str, gpa: f64) -> Student {
+    Student {
+        id: None,
+        name: name.into(),
+        email: format!("{}@u.edu", name.to_lowercase()),
+        gpa,
+        enrolled: "2026-09-01T09:00:00Z".parse().unwrap(),
+        nickname: (name == "Ada").then(|| "countess".to_owned()),
+        tags: vec!["first-year".into()],
+    }
+}
+
+#[test]
+fn a_typed_table_survives_reopen_with_schema_constraints_and_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let students = db.table::<Student>().unwrap();
+    let ids = students
+        .insert_all(&[student("Ada", 3.9), student("Alan", 3.4)])
+        .unwrap();
+    assert_eq!(ids, [Value::Int(1), Value::Int(2)]);
+    let def = db.read().table("students").unwrap().def().clone();
+    drop(students);
+    db.close().unwrap();
+
+    let db = Database::open(dir.path()).unwrap();
+    let students = db.table::<Student>().unwrap();
+    assert_eq!(db.read().table("students").unwrap().def(), &def);
+    // Values come back typed as written, timestamps included.
+    let ada = students.get(1).unwrap().unwrap();
+    assert_eq!(
+        ada,
+        Student {
+            id: Some(1),
+            ..student("Ada", 3.9)
+        }
+    );
+    assert_eq!(
+        db.read().get("students", &Value::Int(1)).unwrap().unwrap()["enrolled"],
+        Value::Timestamp("2026-09-01T09:00:00Z".parse().unwrap())
+    );
+    // Unique: a second Ada's email is refused, and nothing changes.
+    let twin = students.insert(&student("Ada", 2.0)).unwrap_err();
+    assert!(matches!(twin, Error::Engine(_)), "{twin}");
+    assert_eq!(students.count(), 2);
+    // Not null: the key of the next row is still the next one.
+    assert_eq!(
+        students.insert(&student("Grace", 3.7)).unwrap(),
+        Value::Int(3)
+    );
+    // The index on gpa answers the query.
+    let query = Query::new().filter(Filter::ge("gpa", 3.6));
+    let result = db.read().query("students", &query).unwrap();
+    assert!(
+        matches!(result.plan, Plan::IndexRange { .. }),
+        "{:?}",
+        result.plan
+    );
+    assert_eq!(result.examined, 2);
+    let honours: Vec<String> = students
+        .query(&query)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(honours, ["Ada", "Grace"]);
+
+    // Update, delete, history, as_of.
+    let before = db.read().lsn();
+    students.update(2, |s| s.gpa = 3.5).unwrap().unwrap();
+    assert!(students.update(99, |s| s.gpa = 0.0).unwrap().is_none());
+    assert!(students.delete(3).unwrap());
+    assert!(!students.delete(3).unwrap());
+    assert_eq!(
+        students.as_of(before).unwrap().get(2).unwrap().unwrap().gpa,
+        3.4
+    );
+    let versions = students.history(2).unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1].before.as_ref().unwrap().gpa, 3.4);
+    assert_eq!(versions[1].after.as_ref().unwrap().gpa, 3.5);
+    assert_eq!(students.all().unwrap().len(), 2);
+}
+
+mod v1 {
+    use super::*;
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    #[tabula(table = "people")]
+    pub struct Person {
+        #[tabula(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub age: String,
+    }
+}
+
+mod v2 {
+    use super::*;
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    #[tabula(table = "people")]
+    pub struct Person {
+        #[tabula(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub age: i64,
+        #[tabula(default = true)]
+        pub active: bool,
+    }
+}
+
+#[test]
+fn a_struct_change_needs_a_migration_and_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let people = db.table::<v1::Person>().unwrap();
+    for (id, name, age) in [(1, "Ada", "36"), (2, "Alan", "41")] {
+        people
+            .insert(&v1::Person {
+                id,
+                name: name.into(),
+                age: age.into(),
+            })
+            .unwrap();
+    }
+    drop(people);
+
+    // Without a migration: an error naming the field and the migration.
+    match db.table::<v2::Person>() {
+        Err(Error::SchemaMismatch {
+            table,
+            field,
+            detail,
+        }) => {
+            assert_eq!((table.as_str(), field.as_str()), ("people", "age"));
+            assert!(
+                detail.contains("text to int") && detail.contains("change_type"),
+                "{detail}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    db.close().unwrap();
+
+    // With one: the data converted.
+    let migrations = [
+        Migration::new(1, "age becomes an int").change_type(
+            "people",
+            "age",
+            ColumnType::Int,
+            |v| match v {
+                Value::Text(s) => s.parse::<i64>().map(Value::Int).map_err(|e| e.to_string()),
+                other => Ok(other.clone()),
+            },
+        ),
+        Migration::new(2, "add active").add_column(
+            "people",
+            Column::new("active", ColumnType::Bool)
+                .not_null()
+                .default_value(true),
+        ),
+    ];
+    let db = Database::open_migrated(dir.path(), Options::new(), &migrations).unwrap();
+    let people = db.table::<v2::Person>().unwrap();
+    assert_eq!(
+        people.all().unwrap(),
+        [
+            v2::Person {
+                id: 1,
+                name: "Ada".into(),
+                age: 36,
+                active: true
+            },
+            v2::Person {
+                id: 2,
+                name: "Alan".into(),
+                age: 41,
+                active: true
+            },
+        ]
+    );
+    // And the old struct is now the one that does not match.
+    assert!(matches!(
+        db.table::<v1::Person>(),
+        Err(Error::SchemaMismatch { .. })
+    ));
+}
+
+#[test]
+fn untyped_rows_and_a_schemaless_table() {
+    let db = Database::open_in_memory();
+    db.create_table(TableDef::new("kv", "k")).unwrap();
+    let kv: Rows = db.rows("kv");
+    let row =
+        |k: &str, v: Value| Row::from([("k".to_owned(), Value::from(k)), ("v".to_owned(), v)]);
+    assert_eq!(
+        kv.insert(row("a", Value::Int(1))).unwrap(),
+        Value::from("a")
+    );
+    kv.upsert(row("b", Value::from("two"))).unwrap();
+    kv.update("a", Row::from([("v".to_owned(), Value::Int(10))]))
+        .unwrap();
+    assert_eq!(kv.get("a").unwrap().unwrap()["v"], Value::Int(10));
+    kv.delete("b").unwrap();
+    assert!(kv.delete("b").is_err());
+    assert_eq!(kv.query(&Query::new()).unwrap().len(), 1);
+    // A typed struct does not take over a schemaless table.
+    #[derive(Serialize, Deserialize, Record)]
+    #[tabula(table = "kv")]
+    struct Kv {
+        #[tabula(primary_key)]
+        k: String,
+        v: i64,
+    }
+    assert!(matches!(
+        db.table::<Kv>(),
+        Err(Error::SchemaMismatch { .. })
+    ));
+}
