@@ -2,10 +2,11 @@
 //! first failure; and `cargo xtask bench`.
 //!
 //! 1. `cargo fmt --all -- --check`, and the same for the fuzz crate (its own workspace)
-//! 2. `cargo clippy --workspace --all-targets --locked -- -D warnings`
-//! 3. `cargo nextest run --workspace --locked`, or `cargo test --workspace --locked` without
-//!    nextest
-//! 4. `cargo test --workspace --doc --locked`, always: nextest does not run doctests
+//! 2. `cargo clippy --workspace --all-targets --all-features --locked -- -D warnings`
+//! 3. `cargo nextest run --workspace --all-features --locked`, or `cargo test` with the same
+//!    arguments without nextest
+//! 4. `cargo test --workspace --doc --all-features --locked`, always: nextest does not run
+//!    doctests
 //! 5. a fuzz smoke (see [`crate::fuzz`]): clippy on the fuzz crate, then 20 s of every target,
 //!    if cargo-fuzz is installed and `TABULA_SKIP_FUZZ` is not set
 
@@ -39,6 +40,7 @@ pub(crate) fn test() -> crate::Result {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--all-features",
         "--locked",
         "--",
         "-D",
@@ -50,15 +52,21 @@ pub(crate) fn test() -> crate::Result {
     probe.args(["nextest", "--version"]);
     let mut tests = cargo();
     if succeeds(probe) {
-        tests.args(["nextest", "run", "--workspace", "--locked"]);
+        tests.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-features",
+            "--locked",
+        ]);
     } else {
         eprintln!("\nxtask: cargo-nextest is not installed; running the tests with cargo test");
-        tests.args(["test", "--workspace", "--locked"]);
+        tests.args(["test", "--workspace", "--all-features", "--locked"]);
     }
     steps.run("tests", &root, tests, Output::Inherit)?;
 
     let mut doctests = cargo();
-    doctests.args(["test", "--workspace", "--doc", "--locked"]);
+    doctests.args(["test", "--workspace", "--doc", "--all-features", "--locked"]);
     steps.run("doctests", &root, doctests, Output::Inherit)?;
 
     fuzz::smoke(&root, &mut steps)?;

@@ -1,0 +1,91 @@
+//! The `async` feature: commits from many tasks on a current-thread runtime never block it.
+
+#![cfg(feature = "async")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use tabula::prelude::*;
+
+#[test]
+fn commits_from_many_tasks_leave_the_runtime_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = Database::open_async(dir.path(), Options::new())
+            .await
+            .unwrap();
+        db.commit_async(vec![Op::CreateTable(TableDef::new("t", "id"))])
+            .await
+            .unwrap();
+
+        // The ticker counts the turns it gets while some commit is waiting (for its fsync).
+        // Were the commits blocking the one runtime thread, it would never see one waiting.
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let ticks_while_waiting = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let (in_flight, ticks, done) =
+                (in_flight.clone(), ticks_while_waiting.clone(), done.clone());
+            tokio::spawn(async move {
+                while !done.load(Ordering::SeqCst) {
+                    if in_flight.load(Ordering::SeqCst) > 0 {
+                        ticks.fetch_add(1, Ordering::SeqCst);
+                    }
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let (db, in_flight) = (db.clone(), in_flight.clone());
+                tokio::spawn(async move {
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    let row = Row::from([("id".to_owned(), Value::Int(i))]);
+                    let committed = db
+                        .commit_async(vec![Op::Insert {
+                            table: "t".into(),
+                            row,
+                        }])
+                        .await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    committed.unwrap().lsn
+                })
+            })
+            .collect();
+        let mut lsns = Vec::new();
+        for task in tasks {
+            lsns.push(task.await.unwrap());
+        }
+        done.store(true, Ordering::SeqCst);
+        ticker.await.unwrap();
+
+        lsns.sort();
+        lsns.dedup();
+        assert_eq!(lsns.len(), 64, "every commit got its own LSN");
+        assert_eq!(db.read().table("t").unwrap().len(), 64);
+        assert!(
+            ticks_while_waiting.load(Ordering::SeqCst) > 0,
+            "the runtime never ran another task while commits waited"
+        );
+
+        let backups = dir.path().join("backups");
+        let backup = db.backup_async(&backups).await.unwrap();
+        assert_eq!(backup.lsn, db.read().lsn());
+        let saved = dir.path().join("saved.json");
+        db.save_async(&saved, tabula::codec::Format::Json)
+            .await
+            .unwrap();
+        let loaded = Database::load_async(&saved).await.unwrap();
+        assert_eq!(loaded.table("t").unwrap().len(), 64);
+    });
+}
