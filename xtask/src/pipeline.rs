@@ -7,7 +7,8 @@
 //!    arguments without nextest
 //! 4. `cargo test --workspace --doc --all-features --locked`, always: nextest does not run
 //!    doctests
-//! 5. a fuzz smoke (see [`crate::fuzz`]): clippy on the fuzz crate, then 20 s of every target,
+//! 5. `cargo doc --no-deps --workspace --all-features` with warnings as errors
+//! 6. a fuzz smoke (see [`crate::fuzz`]): clippy on the fuzz crate, then 20 s of every target,
 //!    if cargo-fuzz is installed and `TABULA_SKIP_FUZZ` is not set
 
 use crate::fuzz;
@@ -68,6 +69,17 @@ pub(crate) fn test() -> crate::Result {
     let mut doctests = cargo();
     doctests.args(["test", "--workspace", "--doc", "--all-features", "--locked"]);
     steps.run("doctests", &root, doctests, Output::Inherit)?;
+
+    let mut docs = cargo();
+    docs.args([
+        "doc",
+        "--no-deps",
+        "--workspace",
+        "--all-features",
+        "--locked",
+    ]);
+    docs.env("RUSTDOCFLAGS", "-D warnings");
+    steps.run("docs", &root, docs, Output::Inherit)?;
 
     fuzz::smoke(&root, &mut steps)?;
 

@@ -66,7 +66,7 @@
 //!            was written (0 if none); recovery uses it to tell a torn tail from corruption
 //! ```
 //!
-//! The constants are in [`format`]. A segment is written only by appending; it is sealed (synced)
+//! The constants are in [`mod@format`]. A segment is written only by appending; it is sealed (synced)
 //! before the next one is created, and the next one is created under a `.tmp` name, synced, renamed
 //! and the directory synced, so a `*.log` file always has a whole header. A segment ends at the
 //! first batch boundary at or past [`WalOptions::segment_size`].
