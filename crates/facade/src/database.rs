@@ -170,6 +170,22 @@ impl Deref for Database {
 
 /// A table with untyped rows, from [`Database::rows`]. Each write is its own transaction; use
 /// [`Engine::write`] to group several.
+///
+/// ```
+/// use tabula::{Database, Query, Row, TableDef, Value};
+///
+/// let db = Database::open_in_memory();
+/// db.create_table(TableDef::new("kv", "k"))?;
+/// let kv = db.rows("kv");
+/// let row = |k: &str, v: i64| Row::from([("k".to_owned(), Value::from(k)), ("v".to_owned(), Value::Int(v))]);
+/// kv.insert(row("a", 1))?;
+/// kv.upsert(row("b", 2))?;
+/// kv.update("a", Row::from([("v".to_owned(), Value::Int(3))]))?;
+/// kv.delete("b")?;
+/// assert_eq!(kv.get("a")?.unwrap()["v"], Value::Int(3));
+/// assert_eq!(kv.query(&Query::new())?.len(), 1);
+/// # Ok::<(), tabula::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Rows {
     engine: Arc<Engine>,

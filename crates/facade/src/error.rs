@@ -3,6 +3,28 @@
 //! layer adds conversion and schema errors that name the table and field.
 
 /// What went wrong.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use tabula::{Database, Error, Record};
+///
+/// #[derive(Serialize, Deserialize, Record)]
+/// struct User {
+///     #[tabula(primary_key)]
+///     id: i64,
+///     #[tabula(unique)]
+///     email: String,
+/// }
+///
+/// let db = Database::open_in_memory();
+/// let users = db.table::<User>()?;
+/// users.insert(&User { id: 1, email: "a@x".into() })?;
+/// match users.insert(&User { id: 2, email: "a@x".into() }) {
+///     Err(Error::Engine(e)) => assert!(e.to_string().contains("unique")),
+///     other => panic!("{:?}", other.map(|_| ())),
+/// }
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -12,7 +12,42 @@ use crate::record::{Record, from_row, to_row};
 use crate::{Error, Result};
 
 /// A table read and written as `T`, from [`crate::Database::table`]. Cheap to clone; share it
-/// between threads.
+/// between threads. Each write is one transaction.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use tabula::prelude::*;
+///
+/// #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+/// struct Item {
+///     #[tabula(primary_key)]
+///     sku: String,
+///     #[tabula(index)]
+///     stock: i64,
+/// }
+///
+/// let dir = tempfile::tempdir()?;
+/// let db = Database::open(dir.path())?;
+/// let items = db.table::<Item>()?.with_cause(Cause::new().who("warehouse"));
+/// let item = |sku: &str, stock| Item { sku: sku.into(), stock };
+/// items.insert(&item("bolt", 10))?;
+/// items.insert_all(&[item("nut", 0), item("gear", 3)])?;
+/// items.upsert(&item("nut", 5))?;
+/// let first = db.read().lsn();
+/// items.update("bolt", |i| i.stock -= 4)?;
+/// assert!(items.delete("gear")?);
+///
+/// assert_eq!(items.get("bolt")?, Some(item("bolt", 6)));
+/// assert_eq!(items.count(), 2);
+/// assert_eq!(items.filter(Filter::lt("stock", 6))?, [item("nut", 5)]);
+/// assert_eq!(items.query(&Query::new().order_by("stock", true).limit(1))?, [item("bolt", 6)]);
+/// assert_eq!(items.all()?.len(), 2);
+/// assert_eq!(items.as_of(first)?.get("bolt")?.map(|i| i.stock), Some(10));
+/// let versions = items.history("bolt")?;
+/// assert_eq!(versions.len(), 2);
+/// assert_eq!(versions[1].cause.as_ref().and_then(|c| c.who.as_deref()), Some("warehouse"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Table<T> {
     engine: Arc<Engine>,
     def: Arc<TableDef>,
@@ -269,7 +304,32 @@ impl<T: Record> Table<T> {
     }
 }
 
-/// A table at one point, read as `T`: from [`Table::read`] or [`Table::as_of`].
+/// A table at one point, read as `T`: from [`Table::read`] or [`Table::as_of`]. Several reads
+/// of one view agree with each other, whatever commits meanwhile.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use tabula::prelude::*;
+///
+/// #[derive(Debug, Serialize, Deserialize, Record)]
+/// struct Counter {
+///     #[tabula(primary_key)]
+///     name: String,
+///     n: i64,
+/// }
+///
+/// let db = Database::open_in_memory();
+/// let counters = db.table::<Counter>()?;
+/// counters.insert(&Counter { name: "hits".into(), n: 1 })?;
+/// let view = counters.read();
+/// counters.update("hits", |c| c.n += 1)?;
+/// assert_eq!(view.get("hits")?.map(|c| c.n), Some(1)); // the view does not move
+/// assert_eq!(counters.read().get("hits")?.map(|c| c.n), Some(2));
+/// assert_eq!(view.count(), 1);
+/// assert_eq!(view.iter().count(), 1);
+/// assert_eq!(view.query(&Query::new().filter(Filter::gt("n", 0)))?.len(), 1);
+/// # Ok::<(), tabula::Error>(())
+/// ```
 pub struct TableView<T> {
     db: tabula_core::Database,
     name: String,
