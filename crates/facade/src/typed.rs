@@ -42,6 +42,7 @@ use crate::{Error, Result};
 /// assert_eq!(items.filter(Filter::lt("stock", 6))?, [item("nut", 5)]);
 /// assert_eq!(items.query(&Query::new().order_by("stock", true).limit(1))?, [item("bolt", 6)]);
 /// assert_eq!(items.all()?.len(), 2);
+/// assert_eq!(items.iter().filter_map(Result::ok).map(|i| i.stock).sum::<i64>(), 11);
 /// assert_eq!(items.as_of(first)?.get("bolt")?.map(|i| i.stock), Some(10));
 /// let versions = items.history("bolt")?;
 /// assert_eq!(versions.len(), 2);
@@ -263,6 +264,18 @@ impl<T: Record> Table<T> {
     /// As [`Table::query`].
     pub fn filter(&self, filter: Filter) -> Result<Vec<T>> {
         self.read().query(&Query::new().filter(filter))
+    }
+
+    /// Every record, in key order, as of now: later commits do not change what it yields.
+    /// Records are converted one at a time, as the iterator is driven.
+    pub fn iter(&self) -> impl Iterator<Item = Result<T>> + use<T> {
+        let view = self.read();
+        let rows: Vec<tabula_core::RowRef> = view
+            .table()
+            .map(|t| t.iter().map(|(_, row)| row.clone()).collect())
+            .unwrap_or_default();
+        let name = self.def.name.clone();
+        rows.into_iter().map(move |row| from_row(&row, &name))
     }
 
     /// Every record, in key order, now.
