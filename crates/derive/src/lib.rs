@@ -3,7 +3,8 @@
 //!
 //! The macro only writes the definition (`Record::TABLE`, `Record::definition`); the rows
 //! themselves go through the struct's own serde implementations, so the struct also derives
-//! `Serialize` and `Deserialize`. Column types come from the field types: integers are `int`,
+//! `Serialize` and `Deserialize`. It also writes `<Struct>Fields` and `<Struct>::FIELDS`, typed
+//! handles on the columns for filters (`tabula::Field`). Column types come from the field types: integers are `int`,
 //! `f32`/`f64` `float`, `String`/`char` `text`, `bool` `bool`, `Timestamp` `timestamp`, `Vec`
 //! and sets `list`, maps `map`, anything else `any`; `Option<T>` is `T`, nullable. Every other
 //! field is `not null`.
@@ -119,6 +120,14 @@ fn last_segment(ty: &Type) -> Option<(String, Option<&Type>)> {
     Some((segment.ident.to_string(), arg))
 }
 
+/// The type a field's filters compare with: `T` for `Option<T>`, else the field's type.
+fn value_type(ty: &Type) -> &Type {
+    match last_segment(ty) {
+        Some((name, Some(inner))) if name == "Option" => inner,
+        _ => ty,
+    }
+}
+
 /// The column type of a field type, and whether it is an `Option`.
 fn column_type(ty: &Type) -> (&'static str, bool) {
     match last_segment(ty) {
@@ -180,6 +189,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let mut auto_increment = false;
     let mut columns = Vec::new();
     let mut indexes = Vec::new();
+    let mut typed_fields = Vec::new();
     for field in &fields.named {
         let Some(ident) = &field.ident else { continue };
         let name = ident.to_string();
@@ -198,6 +208,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             ));
         }
         let (inferred, optional) = column_type(&field.ty);
+        typed_fields.push((ident.clone(), name.clone(), value_type(&field.ty).clone()));
         let ty = match &attrs.ty {
             Some(lit) => named_type(lit)?,
             None => inferred,
@@ -228,7 +239,31 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let auto = auto_increment.then(|| quote! { .auto_increment() });
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    // Typed field handles, for structs without generics (a generic struct's fields may name
+    // its parameters, which a separate struct would not have).
+    let fields = input.generics.params.is_empty().then(|| {
+        let vis = &input.vis;
+        let fields_ident = syn::Ident::new(&format!("{ident}Fields"), ident.span());
+        let doc = format!("The fields of [`{ident}`], for typed filters: `{ident}::FIELDS`.");
+        let decls = typed_fields.iter().map(|(field, _, ty)| {
+            let doc = format!("The `{field}` column.");
+            quote! { #[doc = #doc] pub #field: ::tabula::Field<#ty> }
+        });
+        let inits = typed_fields
+            .iter()
+            .map(|(field, name, _)| quote! { #field: ::tabula::Field::new(#name) });
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy)]
+            #vis struct #fields_ident { #(#decls,)* }
+            impl #ident {
+                /// The fields, for typed filters (`Self::FIELDS.name.eq(..)`).
+                #vis const FIELDS: #fields_ident = #fields_ident { #(#inits,)* };
+            }
+        }
+    });
     Ok(quote! {
+        #fields
         impl #impl_generics ::tabula::Record for #ident #ty_generics #where_clause {
             const TABLE: &'static str = #table;
             fn definition() -> ::tabula::TableDef {

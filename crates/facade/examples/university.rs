@@ -103,8 +103,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert!(refused.is_err());
     assert_eq!(students.count(), 3);
 
-    // Who takes CS101? (the index on course answers it)
-    let cs101 = enrollments.filter(Filter::eq("course", "CS101"))?;
+    // Who takes CS101? (the index on course answers it; `FIELDS` makes the filter typed, so a
+    // misspelt field or a number for a course does not compile)
+    let cs101 = enrollments.filter(Enrollment::FIELDS.course.eq("CS101"))?;
     let names: Vec<String> = cs101
         .iter()
         .filter_map(|e| students.get(e.student_id).ok().flatten())

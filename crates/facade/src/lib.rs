@@ -52,6 +52,7 @@ mod r#async;
 mod convert;
 mod database;
 mod error;
+mod field;
 mod record;
 mod typed;
 
@@ -62,6 +63,7 @@ pub use tabula_engine as engine;
 pub use convert::{ConvertError, from_value, to_value};
 pub use database::{Database, Rows};
 pub use error::{Error, Result};
+pub use field::Field;
 pub use record::Record;
 pub use typed::{RecordVersion, Table, TableView};
 
@@ -87,7 +89,7 @@ pub use tabula_engine::{
 /// The names most programs use, for `use tabula::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        At, Cause, Column, ColumnType, Database, Filter, LogFilter, Lsn, Op, Options, Query,
+        At, Cause, Column, ColumnType, Database, Field, Filter, LogFilter, Lsn, Op, Options, Query,
         Record, Row, Table, TableDef, Timestamp, Ttl, Value,
     };
 }

@@ -1,0 +1,128 @@
+//! [`Field`]: a typed handle on one column of a [`crate::Record`], for filters that the compiler
+//! checks. `#[derive(Record)]` on `Student` makes `StudentFields` and `Student::FIELDS`, so that
+//! `Student::FIELDS.gpa.ge(3.5)` is a filter on `gpa` that only takes what converts to an `f64`,
+//! and a misspelt field does not compile.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use tabula_core::{Filter, Value};
+
+/// A column of type `T`. Methods build [`Filter`]s with typed operands.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use tabula::{Database, Record};
+///
+/// #[derive(Debug, Serialize, Deserialize, Record)]
+/// struct Student {
+///     #[tabula(primary_key)]
+///     id: i64,
+///     name: String,
+///     gpa: f64,
+///     nickname: Option<String>,
+/// }
+///
+/// let db = Database::open_in_memory();
+/// let students = db.table::<Student>()?;
+/// students.insert(&Student { id: 1, name: "Ada".into(), gpa: 3.9, nickname: None })?;
+/// students.insert(&Student { id: 2, name: "Alan".into(), gpa: 3.4, nickname: Some("Al".into()) })?;
+/// let f = Student::FIELDS;
+/// assert_eq!(students.filter(f.gpa.ge(3.5))?.len(), 1);
+/// assert_eq!(students.filter(f.name.eq("Alan").and(f.nickname.is_null().negate()))?.len(), 1);
+/// assert_eq!(students.filter(f.id.is_in([1, 2]))?.len(), 2);
+/// assert_eq!(f.gpa.name(), "gpa");
+/// # Ok::<(), tabula::Error>(())
+/// ```
+pub struct Field<T> {
+    name: &'static str,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Field<T> {
+    /// The field named `name` (the derive makes these).
+    #[must_use]
+    pub const fn new(name: &'static str) -> Self {
+        Field {
+            name,
+            _type: PhantomData,
+        }
+    }
+
+    /// The column's name.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Rows whose value is null or missing.
+    #[must_use]
+    pub fn is_null(&self) -> Filter {
+        Filter::is_null(self.name)
+    }
+}
+
+impl<T: Into<Value>> Field<T> {
+    /// Equal to `value`.
+    #[must_use]
+    pub fn eq(&self, value: impl Into<T>) -> Filter {
+        Filter::eq(self.name, value.into().into())
+    }
+
+    /// Not equal to `value` (also rows where it is missing).
+    #[must_use]
+    pub fn ne(&self, value: impl Into<T>) -> Filter {
+        Filter::ne(self.name, value.into().into())
+    }
+
+    /// Greater than `value`.
+    #[must_use]
+    pub fn gt(&self, value: impl Into<T>) -> Filter {
+        Filter::gt(self.name, value.into().into())
+    }
+
+    /// Greater than or equal to `value`.
+    #[must_use]
+    pub fn ge(&self, value: impl Into<T>) -> Filter {
+        Filter::ge(self.name, value.into().into())
+    }
+
+    /// Less than `value`.
+    #[must_use]
+    pub fn lt(&self, value: impl Into<T>) -> Filter {
+        Filter::lt(self.name, value.into().into())
+    }
+
+    /// Less than or equal to `value`.
+    #[must_use]
+    pub fn le(&self, value: impl Into<T>) -> Filter {
+        Filter::le(self.name, value.into().into())
+    }
+
+    /// Between `low` and `high`, both included.
+    #[must_use]
+    pub fn between(&self, low: impl Into<T>, high: impl Into<T>) -> Filter {
+        Filter::between(self.name, low.into().into(), high.into().into())
+    }
+
+    /// Equal to one of `values`.
+    #[must_use]
+    pub fn is_in<V: Into<T>>(&self, values: impl IntoIterator<Item = V>) -> Filter {
+        Filter::is_in(self.name, values.into_iter().map(|v| v.into().into()))
+    }
+}
+
+// By hand: derived impls would ask `T` for the same traits, which the marker does not need.
+impl<T> Clone for Field<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Field<T> {}
+
+impl<T> fmt::Debug for Field<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Field").field(&self.name).finish()
+    }
+}
