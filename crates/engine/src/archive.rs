@@ -147,13 +147,7 @@ pub fn restore_archive(
 ) -> Result<(Lsn, RecoveryReport)> {
     let (archive, dir) = (archive.as_ref(), dir.as_ref());
     let storage: Arc<dyn Storage> = Arc::new(FsStorage);
-    let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
-    if occupied {
-        return Err(Error::InvalidOption(format!(
-            "{} is not empty: a restore only makes a new database directory",
-            dir.display()
-        )));
-    }
+    crate::backup::refuse_occupied(dir)?;
     let snap_dir = archive.join(SNAPSHOT_DIR);
     let snapshot = if names(&*storage, &snap_dir)?.is_empty() {
         None

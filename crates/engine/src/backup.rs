@@ -112,6 +112,14 @@ fn create_database_dir(
     dir: &Path,
     options: &tabula_snapshot::SnapshotOptions,
 ) -> Result<Lsn> {
+    refuse_occupied(dir)?;
+    let store = store(&dir.join(SNAPSHOT_DIR))?;
+    let (file, _) = store.write(db, options)?;
+    Ok(file.lsn)
+}
+
+/// Restores only make new database directories: `dir` must be missing or empty.
+pub(crate) fn refuse_occupied(dir: &Path) -> Result<()> {
     let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if occupied {
         return Err(Error::InvalidOption(format!(
@@ -119,9 +127,7 @@ fn create_database_dir(
             dir.display()
         )));
     }
-    let store = store(&dir.join(SNAPSHOT_DIR))?;
-    let (file, _) = store.write(db, options)?;
-    Ok(file.lsn)
+    Ok(())
 }
 
 /// The backups in `dir`, oldest first.

@@ -412,9 +412,7 @@ impl Inner {
             all.extend(after);
             Ok(Some((all, cause)))
         })?;
-        let mut committed = committed.ok_or_else(|| {
-            Error::Inconsistent("a transaction was built but not committed".to_owned())
-        })?;
+        let mut committed = built(committed)?;
         // Each delete changed one row: the caller sees the changes of its own ops only.
         let own = committed.changes.len().saturating_sub(dropped_rules);
         committed.changes.truncate(own);
@@ -428,8 +426,7 @@ impl Inner {
         &self,
         build: impl FnOnce(&Database) -> Result<(Vec<Op>, Option<Cause>)>,
     ) -> Result<Committed> {
-        self.commit_with(|db, _| build(db).map(Some))?
-            .ok_or_else(|| Error::Inconsistent("a transaction was built but not committed".into()))
+        built(self.commit_with(|db, _| build(db).map(Some))?)
     }
 
     /// Commits the ops `build` makes from the writers' current state and the commit's
@@ -551,6 +548,12 @@ impl Inner {
     pub(crate) fn visible_lsn(&self) -> Lsn {
         self.visible.read().lsn()
     }
+}
+
+/// The commit of a `build` that always returns ops: `commit_with` only skips when it does not.
+fn built(committed: Option<Committed>) -> Result<Committed> {
+    committed
+        .ok_or_else(|| Error::Inconsistent("a transaction was built but not committed".to_owned()))
 }
 
 /// How long a thread sleeps between checks of the checkpoint policy, at most.
