@@ -1,32 +1,22 @@
-//! `tabula demo`: the seed's university database, built through ordinary transactions with
-//! causes, then queried. Each query prints the plan it used so the indexes can be seen at work.
+//! `tabula demo [DIR]`: the seed's university database, built in a real database directory
+//! through ordinary transactions with causes, then queried (each query prints the plan it used, so
+//! the indexes can be seen at work), checkpointed, tagged and changed, so that every other command
+//! has something to look at. It ends with the commands to try next.
 
 use std::io::Write;
+use std::path::Path;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use tabula::prelude::*;
-// The demo applies transactions to a bare state; the command-line issue moves it onto the engine.
-use tabula::{Plan, RowChange, Transaction, View as Database};
+use tabula::{Plan, RowChange};
 
-/// A database plus the LSN and clock bookkeeping a committer does. The engine will own this; the
-/// demo keeps it minimal and deterministic (the clock is a fixed start plus one second a commit).
-struct Session {
-    db: Database,
-    clock: Timestamp,
-}
+/// The tag the demo puts on the state before its changes; also how a later run recognises an
+/// earlier demo's directory, the only kind it replaces.
+pub const TAG: &str = "enrolled";
 
-impl Session {
-    fn commit(
-        &mut self,
-        cause: Cause,
-        ops: Vec<Op>,
-    ) -> Result<Vec<RowChange>, tabula::core::Error> {
-        let lsn = self.db.lsn().next();
-        self.clock = Timestamp::from_micros(self.clock.as_micros() + 1_000_000);
-        let mut tx = Transaction::new(lsn, self.clock).with_cause(cause);
-        tx.ops = ops;
-        self.db.apply_owned(tx)
-    }
+/// Commits `ops` with `cause` and returns the row changes.
+fn commit(db: &Database, cause: Cause, ops: Vec<Op>) -> Result<Vec<RowChange>> {
+    Ok(db.commit_with_cause(ops, cause)?.changes)
 }
 
 fn row<const N: usize>(fields: [(&str, Value); N]) -> Row {
@@ -104,16 +94,46 @@ fn plan_text(plan: &Plan) -> String {
     }
 }
 
-/// Builds and queries the university database, writing a report to `out`. Returns the database
-/// so tests can check it.
-pub fn run(out: &mut impl Write) -> Result<Database> {
-    let mut s = Session {
-        db: Database::new(),
-        clock: "2026-09-01T09:00:00Z".parse()?,
-    };
+/// An earlier demo's directory is replaced; anything else that is not empty is refused.
+fn prepare(dir: &Path) -> Result<()> {
+    let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    if !occupied {
+        return Ok(());
+    }
+    if crate::common::is_database(dir) {
+        let db = crate::common::open(dir)?;
+        let is_demo = db.tags().iter().any(|(name, _, _)| name == TAG);
+        db.close()?;
+        if is_demo {
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove the earlier demo in {}", dir.display()))?;
+            return Ok(());
+        }
+    }
+    bail!(
+        "{} is not empty and holds no earlier demo: choose another directory (`tabula demo DIR`)",
+        dir.display()
+    )
+}
+
+/// Builds the university database in `dir`, queries and changes it, and writes a report to
+/// `out`.
+pub fn run(dir: &Path, out: &mut dyn Write) -> Result<()> {
+    prepare(dir)?;
+    let db = crate::common::open(dir)?;
+    build(&db, dir, out)?;
+    db.close()?;
+    Ok(())
+}
+
+fn build(db: &Database, dir: &Path, out: &mut dyn Write) -> Result<()> {
     let registrar = || Cause::new().who("registrar").place("admin-office");
 
-    s.commit(registrar().what("create tables").why("new term"), schema())?;
+    commit(
+        db,
+        registrar().what("create tables").why("new term"),
+        schema(),
+    )?;
     let students = STUDENTS
         .iter()
         .map(|(name, email, gpa)| {
@@ -127,7 +147,8 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
             )
         })
         .collect();
-    s.commit(
+    commit(
+        db,
         registrar().what("admit students").why("fall admissions"),
         students,
     )?;
@@ -144,7 +165,7 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
             )
         })
         .collect();
-    s.commit(registrar().what("open courses"), courses)?;
+    commit(db, registrar().what("open courses"), courses)?;
     let enrollments = ENROLLMENTS
         .iter()
         .map(|(sid, course)| {
@@ -154,16 +175,24 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
             )
         })
         .collect();
-    s.commit(
+    commit(
+        db,
         Cause::new()
             .who("students")
             .what("enroll")
             .why("course selection week"),
         enrollments,
     )?;
+    let snapshot = db.checkpoint()?;
+    let enrolled = db.tag(TAG)?;
 
-    writeln!(out, "tabula demo: the university database (in memory)\n")?;
-    for table in s.db.tables() {
+    writeln!(
+        out,
+        "tabula demo: the university database in {}\n",
+        dir.display()
+    )?;
+    let s = db.read();
+    for table in s.tables() {
         writeln!(
             out,
             "  table {:<12} {:>3} rows, {} index(es)",
@@ -174,7 +203,6 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
     }
 
     writeln!(out, "\nA duplicate email is refused and changes nothing:")?;
-    let before = s.db.clone();
     let dup = insert(
         "students",
         row([
@@ -182,11 +210,13 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
             ("email", "bob@university.edu".into()),
         ]),
     );
-    let err = s
-        .commit(Cause::new().who("web-form"), vec![dup])
+    let err = commit(db, Cause::new().who("web-form"), vec![dup])
         .err()
         .context("the duplicate email was accepted")?;
-    ensure!(s.db == before, "a failed commit changed the database");
+    ensure!(
+        db.read().lsn() == s.lsn(),
+        "a failed commit changed the database"
+    );
     writeln!(out, "  error: {err}")?;
 
     writeln!(out, "\nStudents with a GPA of at least 3.7, best first:")?;
@@ -194,7 +224,7 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
         .filter(Filter::ge("gpa", 3.7))
         .order_by("gpa", true)
         .select(["name", "gpa"]);
-    let r = s.db.query("students", &honors)?;
+    let r = s.query("students", &honors)?;
     for student in &r.rows {
         writeln!(
             out,
@@ -216,12 +246,12 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
     );
 
     writeln!(out, "\nWho takes CS101:")?;
-    let cs101 = s.db.query(
+    let cs101 = s.query(
         "enrollments",
         &Query::new().filter(Filter::eq("course", "CS101")),
     )?;
     let ids: Vec<Value> = cs101.rows.iter().map(|e| e["student_id"].clone()).collect();
-    let names = s.db.query(
+    let names = s.query(
         "students",
         &Query::new()
             .filter(Filter::In("id".into(), ids))
@@ -239,8 +269,8 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
     ensure!(names.rows.len() == 4, "four students take CS101");
 
     writeln!(out, "\nBob retakes an exam; Dan drops CS101:")?;
-    let dan_cs101 =
-        s.db.query(
+    let dan_cs101 = s
+        .query(
             "enrollments",
             &Query::new().filter(Filter::eq("student_id", 4).and(Filter::eq("course", "CS101"))),
         )?
@@ -248,7 +278,8 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
         .first()
         .map(|e| e["id"].clone())
         .context("Dan's enrollment is missing")?;
-    let changes = s.commit(
+    let changes = commit(
+        db,
         registrar().what("grade change").why("exam retake"),
         vec![Op::Update {
             table: "students".into(),
@@ -267,7 +298,8 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
             gpa(&c.after)
         )?;
     }
-    s.commit(
+    commit(
+        db,
         Cause::new().who("dan@university.edu").what("drop course"),
         vec![Op::Delete {
             table: "enrollments".into(),
@@ -275,7 +307,7 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
         }],
     )?;
 
-    let by_email = s.db.query(
+    let by_email = s.query(
         "students",
         &Query::new().filter(Filter::eq("email", "carol@university.edu")),
     )?;
@@ -289,12 +321,32 @@ pub fn run(out: &mut impl Write) -> Result<Database> {
             .unwrap_or("nobody"),
         plan_text(&by_email.plan)
     )?;
+    let now = db.read().lsn();
     writeln!(
         out,
-        "\nDone: the database is at LSN {}, one per committed transaction.",
-        s.db.lsn()
+        "\nCheckpointed at LSN {} ({}), tagged LSN {enrolled} as {TAG:?}; now at LSN {now}, one per committed transaction.",
+        snapshot.as_ref().map_or(enrolled, |s| s.lsn),
+        snapshot.as_ref().map_or_else(
+            || "no snapshot needed".to_owned(),
+            |s| s.path.display().to_string()
+        ),
     )?;
-    Ok(s.db)
+    let d = dir.display();
+    writeln!(out, "\nTry next:")?;
+    for command in [
+        format!("tabula tables {d}"),
+        format!("tabula query {d} students --where \"gpa > 3.5\" --order-by gpa:desc"),
+        format!("tabula query {d} students --where \"gpa > 3.5\" --format json"),
+        format!("tabula get {d} students 2 --as-of {TAG}"),
+        format!("tabula history {d} students 2"),
+        format!("tabula log {d} --table enrollments"),
+        format!("tabula diff {d} {TAG} {now}"),
+        format!("tabula check {d}"),
+        format!("tabula dump {d} university.json"),
+    ] {
+        writeln!(out, "  {command}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -302,19 +354,39 @@ mod test {
     use super::*;
 
     #[test]
-    fn demo_builds_and_queries_the_university() {
+    fn demo_builds_queries_and_tags_the_university() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo");
         let mut out = Vec::new();
-        let db = run(&mut out).unwrap();
+        run(&path, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("unique index \"email\""), "{text}");
         assert!(text.contains("Eve Davis"), "{text}");
         assert!(text.contains("index by_gpa range"), "{text}");
-        assert_eq!(db.lsn(), Lsn(6));
+        // A second run replaces the first demo; a directory of something else is refused.
+        let mut again = Vec::new();
+        run(&path, &mut again).unwrap();
+        let db = Database::open(&path).unwrap();
+        let view = db.read();
         assert_eq!(
-            db.table("enrollments").unwrap().len(),
+            view.lsn(),
+            Lsn(7),
+            "6 commits and the tag, nothing of the first run"
+        );
+        assert_eq!(
+            view.table("enrollments").unwrap().len(),
             ENROLLMENTS.len() - 1
         );
-        let bob = db.get("students", &Value::Int(2)).unwrap().unwrap();
+        let bob = view.get("students", &Value::Int(2)).unwrap().unwrap();
         assert_eq!(bob["gpa"], Value::Float(3.6));
+        let enrolled = db.as_of(TAG).unwrap();
+        let bob_then = enrolled.get("students", &Value::Int(2)).unwrap().unwrap();
+        assert_eq!(bob_then["gpa"], Value::Float(3.5));
+        db.close().unwrap();
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("notes.txt"), "mine").unwrap();
+        assert!(run(&other, &mut Vec::new()).is_err());
+        assert!(other.join("notes.txt").exists());
     }
 }

@@ -107,7 +107,7 @@ pub fn restore(backup: impl AsRef<Path>, dir: impl AsRef<Path>) -> Result<Lsn> {
     create_database_dir(&db, dir.as_ref(), &options.snapshot)
 }
 
-fn create_database_dir(
+pub(crate) fn create_database_dir(
     db: &Database,
     dir: &Path,
     options: &tabula_snapshot::SnapshotOptions,

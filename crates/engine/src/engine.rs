@@ -33,6 +33,28 @@ use crate::options::Options;
 use crate::recovery::RecoveryReport;
 use crate::{Error, Result};
 
+/// Takes the lock of the database directory `dir` (held until the returned guard drops).
+pub(crate) fn lock_dir(
+    storage: &dyn Storage,
+    dir: &Path,
+) -> Result<Box<dyn fmt::Debug + Send + Sync>> {
+    let lock_path = dir.join(LOCK_FILE);
+    storage.lock(&lock_path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::WouldBlock {
+            Error::AlreadyOpen {
+                dir: dir.to_path_buf(),
+                holder: source.to_string(),
+            }
+        } else {
+            Error::Io {
+                op: "lock",
+                path: lock_path,
+                source,
+            }
+        }
+    })
+}
+
 /// The lock file in the database directory.
 pub const LOCK_FILE: &str = "LOCK";
 /// The subdirectory of snapshots.
@@ -122,18 +144,7 @@ impl Engine {
             path: dir.clone(),
             source,
         })?;
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = storage.lock(&lock_path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::WouldBlock {
-                Error::AlreadyOpen { dir: dir.clone() }
-            } else {
-                Error::Io {
-                    op: "lock",
-                    path: lock_path.clone(),
-                    source,
-                }
-            }
-        })?;
+        let lock = lock_dir(&*storage, &dir)?;
         let snapshots = SnapshotStore::open_on(Arc::clone(&storage), dir.join(SNAPSHOT_DIR))?
             .with_retention(options.snapshot_retention.clone());
         snapshots.remove_temp_files()?;

@@ -19,10 +19,12 @@ pub enum Error {
     #[error("snapshot: {0}")]
     Snapshot(#[from] tabula_snapshot::Error),
     /// Another engine, in this process or another, has the directory open.
-    #[error("the database in {} is already open", dir.display())]
+    #[error("the database in {} is already open ({holder}); close it there first", dir.display())]
     AlreadyOpen {
         /// The database directory.
         dir: PathBuf,
+        /// Who holds it, as the lock says (e.g. `held by process 4242`).
+        holder: String,
     },
     /// A file operation failed.
     #[error("{op} {}: {source}", path.display())]

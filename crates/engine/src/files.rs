@@ -4,12 +4,14 @@
 //! transaction; and table exports through the snapshot crate's formats.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use tabula_codec::Format;
 use tabula_core::{Database, Limits, Op};
-use tabula_snapshot::{LoadOptions, SnapshotOptions, format::MAGIC};
+use tabula_snapshot::{Compression, SnapshotOptions};
+
+use crate::sources::SourceFormat;
 
 use crate::engine::{Committed, Engine};
 use crate::{Error, Result};
@@ -19,63 +21,98 @@ fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     move |source| Error::Io { op, path, source }
 }
 
-/// Reads a file written by [`Engine::save`], a snapshot file, or a DictDB JSON file: the format is
-/// told by the first bytes (the snapshot magic, else JSON).
+/// Reads a file written by [`Engine::save`] or [`save_file`], a snapshot file, a DictDB JSON
+/// file, a DeltaTraceDB saved database, or an exported directory: what it is, is told from the
+/// first bytes (see [`crate::load_source`], which also reports progress).
 pub fn load_file(path: impl AsRef<Path>, limits: &Limits) -> Result<Database> {
-    let path = path.as_ref();
-    let mut file = BufReader::with_capacity(1 << 20, File::open(path).map_err(io("open", path))?);
-    let mut magic = [0u8; MAGIC.len()];
-    let mut got = 0;
-    while got < magic.len() {
-        let n = file
-            .read(magic.get_mut(got..).unwrap_or_default())
-            .map_err(io("read", path))?;
-        if n == 0 {
-            break;
-        }
-        got += n;
+    crate::sources::load_source(path, SourceFormat::Auto, limits, &mut |_| {}).map(|(db, _)| db)
+}
+
+/// Counts the bytes written through it, for progress reports.
+struct Counting<'p, W> {
+    inner: W,
+    written: u64,
+    progress: &'p mut dyn FnMut(u64),
+}
+
+impl<W: Write> Write for Counting<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        (self.progress)(self.written);
+        Ok(n)
     }
-    let rest = std::io::Cursor::new(magic.get(..got).unwrap_or_default().to_vec()).chain(file);
-    let loaded = if magic.get(..got) == Some(&MAGIC[..]) {
-        tabula_snapshot::read_snapshot(rest, &LoadOptions::with_limits(*limits)).map(|l| l.database)
-    } else {
-        tabula_snapshot::read_json_document(rest, limits)
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes `db` to `path` atomically (a temporary file beside it, fsync, rename, directory
+/// fsync), calling `progress` with the bytes written so far.
+///
+/// JSON without compression is DictDB's document (what DictDB and `jq` read); every other
+/// combination is a snapshot file in that codec and compression. [`load_file`] reads them all.
+pub fn save_file(
+    db: &Database,
+    path: impl AsRef<Path>,
+    format: Format,
+    compression: Compression,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let path = path.as_ref();
+    // Beside the target, named after all of it, so saves of `db.json` and `db.bin` in one
+    // directory never share a temporary file.
+    let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
+    temp_name.push(".tmp");
+    let temp = path.with_file_name(temp_name);
+    let file = File::create(&temp).map_err(io("create", &temp))?;
+    let out = Counting {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        written: 0,
+        progress,
     };
-    loaded.map_err(|e| Error::Snapshot(e.in_file(path)))
+    let written = if format == Format::Json && compression == Compression::None {
+        tabula_snapshot::write_json_document(db, out)
+    } else {
+        let options = SnapshotOptions::new()
+            .format(format)
+            .compression(compression);
+        tabula_snapshot::write_snapshot(db, out, &options).map(|(_, out)| out)
+    };
+    let out = match written {
+        Ok(out) => out,
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            return Err(Error::Snapshot(e.in_file(&temp)));
+        }
+    };
+    let file = out
+        .inner
+        .into_inner()
+        .map_err(|e| io("write", &temp)(e.into_error()))?;
+    file.sync_all().map_err(io("fsync", &temp))?;
+    std::fs::rename(&temp, path).map_err(io("rename", &temp))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        #[cfg(unix)]
+        File::open(parent)
+            .and_then(|d| d.sync_all())
+            .map_err(io("fsync", parent))?;
+    }
+    Ok(())
 }
 
 impl Engine {
     /// Saves the visible state to `path` in `format`, atomically (a temporary file beside it,
     /// fsync, rename, directory fsync): JSON as DictDB's document, the others as a zstd snapshot.
+    /// [`save_file`] chooses the compression and reports progress.
     pub fn save(&self, path: impl AsRef<Path>, format: Format) -> Result<()> {
-        let path = path.as_ref();
-        let db = self.read();
-        // Beside the target, named after all of it, so saves of `db.json` and `db.bin` in one
-        // directory never share a temporary file.
-        let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
-        temp_name.push(".tmp");
-        let temp = path.with_file_name(temp_name);
-        let file = File::create(&temp).map_err(io("create", &temp))?;
-        let out = BufWriter::with_capacity(1 << 20, file);
-        let out = if format == Format::Json {
-            tabula_snapshot::write_json_document(&db, out)
+        let compression = if format == Format::Json {
+            Compression::None
         } else {
-            tabula_snapshot::write_snapshot(&db, out, &SnapshotOptions::new().format(format))
-                .map(|(_, out)| out)
-        }
-        .map_err(|e| Error::Snapshot(e.in_file(&temp)))?;
-        let file = out
-            .into_inner()
-            .map_err(|e| io("write", &temp)(e.into_error()))?;
-        file.sync_all().map_err(io("fsync", &temp))?;
-        std::fs::rename(&temp, path).map_err(io("rename", &temp))?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            #[cfg(unix)]
-            File::open(parent)
-                .and_then(|d| d.sync_all())
-                .map_err(io("fsync", parent))?;
-        }
-        Ok(())
+            Compression::Zstd
+        };
+        save_file(&self.read(), path, format, compression, &mut |_| {})
     }
 
     /// Adds every table of `db` (definitions and rows) in one logged transaction. A table that

@@ -20,6 +20,8 @@
 //!   [`Engine::restore_to`], and [`Engine::migrate`]. The engine's own tables are in [`system`].
 //! - Continuous archiving ([`Options::archive_to`]): sealed segments and snapshots copied to a
 //!   second directory as they are produced; [`restore_archive`] rebuilds a database from it.
+//! - [`check`] reads every snapshot and log record of a directory without changing it, and
+//!   reports torn tails and corruption with file and offset; [`repair`] removes a torn tail.
 //! - Time to live: [`Engine::set_ttl`] ([`Ttl`]); expired rows are hidden from reads at once and
 //!   removed by logged deletes (see `ttl.rs`).
 //!
@@ -34,6 +36,7 @@
 
 mod archive;
 mod backup;
+mod check;
 mod checkpoint;
 mod diff;
 mod engine;
@@ -44,21 +47,30 @@ mod history;
 mod migrate;
 mod options;
 mod recovery;
+mod sources;
 mod stats;
 pub mod system;
 mod ttl;
 
 pub use archive::{ArchiveReport, restore_archive};
 pub use backup::{BackupInfo, list_backups, remove_old_backups, restore};
+pub use check::{CheckReport, Problem, ProblemKind, check, repair};
 pub use checkpoint::CheckpointInfo;
 pub use diff::{Diff, TableDiff};
 pub use engine::{Committed, Engine, LOCK_FILE, SNAPSHOT_DIR, Tx, WAL_DIR};
 pub use error::{Error, Result};
 pub use feed::{FeedOptions, Start, Subscription};
-pub use files::load_file;
+pub use files::{load_file, save_file};
 pub use history::{At, LogEntries, LogFilter, Version, VersionKind};
 pub use migrate::Migration;
 pub use options::{CheckpointPolicy, Options};
 pub use recovery::RecoveryReport;
+pub use sources::{SourceFormat, create_database, load_source};
 pub use stats::{DiskStats, Stats, TableStats};
 pub use ttl::{TTL_INDEX, Ttl};
+
+// The lower crates' types that appear in the engine's options and reports, so that users of the
+// engine (and of the `tabula` facade) can name them without depending on those crates.
+pub use tabula_codec::Format;
+pub use tabula_snapshot::{Compression, SnapshotOptions, SnapshotRetention};
+pub use tabula_wal::{Damage, RecoveryMode, Retention, SyncPolicy, VerifyReport};

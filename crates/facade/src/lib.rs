@@ -80,10 +80,12 @@ pub use tabula_core::{
 };
 
 pub use tabula_engine::{
-    ArchiveReport, At, BackupInfo, CheckpointInfo, CheckpointPolicy, Committed, Diff, Engine,
-    FeedOptions, LogFilter, Migration, Options, RecoveryReport, Start, Stats, Subscription, Ttl,
-    Tx, Version, VersionKind, list_backups, load_file, remove_old_backups, restore,
-    restore_archive,
+    ArchiveReport, At, BackupInfo, CheckReport, CheckpointInfo, CheckpointPolicy, Committed,
+    Compression, Damage, Diff, Engine, FeedOptions, Format, LogFilter, Migration, Options, Problem,
+    ProblemKind, RecoveryMode, RecoveryReport, Retention, SnapshotOptions, SnapshotRetention,
+    SourceFormat, Start, Stats, Subscription, SyncPolicy, Ttl, Tx, VerifyReport, Version,
+    VersionKind, check, create_database, list_backups, load_file, load_source, remove_old_backups,
+    repair, restore, restore_archive, save_file,
 };
 
 /// The names most programs use, for `use tabula::prelude::*`.

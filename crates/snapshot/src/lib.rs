@@ -6,6 +6,9 @@
 //! - [`write_json_document`] / [`read_json_document`]: the whole database as one JSON document
 //!   in DictDB's layout (`{"tables": {name: {"primary_key", "schema", "records"}}}`) with
 //!   tabula's extra fields; DictDB's own files load as they are.
+//! - [`read_deltatrace_document`] loads a database saved by DeltaTraceDB (the JSON of its
+//!   `to_dict()`), one table per collection; [`looks_like_deltatrace`] tells such a file from
+//!   DictDB's document by its first bytes.
 //! - Exports for people and tools: one table as a JSON document or JSON Lines, and the whole
 //!   database as the per-table `schema/` + `data/*.records` directory ([`export_directory`]).
 //! - [`SnapshotStore`] keeps a directory of snapshots: atomic writes (temporary file, fsync,
@@ -55,6 +58,7 @@
 #![deny(missing_docs)]
 
 mod compression;
+mod deltatrace;
 mod document;
 mod error;
 mod export;
@@ -64,6 +68,7 @@ mod store;
 mod writer;
 
 pub use compression::Compression;
+pub use deltatrace::{DELTATRACE_SYNTHETIC_KEY, looks_like_deltatrace, read_deltatrace_document};
 pub use document::{DOCUMENT_VERSION, read_json_document, write_json_document};
 pub use error::{Error, Result};
 pub use export::{

@@ -2,7 +2,7 @@
 //! directory for names.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 #[cfg(unix)]
@@ -82,13 +82,28 @@ impl Storage for FsStorage {
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
         options.mode(0o600);
-        let file = options.open(path)?;
+        let mut file = options.open(path)?;
         match file.try_lock() {
-            Ok(()) => Ok(Box::new(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                "locked by another handle",
-            )),
+            Ok(()) => {
+                // The holder's process id, so a refused opener can say who holds the database.
+                // Only informative: the lock itself is the OS lock, which dies with the process.
+                file.set_len(0)?;
+                file.write_all(format!("{}\n", std::process::id()).as_bytes())?;
+                Ok(Box::new(file))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                // Windows refuses reads of a locked range; then the holder stays unknown.
+                let _ = file.read_to_string(&mut holder);
+                let message = match holder.trim().parse::<u32>() {
+                    Ok(pid) if pid == std::process::id() => {
+                        format!("held by this process ({pid}) through another handle")
+                    }
+                    Ok(pid) => format!("held by process {pid}"),
+                    Err(_) => "held by another handle".to_owned(),
+                };
+                Err(io::Error::new(io::ErrorKind::WouldBlock, message))
+            }
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
     }

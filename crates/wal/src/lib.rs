@@ -11,6 +11,8 @@
 //! - [`Wal::open`] recovers: it verifies every record, truncates a torn tail and reports damage
 //!   before the tail as [`Error::Corrupted`] with the segment and offset, per the
 //!   [`RecoveryMode`]. The [`RecoveryReport`] says what it found.
+//! - [`verify`] checks a log directory without changing it (live and archived segments), for
+//!   `tabula check`.
 //! - [`Wal::read_from`] iterates records from an LSN through archived and live segments.
 //! - [`Wal::truncate_before`] removes or archives segments a snapshot covers; the archive is kept
 //!   per the [`Retention`] policy.
@@ -95,6 +97,7 @@ mod retention;
 mod scan;
 mod segment;
 mod typed;
+mod verify;
 
 pub use error::{Error, Result};
 pub use log::Wal;
@@ -107,3 +110,4 @@ pub use tabula_core::Lsn;
 pub use tabula_storage as storage;
 pub use tabula_storage::{Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};
 pub use typed::{Timestamps, TransactionLog, Transactions};
+pub use verify::{RecordCheck, VerifyReport, verify, verify_on};

@@ -1,0 +1,254 @@
+//! The commands that look after a database: `stats`, `check` (and `check --fix`), `checkpoint`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use tabula::{CheckReport, Options};
+
+use crate::common::{is_database, open_existing};
+use crate::output;
+
+/// `tabula stats DIR [--json]`.
+pub fn stats(dir: &Path, as_json: bool, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(dir)?;
+    let stats = db.stats()?;
+    let tables: Vec<_> = stats
+        .tables
+        .iter()
+        .filter(|t| !t.name.starts_with("_tabula"))
+        .collect();
+    if as_json {
+        let disk = stats.disk.as_ref().map(|d| {
+            json!({
+                "snapshots": d.snapshots,
+                "snapshot_bytes": d.snapshot_bytes,
+                "wal_segments": d.wal_segments,
+                "wal_bytes": d.wal_bytes,
+                "archived_segments": d.archived_segments,
+                "archived_bytes": d.archived_bytes,
+            })
+        });
+        let recovery = &stats.recovery;
+        let doc = json!({
+            "lsn": stats.lsn.0,
+            "tables": tables.iter().map(|t| json!({
+                "name": t.name,
+                "rows": t.rows,
+                "approx_bytes": t.approx_bytes,
+                "indexes": t.indexes,
+            })).collect::<Vec<_>>(),
+            "disk": disk,
+            "recovery": {
+                "snapshot_lsn": recovery.snapshot.as_ref().map(|(lsn, _)| lsn.0),
+                "replayed": recovery.replayed,
+                "bytes_truncated": recovery.bytes_truncated(),
+                "duration_ms": recovery.duration.as_secs_f64() * 1000.0,
+            },
+        });
+        return output::json(out, &doc);
+    }
+    writeln!(out, "database {} at LSN {}", dir.display(), stats.lsn)?;
+    let mut t = output::table(["table", "rows", "approx. memory", "indexes"]);
+    for table in &tables {
+        t.add_row([
+            table.name.clone(),
+            table.rows.to_string(),
+            human_bytes(table.approx_bytes),
+            table.indexes.to_string(),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    if let Some(d) = &stats.disk {
+        writeln!(
+            out,
+            "disk: {} snapshot(s) {}, {} log segment(s) {}, {} archived segment(s) {}",
+            d.snapshots,
+            human_bytes(d.snapshot_bytes),
+            d.wal_segments,
+            human_bytes(d.wal_bytes),
+            d.archived_segments,
+            human_bytes(d.archived_bytes)
+        )?;
+    }
+    let r = &stats.recovery;
+    writeln!(
+        out,
+        "open: {} transaction(s) replayed{} in {:.1} ms",
+        r.replayed,
+        r.snapshot
+            .as_ref()
+            .map_or_else(String::new, |(lsn, _)| format!(
+                " after the snapshot at LSN {lsn}"
+            )),
+        r.duration.as_secs_f64() * 1000.0
+    )?;
+    Ok(())
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match UNITS.get(unit) {
+        Some(u) if unit > 0 => format!("{value:.1} {u}"),
+        _ => format!("{n} B"),
+    }
+}
+
+fn report_json(report: &CheckReport) -> serde_json::Value {
+    json!({
+        "dir": report.dir,
+        "healthy": report.is_healthy(),
+        "snapshots": report.snapshots.iter().map(|(path, lsn, bytes)| json!({
+            "file": path, "lsn": lsn.0, "bytes": bytes,
+        })).collect::<Vec<_>>(),
+        "wal": {
+            "segments": report.wal.segments,
+            "archived_segments": report.wal.archived_segments,
+            "records": report.wal.records,
+            "first_lsn": report.wal.first_lsn.0,
+            "last_lsn": report.wal.last_lsn.0,
+            "bytes": report.wal.bytes,
+        },
+        "opens_at_lsn": report.last_lsn.0,
+        "problems": report.problems.iter().map(|p| json!({
+            "kind": p.kind.name(),
+            "file": p.file,
+            "offset": p.offset,
+            "bytes": p.bytes,
+            "reason": p.reason,
+            "consequence": p.consequence,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn report_text(report: &CheckReport, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "checked {}: {} snapshot(s), {} log segment(s) and {} archived, {} record(s) (LSN {}..{}), {} byte(s) of log",
+        report.dir.display(),
+        report.snapshots.len(),
+        report.wal.segments,
+        report.wal.archived_segments,
+        report.wal.records,
+        report.wal.first_lsn,
+        report.wal.last_lsn,
+        report.wal.bytes,
+    )?;
+    for p in &report.problems {
+        let at = p
+            .offset
+            .map_or_else(String::new, |o| format!(" at offset {o}"));
+        writeln!(
+            out,
+            "{}: {}{at}: {}",
+            p.kind.name(),
+            p.file.display(),
+            p.reason
+        )?;
+        writeln!(out, "  {}", p.consequence)?;
+    }
+    if report.is_healthy() {
+        writeln!(out, "ok: the database opens at LSN {}", report.last_lsn)?;
+    }
+    Ok(())
+}
+
+/// `tabula check DIR [--fix] [--json]`: exit 0 healthy, 1 damaged (after `--fix`: 0 if the fix
+/// removed everything that was wrong).
+pub fn check(dir: &Path, fix: bool, as_json: bool, out: &mut dyn Write) -> Result<ExitCode> {
+    if !dir.is_dir() {
+        bail!("{}: no such database directory", dir.display());
+    }
+    if !is_database(dir) {
+        bail!(
+            "{} is not a tabula database (it has no wal/ or snapshots/ directory)",
+            dir.display()
+        );
+    }
+    let options = Options::new();
+    let report =
+        tabula::check(dir, &options).with_context(|| format!("cannot check {}", dir.display()))?;
+    if as_json {
+        output::json(out, &report_json(&report))?;
+    } else {
+        report_text(&report, out)?;
+    }
+    if report.is_healthy() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !fix {
+        if report.is_repairable() {
+            writeln!(
+                std::io::stderr(),
+                "damage found: `tabula check --fix {}` removes the torn tail listed above",
+                dir.display()
+            )?;
+        } else {
+            writeln!(
+                std::io::stderr(),
+                "damage found: restore a backup (`tabula restore`), or copy the directory aside before anything else"
+            )?;
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    if !report.is_repairable() {
+        writeln!(
+            std::io::stderr(),
+            "not fixed: only a torn tail is removed automatically; the corruption above would lose acknowledged commits. Restore a backup (`tabula restore`)"
+        )?;
+        return Ok(ExitCode::FAILURE);
+    }
+    let bytes: u64 = report.problems.iter().map(|p| p.bytes).sum();
+    writeln!(
+        out,
+        "fixing: removing the torn tail ({bytes} byte(s), listed above; no acknowledged commit is in it)"
+    )?;
+    let recovery = tabula::repair(dir, options)?;
+    for damage in &recovery.wal.truncated {
+        writeln!(
+            out,
+            "removed {} byte(s) from {} at offset {}",
+            damage.bytes,
+            damage.segment.display(),
+            damage.offset
+        )?;
+    }
+    let after = tabula::check(dir, &Options::new())?;
+    if after.is_healthy() {
+        writeln!(out, "ok: the database opens at LSN {}", after.last_lsn)?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        report_text(&after, out)?;
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `tabula checkpoint DIR`.
+pub fn checkpoint(dir: &Path, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(dir)?;
+    match db.checkpoint()? {
+        Some(info) => writeln!(
+            out,
+            "snapshot at LSN {}: {} ({} rows, {} bytes, {:.1} ms)",
+            info.lsn,
+            info.path.display(),
+            info.rows,
+            info.bytes,
+            info.duration.as_secs_f64() * 1000.0
+        )?,
+        None => writeln!(
+            out,
+            "nothing to do: the newest snapshot is already at the last LSN"
+        )?,
+    }
+    db.close()?;
+    Ok(())
+}

@@ -1,0 +1,367 @@
+//! The commands on tables and rows: `tables`, `schema`, `create-table`, `put`, `get`, `delete`,
+//! `query`.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use tabula::{Column, ColumnType, Op, Query, Row, TableDef};
+
+use crate::args::{CreateTableArgs, DeleteArgs, GetArgs, OutputFormat, PutArgs, QueryArgs};
+use crate::common::{Usage, cause, key, open, open_existing, point, table_def};
+use crate::output;
+
+/// `tabula tables DIR`.
+pub fn tables(dir: &Path, format: Option<OutputFormat>, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(dir)?;
+    let view = db.read();
+    let listed: Vec<_> = view
+        .tables()
+        .filter(|t| !t.name().starts_with("_tabula"))
+        .map(|t| {
+            serde_json::json!({
+                "table": t.name(),
+                "rows": t.len(),
+                "primary_key": t.def().primary_key,
+                "typed": t.def().schema.is_some(),
+                "indexes": t.indexes().len(),
+            })
+        })
+        .collect();
+    match output::resolve(format) {
+        OutputFormat::Json => output::json(out, &listed)?,
+        OutputFormat::Jsonl => {
+            for t in &listed {
+                output::jsonl(out, t)?;
+            }
+        }
+        OutputFormat::Table => {
+            let mut t = output::table(["table", "rows", "primary key", "schema", "indexes"]);
+            for table in view.tables().filter(|t| !t.name().starts_with("_tabula")) {
+                t.add_row([
+                    table.name().to_owned(),
+                    table.len().to_string(),
+                    table.def().primary_key.clone(),
+                    if table.def().schema.is_some() {
+                        "typed"
+                    } else {
+                        "schemaless"
+                    }
+                    .to_owned(),
+                    table.indexes().len().to_string(),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `tabula schema DIR TABLE`.
+pub fn schema(
+    dir: &Path,
+    table: &str,
+    format: Option<OutputFormat>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let db = open_existing(dir)?;
+    let def = table_def(&db.read(), table)?;
+    match output::resolve(format) {
+        OutputFormat::Json => output::json(out, &def)?,
+        OutputFormat::Jsonl => output::jsonl(out, &def)?,
+        OutputFormat::Table => {
+            writeln!(
+                out,
+                "table {} (primary key {}{})",
+                def.name,
+                def.primary_key,
+                if def.auto_increment {
+                    ", auto-increment"
+                } else {
+                    ""
+                }
+            )?;
+            match &def.schema {
+                None => writeln!(out, "schemaless: rows may hold any fields")?,
+                Some(schema) => {
+                    let mut t = output::table(["column", "type", "nullable", "unique", "default"]);
+                    for c in &schema.columns {
+                        t.add_row([
+                            c.name.clone(),
+                            c.ty.name().to_owned(),
+                            c.nullable.to_string(),
+                            c.unique.to_string(),
+                            c.default
+                                .as_ref()
+                                .map_or_else(String::new, crate::common::show),
+                        ]);
+                    }
+                    writeln!(out, "{t}")?;
+                }
+            }
+            for index in &def.indexes {
+                writeln!(
+                    out,
+                    "{}index {} on {}",
+                    if index.unique { "unique " } else { "" },
+                    index.name,
+                    index.path
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--schema`: inline JSON, or a file holding it.
+fn read_schema_arg(arg: &str) -> Result<serde_json::Value> {
+    let text = if arg.trim_start().starts_with(['{', '[']) {
+        arg.to_owned()
+    } else {
+        std::fs::read_to_string(arg)
+            .with_context(|| format!("--schema {arg}: not JSON, and not a readable file"))?
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        Usage(format!(
+            "--schema: bad JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+        .into()
+    })
+}
+
+/// One column from `"text"` or `{"type": "text", "unique": true, ...}`.
+fn column(name: &str, spec: &serde_json::Value) -> Result<Column> {
+    match spec {
+        serde_json::Value::String(ty) => {
+            let ty: ColumnType = ty
+                .parse()
+                .map_err(|e: String| Usage(format!("--schema: column {name}: {e}")))?;
+            Ok(Column::new(name, ty))
+        }
+        serde_json::Value::Object(fields) => {
+            let mut fields = fields.clone();
+            fields.insert("name".into(), name.into());
+            serde_json::from_value(serde_json::Value::Object(fields))
+                .map_err(|e| Usage(format!("--schema: column {name}: {e}")).into())
+        }
+        other => bail!(Usage(format!(
+            "--schema: column {name}: expected a type name or an object, found {other}"
+        ))),
+    }
+}
+
+fn name_path(arg: &str, flag: &str) -> Result<(String, String)> {
+    let (name, path) = arg
+        .split_once('=')
+        .ok_or_else(|| Usage(format!("{flag} {arg}: expected NAME=PATH")))?;
+    Ok((name.trim().to_owned(), path.trim().to_owned()))
+}
+
+/// `tabula create-table DIR TABLE --primary-key COL`.
+pub fn create_table(args: &CreateTableArgs, out: &mut dyn Write) -> Result<()> {
+    let mut def = TableDef::new(&args.table, &args.primary_key);
+    if let Some(arg) = &args.schema {
+        match read_schema_arg(arg)? {
+            serde_json::Value::Object(map) if map.contains_key("primary_key") => {
+                def = serde_json::from_value(serde_json::Value::Object(map))
+                    .map_err(|e| Usage(format!("--schema: not a table definition: {e}")))?;
+                def.name.clone_from(&args.table);
+                def.primary_key.clone_from(&args.primary_key);
+            }
+            serde_json::Value::Object(map) => {
+                for (name, spec) in &map {
+                    def = def.column(column(name, spec)?);
+                }
+            }
+            serde_json::Value::Array(columns) => {
+                for spec in &columns {
+                    let column: Column = serde_json::from_value(spec.clone())
+                        .map_err(|e| Usage(format!("--schema: bad column {spec}: {e}")))?;
+                    def = def.column(column);
+                }
+            }
+            other => bail!(Usage(format!(
+                "--schema: expected an object of columns, found {other}"
+            ))),
+        }
+    }
+    if args.auto_increment {
+        def = def.auto_increment();
+    }
+    for arg in &args.index {
+        let (name, path) = name_path(arg, "--index")?;
+        def = def.index(name, &path);
+    }
+    for arg in &args.unique {
+        let (name, path) = name_path(arg, "--unique")?;
+        def = def.unique_index(name, &path);
+    }
+    let db = open(&args.dir)?;
+    db.create_table(def)
+        .with_context(|| format!("cannot create table {}", args.table))?;
+    writeln!(out, "created table {}", args.table)?;
+    db.close()?;
+    Ok(())
+}
+
+/// The rows of `put`: one object, an array of objects, or JSON Lines (objects one after another).
+fn parse_rows(text: &str, source: &str) -> Result<Vec<Row>> {
+    let bad = |e: serde_json::Error| {
+        anyhow::Error::new(Usage(format!(
+            "{source}: bad JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        )))
+    };
+    if text.trim_start().starts_with('[') {
+        return serde_json::from_str::<Vec<Row>>(text).map_err(bad);
+    }
+    let rows = serde_json::Deserializer::from_str(text)
+        .into_iter::<Row>()
+        .collect::<Result<Vec<Row>, _>>()
+        .map_err(bad)?;
+    if rows.is_empty() {
+        bail!(Usage(format!("{source}: no rows to put")));
+    }
+    Ok(rows)
+}
+
+/// `tabula put DIR TABLE [JSON | --file F | -]`: all rows in one transaction.
+pub fn put(args: &PutArgs, out: &mut dyn Write) -> Result<()> {
+    let (text, source) = match (&args.json, &args.file) {
+        (Some(json), None) if json != "-" => (json.clone(), "the JSON argument".to_owned()),
+        (_, Some(file)) => (
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+            file.display().to_string(),
+        ),
+        _ => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read standard input")?;
+            (text, "standard input".to_owned())
+        }
+    };
+    let rows = parse_rows(&text, &source)?;
+    let db = open(&args.dir)?;
+    // Checked here so a typo'd table name is not created implicitly, and the error names it.
+    let def = table_def(&db.read(), &args.table)?;
+    let ops: Vec<Op> = rows
+        .into_iter()
+        .map(|row| {
+            if args.upsert {
+                Op::Upsert {
+                    table: args.table.clone(),
+                    row,
+                }
+            } else {
+                Op::Insert {
+                    table: args.table.clone(),
+                    row,
+                }
+            }
+        })
+        .collect();
+    let what = if args.upsert { "upsert" } else { "insert" };
+    let committed = match cause(&args.cause, what) {
+        Some(c) => db.commit_with_cause(ops, c),
+        None => db.commit(ops),
+    }
+    .with_context(|| format!("nothing was written to {}", def.name))?;
+    for change in &committed.changes {
+        writeln!(out, "{}", crate::common::show(&change.key))?;
+    }
+    db.close()?;
+    Ok(())
+}
+
+/// `tabula get DIR TABLE KEY [--as-of POINT]`.
+pub fn get(args: &GetArgs, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(&args.dir)?;
+    let view = match &args.as_of {
+        Some(at) => db.as_of(point(at))?,
+        None => db.read(),
+    };
+    let def = table_def(&view, &args.table)?;
+    let key = key(&def, &args.key)?;
+    let Some(row) = view.get(&args.table, &key)? else {
+        bail!(
+            "no row with key {} in {}{}",
+            crate::common::show(&key),
+            args.table,
+            args.as_of
+                .as_ref()
+                .map_or_else(String::new, |p| format!(" as of {p}"))
+        );
+    };
+    match output::resolve(args.format) {
+        OutputFormat::Table => {
+            output::rows(out, OutputFormat::Table, Some(&def), &[(**row).clone()])?
+        }
+        OutputFormat::Json => output::json(out, &**row)?,
+        OutputFormat::Jsonl => output::jsonl(out, &**row)?,
+    }
+    Ok(())
+}
+
+/// `tabula delete DIR TABLE KEY`.
+pub fn delete(args: &DeleteArgs, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(&args.dir)?;
+    let def = table_def(&db.read(), &args.table)?;
+    let key = key(&def, &args.key)?;
+    let op = Op::Delete {
+        table: args.table.clone(),
+        key: key.clone(),
+    };
+    match cause(&args.cause, "delete") {
+        Some(c) => db.commit_with_cause(vec![op], c),
+        None => db.commit(vec![op]),
+    }
+    .with_context(|| format!("cannot delete {} from {}", args.key, args.table))?;
+    writeln!(out, "deleted {}", crate::common::show(&key))?;
+    db.close()?;
+    Ok(())
+}
+
+/// `tabula query DIR TABLE [--where EXPR] [--order-by COL[:desc]] [--limit N]`.
+pub fn query(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
+    let mut query = Query::new();
+    if let Some(text) = &args.filter {
+        let filter = crate::expr::parse(text).map_err(|e| {
+            Usage(format!(
+                "--where: {e}\n  {text}\n  {}^",
+                " ".repeat(e.column.saturating_sub(1))
+            ))
+        })?;
+        query = query.filter(filter);
+    }
+    for order in &args.order_by {
+        let (column, descending) = match order.rsplit_once(':') {
+            Some((column, dir)) if dir.eq_ignore_ascii_case("desc") => (column, true),
+            Some((column, dir)) if dir.eq_ignore_ascii_case("asc") => (column, false),
+            Some(_) => bail!(Usage(format!(
+                "--order-by {order}: expected COL, COL:asc or COL:desc"
+            ))),
+            None => (order.as_str(), false),
+        };
+        query = query.order_by(column, descending);
+    }
+    if let Some(n) = args.offset {
+        query = query.offset(n);
+    }
+    if let Some(n) = args.limit {
+        query = query.limit(n);
+    }
+    let db = open_existing(&args.dir)?;
+    let view = match &args.as_of {
+        Some(at) => db.as_of(point(at))?,
+        None => db.read(),
+    };
+    let def = table_def(&view, &args.table)?;
+    let result = view.query(&args.table, &query)?;
+    let rows: Vec<Row> = result.rows.iter().map(|r| (**r).clone()).collect();
+    output::rows(out, output::resolve(args.format), Some(&def), &rows)
+}

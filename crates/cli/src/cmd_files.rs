@@ -1,0 +1,206 @@
+//! The commands that move data in and out: `dump`, `export`, `load`, `backup`, `restore`.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use tabula::{Compression, Format, Options, SourceFormat, View};
+
+use crate::args::{Compress, DumpArgs, DumpFormat, From, LoadArgs};
+use crate::common::{Usage, open_existing, point, table_def};
+use crate::progress;
+
+fn rows_and_tables(db: &View) -> (usize, usize) {
+    let tables = db.tables().filter(|t| !t.name().starts_with("_tabula"));
+    tables.fold((0, 0), |(rows, n), t| (rows + t.len(), n + 1))
+}
+
+/// `tabula dump DIR FILE [--format F] [--compress C] [--table T] [--as-of POINT]`.
+pub fn dump(args: &DumpArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(&args.dir)?;
+    let mut view = match &args.as_of {
+        Some(at) => db.as_of(point(at))?,
+        None => db.read(),
+    };
+    if let Some(table) = &args.table {
+        table_def(&view, table)?;
+        let only = view.table(table).cloned().into_iter();
+        view = View::from_tables(view.lsn(), only, *view.limits())?;
+    }
+    let format = match args.format {
+        DumpFormat::Json => Format::Json,
+        DumpFormat::Msgpack => Format::MessagePack,
+        DumpFormat::Bincode => Format::Bincode,
+    };
+    let compression = match args.compress {
+        Some(Compress::Zstd) => Compression::Zstd,
+        Some(Compress::Lz4) => Compression::Lz4,
+        Some(Compress::None) => Compression::None,
+        None if format == Format::Json => Compression::None,
+        None => Compression::Zstd,
+    };
+    let bar = progress::bytes("dumping", None, quiet);
+    tabula::save_file(&view, &args.file, format, compression, &mut |n| {
+        bar.set_position(n);
+    })
+    .with_context(|| format!("cannot dump to {}", args.file.display()))?;
+    bar.finish_and_clear();
+    let (rows, tables) = rows_and_tables(&view);
+    writeln!(
+        out,
+        "dumped {rows} row(s) in {tables} table(s) at LSN {} to {} ({}, {})",
+        view.lsn(),
+        args.file.display(),
+        format.name(),
+        compression.name()
+    )?;
+    Ok(())
+}
+
+/// `tabula export DIR OUTDIR`.
+pub fn export(dir: &Path, out_dir: &Path, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(dir)?;
+    db.export_directory(out_dir)
+        .with_context(|| format!("cannot export to {}", out_dir.display()))?;
+    let (rows, tables) = rows_and_tables(&db.read());
+    writeln!(
+        out,
+        "exported {rows} row(s) in {tables} table(s) to {}",
+        out_dir.display()
+    )?;
+    Ok(())
+}
+
+/// A new database directory must be missing or empty (as `restore`).
+fn refuse_occupied(dir: &Path) -> Result<()> {
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        bail!(
+            "{} is not empty: load and restore make a new database directory",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `tabula load SOURCE NEWDIR [--from FORMAT]`.
+pub fn load(args: &LoadArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
+    refuse_occupied(&args.new_dir)?;
+    let format = match args.from {
+        From::Auto => SourceFormat::Auto,
+        From::Tabula => SourceFormat::Tabula,
+        From::Dictdb => SourceFormat::DictDb,
+        From::Deltatrace => SourceFormat::DeltaTrace,
+        From::TablesDir => SourceFormat::TablesDir,
+    };
+    let total = std::fs::metadata(&args.source)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len());
+    let bar = progress::bytes("loading", total, quiet);
+    let (db, read_as) =
+        tabula::load_source(&args.source, format, &Options::new().limits, &mut |n| {
+            bar.set_position(n)
+        })
+        .with_context(|| format!("cannot load {}", args.source.display()))?;
+    bar.finish_and_clear();
+    let bar = progress::bytes("writing", None, quiet);
+    let lsn = tabula::create_database(&db, &args.new_dir)
+        .with_context(|| format!("cannot create {}", args.new_dir.display()))?;
+    bar.finish_and_clear();
+    let (rows, tables) = rows_and_tables(&db);
+    writeln!(
+        out,
+        "loaded {rows} row(s) in {tables} table(s) from {} ({read_as}) into {} at LSN {lsn}",
+        args.source.display(),
+        args.new_dir.display()
+    )?;
+    Ok(())
+}
+
+/// `tabula backup DIR FILE`: one consistent snapshot file (zstd), written atomically while the
+/// database stays usable.
+pub fn backup(dir: &Path, file: &Path, quiet: bool, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(dir)?;
+    let view = db.read();
+    let bar = progress::bytes("backing up", None, quiet);
+    tabula::save_file(&view, file, Format::Bincode, Compression::Zstd, &mut |n| {
+        bar.set_position(n);
+    })
+    .with_context(|| format!("cannot write the backup {}", file.display()))?;
+    bar.finish_and_clear();
+    let (rows, tables) = rows_and_tables(&view);
+    writeln!(
+        out,
+        "backed up LSN {} ({rows} row(s) in {tables} table(s)) to {}",
+        view.lsn(),
+        file.display()
+    )?;
+    db.close()?;
+    Ok(())
+}
+
+/// `tabula restore FILE DIR [--to POINT]`.
+pub fn restore(source: &Path, dir: &Path, to: Option<&str>, out: &mut dyn Write) -> Result<()> {
+    refuse_occupied(dir)?;
+    let meta =
+        std::fs::metadata(source).with_context(|| format!("cannot open {}", source.display()))?;
+    if meta.is_file() {
+        if to.is_some() {
+            bail!(Usage(format!(
+                "--to needs a database or archive directory: the backup file {} holds one state",
+                source.display()
+            )));
+        }
+        let lsn = tabula::restore(source, dir)
+            .with_context(|| format!("cannot restore {}", source.display()))?;
+        writeln!(out, "restored LSN {lsn} into {}", dir.display())?;
+        return Ok(());
+    }
+    if source.join(tabula::engine::LOCK_FILE).exists() {
+        // A database directory: its history gives any point still in its log.
+        let db = open_existing(source)?;
+        let at = to.map_or_else(|| tabula::At::Lsn(db.read().lsn()), point);
+        let lsn = db.restore_to(at, dir)?;
+        writeln!(
+            out,
+            "restored LSN {lsn} of {} into {}",
+            source.display(),
+            dir.display()
+        )?;
+        return Ok(());
+    }
+    // An archive directory (`Options::archive_to`).
+    let Some(to) = to else {
+        let (lsn, _) = tabula::restore_archive(source, dir, Options::new())
+            .with_context(|| format!("cannot restore the archive {}", source.display()))?;
+        writeln!(
+            out,
+            "restored the archive up to LSN {lsn} into {}",
+            dir.display()
+        )?;
+        return Ok(());
+    };
+    // A point inside the archive: rebuild all of it beside the target, then cut at the point.
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let scratch = parent.join(format!(".tabula-restore-{}", std::process::id()));
+    let result = (|| -> Result<tabula::Lsn> {
+        tabula::restore_archive(source, &scratch, Options::new())
+            .with_context(|| format!("cannot restore the archive {}", source.display()))?;
+        let db = tabula::Database::open(&scratch)?;
+        let lsn = db.restore_to(point(to), dir)?;
+        db.close()?;
+        Ok(lsn)
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let lsn = result?;
+    writeln!(
+        out,
+        "restored LSN {lsn} of the archive into {}",
+        dir.display()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! What the commands share: opening a database directory the way each kind of command must,
+//! reading POINTs and keys from the command line, causes, and the two error kinds that choose
+//! an exit code.
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use tabula::{At, Cause, ColumnType, Database, Lsn, TableDef, Timestamp, Value};
+
+use crate::args::CauseArgs;
+
+/// A usage error (exit code 2): the command line itself is wrong.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl fmt::Display for Usage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// A failure already reported on stdout/stderr: exit with `code` and print nothing more.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "failed (exit code {})", self.code)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// True when `dir` holds a tabula database (its log or snapshot directory).
+pub fn is_database(dir: &Path) -> bool {
+    dir.join(tabula::engine::WAL_DIR).is_dir() || dir.join(tabula::engine::SNAPSHOT_DIR).is_dir()
+}
+
+/// Opens an existing database for a command that must not create one.
+pub fn open_existing(dir: &Path) -> Result<Database> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "{}: no such directory (commands that only read never create a database)",
+            dir.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", dir.display())),
+        Ok(meta) if !meta.is_dir() => {
+            bail!("{} is a file, not a database directory", dir.display())
+        }
+        Ok(_) => {}
+    }
+    if !is_database(dir) {
+        bail!(
+            "{} is not a tabula database (it has no wal/ or snapshots/ directory)",
+            dir.display()
+        );
+    }
+    open(dir)
+}
+
+/// Opens a database, creating the directory if needed (commands that write, as `sqlite3`).
+pub fn open(dir: &Path) -> Result<Database> {
+    Database::open(dir).with_context(|| format!("cannot open the database in {}", dir.display()))
+}
+
+/// Reads a POINT: an LSN number, an RFC 3339 time, or a tag name.
+pub fn point(text: &str) -> At {
+    if let Ok(n) = text.parse::<u64>() {
+        return At::Lsn(Lsn(n));
+    }
+    if let Ok(time) = text.parse::<Timestamp>() {
+        return At::Time(time);
+    }
+    At::Tag(text.to_owned())
+}
+
+/// The definition of `table`, or an error naming the tables there are.
+pub fn table_def(db: &tabula::View, table: &str) -> Result<TableDef> {
+    match db.table(table) {
+        Some(t) => Ok(t.def().clone()),
+        None => {
+            let names: Vec<&str> = db
+                .tables()
+                .map(|t| t.name())
+                .filter(|n| !n.starts_with("_tabula"))
+                .collect();
+            if names.is_empty() {
+                bail!("no table named {table:?}: the database has no tables")
+            }
+            bail!(
+                "no table named {table:?}; the tables are: {}",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// Reads a primary key typed from the command line: by the key column's type when the table
+/// declares it; else a number when it reads as one, JSON when quoted, text otherwise.
+pub fn key(def: &TableDef, text: &str) -> Result<Value> {
+    let ty = def
+        .schema
+        .as_ref()
+        .and_then(|s| s.column(&def.primary_key))
+        .map_or(ColumnType::Any, |c| c.ty);
+    match ty {
+        ColumnType::Int => text.trim().parse::<i64>().map(Value::Int).map_err(|_| {
+            Usage(format!(
+                "the key of {} is an integer ({}), not {text:?}",
+                def.name, def.primary_key
+            ))
+            .into()
+        }),
+        ColumnType::Text => Ok(Value::Text(text.to_owned())),
+        _ => {
+            if let Ok(n) = text.trim().parse::<i64>() {
+                return Ok(Value::Int(n));
+            }
+            if text.starts_with('"') {
+                return serde_json::from_str(text).map_err(|e| {
+                    Usage(format!("the key {text} is not a JSON string: {e}")).into()
+                });
+            }
+            Ok(Value::Text(text.to_owned()))
+        }
+    }
+}
+
+/// The cause given on the command line (`None` when neither `--who` nor `--why`).
+pub fn cause(args: &CauseArgs, what: &str) -> Option<Cause> {
+    if args.who.is_none() && args.why.is_none() {
+        return None;
+    }
+    let mut cause = Cause::new().what(what);
+    if let Some(who) = &args.who {
+        cause = cause.who(who.as_str());
+    }
+    if let Some(why) = &args.why {
+        cause = cause.why(why.as_str());
+    }
+    Some(cause)
+}
+
+/// How a value reads in a table cell or a message: text bare, everything else as JSON.
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::Text(s) => s.clone(),
+        other => serde_json::to_string(other).unwrap_or_else(|_| format!("{other:?}")),
+    }
+}

@@ -1,0 +1,264 @@
+//! [`check`] and [`repair`]: what `redis-check-aof` is to an AOF, for a database directory.
+//!
+//! `check` reads every byte of every snapshot and every log segment (archived ones included),
+//! decodes every logged transaction, and replays the log onto the newest readable snapshot, as
+//! opening would, without changing anything. It holds the directory's lock while it reads, so a
+//! running engine cannot change the files under it (and a held database is refused, naming the
+//! holder). Damage is classified as the log's recovery classifies it (see `tabula_wal::verify`):
+//!
+//! - a **torn tail** (the unfinished end of the last segment after a crash) holds no acknowledged
+//!   commit; opening removes it, and so does [`repair`], after the caller has said what it removes;
+//! - **corruption** (damage anywhere else, a gap in the log, a record that does not decode or
+//!   apply) makes opening refuse; [`repair`] refuses it too, because fixing it loses acknowledged
+//!   data: restore a backup, or open with `RecoveryMode::Salvage` knowing what it skips;
+//! - a **damaged snapshot** is skipped by opening when an older snapshot and the log cover it.
+
+use std::path::{Path, PathBuf};
+
+use tabula_core::{Database, Lsn, Transaction};
+use tabula_snapshot::{LoadOptions, SnapshotStore};
+use tabula_wal::{Damage, VerifyReport, WalOptions};
+
+use crate::engine::{Engine, SNAPSHOT_DIR, WAL_DIR};
+use crate::{Error, Options, RecoveryReport, Result};
+
+/// What [`check`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckReport {
+    /// The directory checked.
+    pub dir: PathBuf,
+    /// Each snapshot file, oldest first, with its LSN and size.
+    pub snapshots: Vec<(PathBuf, Lsn, u64)>,
+    /// What the log check found (segments, records, LSN range).
+    pub wal: VerifyReport,
+    /// The LSN the log replays onto (the newest readable snapshot's, or zero).
+    pub base_lsn: Lsn,
+    /// The LSN the database would open at.
+    pub last_lsn: Lsn,
+    /// Everything wrong, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    /// True when nothing is wrong.
+    #[must_use]
+    pub fn is_healthy(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// True when every problem is a torn tail, which [`repair`] removes without losing any
+    /// acknowledged commit.
+    #[must_use]
+    pub fn is_repairable(&self) -> bool {
+        !self.problems.is_empty()
+            && self
+                .problems
+                .iter()
+                .all(|p| p.kind == ProblemKind::TornTail)
+    }
+}
+
+/// One thing [`check`] found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Problem {
+    /// What kind of damage.
+    pub kind: ProblemKind,
+    /// The damaged file.
+    pub file: PathBuf,
+    /// Where in the file the damage starts, when known.
+    pub offset: Option<u64>,
+    /// How many bytes are affected (0 when not a byte range).
+    pub bytes: u64,
+    /// What is wrong.
+    pub reason: String,
+    /// What opening or repairing does about it, and what would be lost.
+    pub consequence: String,
+}
+
+/// The kinds of [`Problem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The unfinished end of the log; no acknowledged commit is in it.
+    TornTail,
+    /// Damage opening refuses.
+    Corruption,
+    /// A snapshot that does not read.
+    DamagedSnapshot,
+}
+
+impl ProblemKind {
+    /// A short name: `torn tail`, `corruption`, `damaged snapshot`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemKind::TornTail => "torn tail",
+            ProblemKind::Corruption => "corruption",
+            ProblemKind::DamagedSnapshot => "damaged snapshot",
+        }
+    }
+}
+
+fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io { op, path, source }
+}
+
+/// Checks the database in `dir` without changing it. `options` gives the limits and the log's
+/// codec. A missing directory, a database open elsewhere, and I/O failures are errors; damage
+/// is reported in the [`CheckReport`].
+pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
+    let dir = dir.as_ref();
+    let meta = std::fs::metadata(dir).map_err(io("open", dir))?;
+    if !meta.is_dir() {
+        return Err(Error::Io {
+            op: "open",
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+        });
+    }
+    let _lock = crate::engine::lock_dir(&tabula_wal::FsStorage, dir)?;
+    let load = LoadOptions::with_limits(options.limits);
+    let mut problems = Vec::new();
+
+    // Snapshots: every one is read whole (each chunk's checksum and the file's).
+    let snapshot_dir = dir.join(SNAPSHOT_DIR);
+    let mut snapshots = Vec::new();
+    let mut base: Option<Database> = None;
+    if snapshot_dir.is_dir() {
+        let store = SnapshotStore::open(&snapshot_dir)?;
+        let files = store.list()?;
+        let newest = files.last().map(|f| f.lsn);
+        for file in files.iter().rev() {
+            snapshots.push((file.path.clone(), file.lsn, file.bytes));
+            match store.load(file.lsn, &load) {
+                Ok(loaded) => {
+                    if base.is_none() {
+                        base = Some(loaded.database);
+                    }
+                }
+                Err(error) => problems.push(Problem {
+                    kind: ProblemKind::DamagedSnapshot,
+                    file: file.path.clone(),
+                    offset: None,
+                    bytes: file.bytes,
+                    reason: error.to_string(),
+                    consequence: if Some(file.lsn) == newest {
+                        "opening skips it and starts from an older snapshot and the log, if they \
+                         reach this far; the file is kept for inspection"
+                            .to_owned()
+                    } else {
+                        "an older snapshot: opening does not need it, but time travel to before \
+                         the next one may"
+                            .to_owned()
+                    },
+                }),
+            }
+        }
+        snapshots.reverse();
+    }
+    let mut db = base.unwrap_or_else(|| Database::with_limits(options.limits));
+    let base_lsn = db.lsn();
+
+    // The log: every frame, every payload decoded, the ones after the snapshot replayed.
+    let codec = options.wal_codec();
+    let mut replay_failure: Option<String> = None;
+    let mut check_record = |lsn: Lsn, payload: &[u8]| -> std::result::Result<(), String> {
+        let tx: Transaction = codec
+            .decode(payload)
+            .map_err(|e| format!("the transaction does not decode: {e}"))?;
+        if tx.lsn != lsn {
+            return Err(format!("the record holds a transaction for LSN {}", tx.lsn));
+        }
+        if lsn > db.lsn() && replay_failure.is_none() {
+            if lsn != db.lsn().next() {
+                replay_failure = Some(format!(
+                    "the log jumps from LSN {} to {lsn}: records are missing",
+                    db.lsn()
+                ));
+            } else if let Err(e) = db.apply_owned(tx) {
+                return Err(format!("the transaction does not apply: {e}"));
+            }
+        }
+        Ok(())
+    };
+    let wal_dir = dir.join(WAL_DIR);
+    let wal = tabula_wal::verify(&wal_dir, &WalOptions::new(), &mut check_record)?;
+    for damage in &wal.torn_tail {
+        problems.push(log_problem(
+            ProblemKind::TornTail,
+            damage,
+            format!(
+                "the unfinished end of the last write, no acknowledged commit in it; opening \
+                 or `--fix` removes these {} bytes",
+                damage.bytes
+            ),
+        ));
+    }
+    for damage in &wal.corruption {
+        problems.push(log_problem(
+            ProblemKind::Corruption,
+            damage,
+            "opening refuses this log: the records from here to the end of the segment cannot \
+             be read in order (restore a backup, or open in salvage mode to skip them)"
+                .to_owned(),
+        ));
+    }
+    if let Some(reason) = replay_failure {
+        problems.push(Problem {
+            kind: ProblemKind::Corruption,
+            file: wal_dir.clone(),
+            offset: None,
+            bytes: 0,
+            reason,
+            consequence: "opening refuses this log".to_owned(),
+        });
+    }
+    if wal.records > 0 && wal.first_lsn > base_lsn.next() {
+        problems.push(Problem {
+            kind: ProblemKind::Corruption,
+            file: wal_dir.clone(),
+            offset: None,
+            bytes: 0,
+            reason: format!(
+                "the log starts at LSN {} but the newest readable snapshot is at LSN {base_lsn}: \
+                 records between are missing",
+                wal.first_lsn
+            ),
+            consequence: "opening refuses this database".to_owned(),
+        });
+    }
+    Ok(CheckReport {
+        dir: dir.to_path_buf(),
+        snapshots,
+        base_lsn,
+        last_lsn: db.lsn(),
+        wal,
+        problems,
+    })
+}
+
+fn log_problem(kind: ProblemKind, damage: &Damage, consequence: String) -> Problem {
+    Problem {
+        kind,
+        file: damage.segment.clone(),
+        offset: Some(damage.offset),
+        bytes: damage.bytes,
+        reason: damage.reason.clone(),
+        consequence,
+    }
+}
+
+/// Removes a torn tail (and leftover temporary files) by opening the database once and closing
+/// it, and returns what recovery did. Corruption is refused ([`Error::Wal`] naming the segment
+/// and offset): fixing it would lose acknowledged commits. Run [`check`] first and show the
+/// user what this removes.
+pub fn repair(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport> {
+    let dir = dir.as_ref();
+    std::fs::metadata(dir).map_err(io("open", dir))?;
+    let (engine, report) = Engine::open(dir, options)?;
+    engine.close()?;
+    Ok(report)
+}
