@@ -1,0 +1,659 @@
+//! Runs the built `tabula` binary through every command, as a user would: what it prints (JSON
+//! keeps value types), the exit codes (0 ok, 1 failure or damage, 2 usage), that read-only
+//! commands never create a directory, that errors are one clear line naming what and where, and
+//! that loads from tabula dumps, DictDB, DeltaTraceDB and exported directories query correctly.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+fn tabula(args: &[&str]) -> Output {
+    run(args, None)
+}
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tabula"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Runs and requires success; returns stdout.
+fn ok(args: &[&str]) -> String {
+    let o = tabula(args);
+    assert!(
+        o.status.success(),
+        "tabula {args:?} failed: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Runs and requires exit code `code`; returns stderr, which must be one clear line without Rust
+/// debug output or a panic.
+fn fails(args: &[&str], code: i32) -> String {
+    let o = tabula(args);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "tabula {args:?}: {}{err}",
+        stdout(&o)
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("RUST_BACKTRACE"), "{err}");
+    err
+}
+
+fn json_out(args: &[&str]) -> Value {
+    serde_json::from_str(&ok(args)).unwrap()
+}
+
+fn jsonl_out(args: &[&str]) -> Vec<Value> {
+    ok(args)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+#[test]
+fn demo_then_the_readme_query() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tabula-demo");
+    let text = ok(&["demo", s(&dir)]);
+    assert!(text.contains("Try next:"), "{text}");
+    let rows = json_out(&[
+        "query",
+        s(&dir),
+        "students",
+        "--where",
+        "gpa > 3.5",
+        "--format",
+        "json",
+    ]);
+    let names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Alice Johnson", "Bob Smith", "Carol White", "Eve Davis"]
+    );
+    // Numbers stay numbers.
+    assert_eq!(rows[0]["gpa"], json!(3.8));
+    assert_eq!(rows[0]["id"], json!(1));
+    // The demo's tag and history are there for the next commands.
+    let bob_then = json_out(&[
+        "get",
+        s(&dir),
+        "students",
+        "2",
+        "--as-of",
+        "enrolled",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(bob_then["gpa"], json!(3.5));
+    let history = json_out(&["history", s(&dir), "students", "2", "--format", "json"]);
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert_eq!(history[1]["cause"]["why"], json!("exam retake"));
+    assert!(ok(&["check", s(&dir)]).contains("ok:"));
+    // Running it again replaces the earlier demo.
+    ok(&["demo", s(&dir)]);
+}
+
+#[test]
+fn tables_rows_and_their_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let d = s(&dir);
+
+    // Read-only commands never create anything.
+    let err = fails(&["tables", d], 1);
+    assert!(err.contains("no such directory"), "{err}");
+    assert!(!dir.exists());
+    fails(&["query", d, "people"], 1);
+    assert!(!dir.exists());
+
+    // Writing commands create the directory.
+    let schema = r#"{"id": "int", "name": {"type": "text", "nullable": false},
+        "email": {"type": "text", "unique": true}, "age": "int", "address": "map"}"#;
+    ok(&[
+        "create-table",
+        d,
+        "people",
+        "--primary-key",
+        "id",
+        "--schema",
+        schema,
+        "--auto-increment",
+        "--index",
+        "by_city=address.city",
+    ]);
+    assert!(dir.is_dir());
+    let listed = jsonl_out(&["tables", d]);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["table"], json!("people"));
+    let def = json_out(&["schema", d, "people", "--format", "json"]);
+    assert_eq!(def["primary_key"], json!("id"));
+    assert_eq!(def["indexes"][0]["name"], json!("by_city"));
+
+    // One object, an array, JSON Lines on stdin, and a file; keys are printed.
+    let keys = ok(&[
+        "put",
+        d,
+        "people",
+        r#"{"name": "Ada", "email": "ada@x.org", "age": 36, "address": {"city": "London"}}"#,
+        "--who",
+        "tester",
+        "--why",
+        "first row",
+    ]);
+    assert_eq!(keys.trim(), "1");
+    let keys = ok(&[
+        "put",
+        d,
+        "people",
+        r#"[{"name": "Grace", "email": "grace@x.org", "age": 45, "address": {"city": "Arlington"}},
+            {"name": "Linus", "email": "linus@x.org", "address": {"city": "Portland"}}]"#,
+    ]);
+    assert_eq!(keys.lines().collect::<Vec<_>>(), ["2", "3"]);
+    let o = run(
+        &["put", d, "people", "-"],
+        Some(
+            "{\"name\": \"Ken\", \"email\": \"ken@x.org\", \"age\": null}\n{\"name\": \"Barbara\", \"email\": \"barbara@x.org\", \"age\": 29, \"address\": {\"city\": \"Boston\"}}\n",
+        ),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2);
+    let file = tmp.path().join("more.json");
+    std::fs::write(
+        &file,
+        r#"{"id": 4, "name": "Ken Thompson", "email": "ken@x.org", "age": 81}"#,
+    )
+    .unwrap();
+    ok(&["put", d, "people", "--file", s(&file), "--upsert"]);
+
+    let ada = json_out(&["get", d, "people", "1", "--format", "json"]);
+    assert_eq!(ada["address"]["city"], json!("London"));
+    assert_eq!(ada["age"], json!(36));
+    let ken = json_out(&["get", d, "people", "4", "--format", "json"]);
+    assert_eq!(ken["name"], json!("Ken Thompson"));
+    assert_eq!(ken["age"], json!(81));
+
+    // Constraint violations, bad JSON, unknown tables and keys: one line, nothing changed.
+    let err = fails(
+        &[
+            "put",
+            d,
+            "people",
+            r#"{"name": "Eve", "email": "ada@x.org"}"#,
+        ],
+        1,
+    );
+    assert!(err.contains("email"), "{err}");
+    let err = fails(
+        &["put", d, "people", "{\"name\": \"Eve\",\n \"email\": }"],
+        2,
+    );
+    assert!(err.contains("line 2, column"), "{err}");
+    let err = fails(&["put", d, "nobody", r#"{"id": 1}"#], 1);
+    assert!(
+        err.contains("no table named \"nobody\"") && err.contains("people"),
+        "{err}"
+    );
+    let err = fails(&["get", d, "people", "99"], 1);
+    assert!(err.contains("no row with key 99"), "{err}");
+    let err = fails(&["get", d, "people", "abc"], 2);
+    assert!(err.contains("integer"), "{err}");
+    assert_eq!(jsonl_out(&["query", d, "people"]).len(), 5);
+
+    // Queries: the --where language, order, limit, formats.
+    let q = |filter: &str| -> Vec<String> {
+        jsonl_out(&["query", d, "people", "--where", filter, "--order-by", "id"])
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(q("age >= 36"), ["Ada", "Grace", "Ken Thompson"]);
+    assert_eq!(q("address.city = 'Boston'"), ["Barbara"]);
+    assert_eq!(
+        q("address.city in ('London', 'Portland')"),
+        ["Ada", "Linus"]
+    );
+    assert_eq!(q("age is null"), ["Linus"]);
+    assert_eq!(q("age is not null and not (age > 40)"), ["Ada", "Barbara"]);
+    assert_eq!(
+        q("name starts with 'Ken' or age < 30"),
+        ["Ken Thompson", "Barbara"]
+    );
+    let top = jsonl_out(&[
+        "query",
+        d,
+        "people",
+        "--order-by",
+        "age:desc",
+        "--limit",
+        "2",
+    ]);
+    assert_eq!(top[0]["name"], json!("Ken Thompson"));
+    assert_eq!(top.len(), 2);
+    let table = ok(&[
+        "query", d, "people", "--where", "id = 1", "--format", "table",
+    ]);
+    assert!(
+        table.contains("Ada") && table.contains("(1 row)"),
+        "{table}"
+    );
+    let err = fails(&["query", d, "people", "--where", "age > > 3"], 2);
+    assert!(err.contains("column 7"), "{err}");
+    let err = fails(&["query", d, "people", "--order-by", "age:sideways"], 2);
+    assert!(err.contains("--order-by"), "{err}");
+
+    // Deletes, with the cause kept in the log.
+    ok(&[
+        "delete", d, "people", "3", "--who", "admin", "--why", "left",
+    ]);
+    fails(&["get", d, "people", "3"], 1);
+    fails(&["delete", d, "people", "3"], 1);
+    let log = jsonl_out(&["log", d, "--table", "people"]);
+    let last = log.last().unwrap();
+    assert_eq!(last["cause"]["who"], json!("admin"));
+    assert!(jsonl_out(&["log", d, "--who", "tester"]).len() == 1);
+    let table = ok(&["log", d, "--format", "table"]);
+    assert!(table.contains("delete from people 3"), "{table}");
+
+    // A usage error is exit code 2 (clap's own too).
+    fails(&["query"], 2);
+    fails(&["no-such-command"], 2);
+}
+
+#[test]
+fn history_tags_diff_and_rollback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let d = s(&dir);
+    ok(&["create-table", d, "kv", "--primary-key", "k"]);
+    ok(&[
+        "put",
+        d,
+        "kv",
+        r#"[{"k": "a", "v": 1}, {"k": "b", "v": 2}]"#,
+    ]);
+    let tagged = ok(&["tag", d, "v1"]);
+    assert!(tagged.contains("v1"), "{tagged}");
+    ok(&[
+        "put",
+        d,
+        "kv",
+        r#"{"k": "a", "v": 10}"#,
+        "--upsert",
+        "--who",
+        "w",
+    ]);
+    ok(&["delete", d, "kv", "b"]);
+    ok(&["put", d, "kv", r#"{"k": "c", "v": 3}"#]);
+
+    let tags = jsonl_out(&["tags", d]);
+    assert_eq!(tags[0]["tag"], json!("v1"));
+    // An unknown tag is an error, not an empty diff.
+    let err = fails(&["diff", d, "v1", "nope"], 1);
+    assert!(err.contains("nope"), "{err}");
+    let lsn = tags[0]["lsn"].as_u64().unwrap() + 4;
+    let diff = jsonl_out(&["diff", d, "v1", &lsn.to_string()]);
+    let mut changes: Vec<(String, String)> = diff
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().to_owned(),
+                c["key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    changes.sort();
+    assert_eq!(
+        changes,
+        [
+            ("added".to_owned(), "c".to_owned()),
+            ("changed".to_owned(), "a".to_owned()),
+            ("removed".to_owned(), "b".to_owned())
+        ]
+    );
+    let history = jsonl_out(&["history", d, "kv", "a"]);
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["after"]["v"], json!(10));
+    assert_eq!(history[1]["cause"]["who"], json!("w"));
+
+    // A time point: now is after everything.
+    let now = "2999-01-01T00:00:00Z";
+    assert_eq!(
+        json_out(&["get", d, "kv", "a", "--as-of", now, "--format", "json"])["v"],
+        json!(10)
+    );
+    assert_eq!(
+        json_out(&["get", d, "kv", "a", "--as-of", "v1", "--format", "json"])["v"],
+        json!(1)
+    );
+
+    let out = ok(&["rollback", d, "v1", "--who", "ops", "--why", "bad deploy"]);
+    assert!(out.contains("rolled back"), "{out}");
+    let rows = jsonl_out(&["query", d, "kv", "--order-by", "k"]);
+    assert_eq!(rows, [json!({"k": "a", "v": 1}), json!({"k": "b", "v": 2})]);
+    ok(&["tag", d, "v1", "--delete"]);
+    assert!(jsonl_out(&["tags", d]).is_empty());
+}
+
+#[test]
+fn stats_checkpoint_and_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let d = s(&dir);
+    ok(&["create-table", d, "kv", "--primary-key", "k"]);
+    for i in 0..20 {
+        ok(&["put", d, "kv", &format!(r#"{{"k": "key{i}", "v": {i}}}"#)]);
+    }
+    let stats = json_out(&["stats", d, "--json"]);
+    assert_eq!(stats["lsn"], json!(21));
+    assert_eq!(stats["tables"][0]["rows"], json!(20));
+    assert!(ok(&["stats", d]).contains("kv"));
+    let cp = ok(&["checkpoint", d]);
+    assert!(cp.contains("snapshot at LSN 21"), "{cp}");
+    ok(&["put", d, "kv", r#"{"k": "after", "v": 0}"#]);
+
+    let report = json_out(&["check", d, "--json"]);
+    assert_eq!(report["healthy"], json!(true));
+    assert_eq!(report["opens_at_lsn"], json!(22));
+
+    // A torn tail: half a record at the end of the last segment.
+    let segment = last_segment(&dir);
+    let good_len = std::fs::metadata(&segment).unwrap().len();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&segment)
+        .unwrap();
+    f.write_all(&[0x20, 0, 0, 0, 0xde, 0xad]).unwrap();
+    drop(f);
+    let o = tabula(&["check", d]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(text.contains("torn tail"), "{text}");
+    assert!(text.contains(&format!("offset {good_len}")), "{text}");
+    assert!(stderr(&o).contains("--fix"), "{}", stderr(&o));
+    let fixed = ok(&["check", d, "--fix"]);
+    assert!(fixed.contains("removing the torn tail"), "{fixed}");
+    assert!(fixed.contains("removed 6 byte(s)"), "{fixed}");
+    assert_eq!(std::fs::metadata(&segment).unwrap().len(), good_len);
+    ok(&["check", d]);
+
+    // Corruption: a flipped byte in a record that later records prove was synced.
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&segment, &bytes).unwrap();
+    let o = tabula(&["check", d, "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["problems"][0]["kind"], json!("corruption"));
+    assert!(report["problems"][0]["offset"].as_u64().is_some());
+    let o = tabula(&["check", d, "--fix"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not fixed"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&segment).unwrap(),
+        bytes,
+        "--fix changed nothing"
+    );
+    // Opening refuses too, with the file and offset.
+    let err = fails(&["tables", d], 1);
+    assert!(err.contains(".log"), "{err}");
+
+    // Missing and non-database directories.
+    let err = fails(&["check", s(&tmp.path().join("nope"))], 1);
+    assert!(err.contains("no such"), "{err}");
+    let err = fails(&["check", s(tmp.path())], 1);
+    assert!(err.contains("not a tabula database"), "{err}");
+}
+
+fn last_segment(dir: &Path) -> PathBuf {
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(dir.join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    segments.sort();
+    segments.pop().unwrap()
+}
+
+#[test]
+fn a_database_held_by_another_process_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabula"))
+        .args(["stress", s(&dir), "--writers", "1", "--seconds", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first ack means the database is open. The reader stays alive: closing the pipe would
+    // stop the writer.
+    let mut acks = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut acks, &mut first).unwrap();
+    assert!(first.starts_with("ack "), "{first}");
+    let err = fails(&["tables", s(&dir)], 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(acks);
+    assert!(
+        err.contains(&format!("held by process {}", child.id())),
+        "{err}"
+    );
+}
+
+#[test]
+fn dumps_exports_backups_and_restores_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let d = s(&dir);
+    ok(&["demo", d]);
+    let students = jsonl_out(&["query", d, "students", "--order-by", "id"]);
+    let check_students = |db: &Path| {
+        assert_eq!(
+            jsonl_out(&["query", s(db), "students", "--order-by", "id"]),
+            students
+        );
+    };
+
+    for (i, (format, compress)) in [
+        ("json", None),
+        ("json", Some("zstd")),
+        ("msgpack", Some("lz4")),
+        ("bincode", None),
+        ("bincode", Some("none")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = tmp.path().join(format!("dump{i}"));
+        let mut args = vec!["dump", d, s(&file), "--format", format];
+        if let Some(c) = compress {
+            args.extend(["--compress", c]);
+        }
+        let out = ok(&args);
+        assert!(out.contains("dumped 15 row(s) in 3 table(s)"), "{out}");
+        let loaded = tmp.path().join(format!("loaded{i}"));
+        let out = ok(&["load", s(&file), s(&loaded)]);
+        let expect = if format == "json" && compress.is_none() {
+            "(dictdb)"
+        } else {
+            "(tabula)"
+        };
+        assert!(out.contains(expect), "{out}");
+        check_students(&loaded);
+    }
+    // One table, at a past point.
+    let one = tmp.path().join("one.json");
+    ok(&[
+        "dump",
+        d,
+        s(&one),
+        "--table",
+        "students",
+        "--as-of",
+        "enrolled",
+    ]);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&one).unwrap()).unwrap();
+    assert_eq!(doc["tables"].as_object().unwrap().len(), 1);
+    let bob = doc["tables"]["students"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(2))
+        .unwrap()
+        .clone();
+    assert_eq!(bob["gpa"], json!(3.5));
+
+    // Export, and load the directory back.
+    let exported = tmp.path().join("exported");
+    ok(&["export", d, s(&exported)]);
+    assert!(exported.join("data/students.records").is_file());
+    let from_dir = tmp.path().join("from-dir");
+    let out = ok(&["load", s(&exported), s(&from_dir), "--from", "tables-dir"]);
+    assert!(out.contains("(tables-dir)"), "{out}");
+    check_students(&from_dir);
+
+    // Backup and restore; restore --to a point of a database directory.
+    let backup = tmp.path().join("backup.tsnap");
+    ok(&["backup", d, s(&backup)]);
+    let restored = tmp.path().join("restored");
+    ok(&["restore", s(&backup), s(&restored)]);
+    check_students(&restored);
+    let err = fails(&["restore", s(&backup), s(&restored)], 1);
+    assert!(err.contains("not empty"), "{err}");
+    let err = fails(
+        &["restore", s(&backup), s(&tmp.path().join("x")), "--to", "3"],
+        2,
+    );
+    assert!(err.contains("--to"), "{err}");
+    let past = tmp.path().join("past");
+    ok(&["restore", d, s(&past), "--to", "enrolled"]);
+    let bob = json_out(&["get", s(&past), "students", "2", "--format", "json"]);
+    assert_eq!(bob["gpa"], json!(3.5));
+
+    // A load refuses an occupied directory and a damaged source, and creates nothing then.
+    let err = fails(&["load", s(&backup), d], 1);
+    assert!(err.contains("not empty"), "{err}");
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"tables\": {\"t\": {\"primary_key\": \"id\", \"records\": [1,",
+    )
+    .unwrap();
+    let target = tmp.path().join("never");
+    fails(&["load", s(&bad), s(&target)], 1);
+    assert!(!target.join("snapshots").exists());
+}
+
+#[test]
+fn dictdb_and_deltatrace_files_load_and_query() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dict = tmp.path().join("dict");
+    let out = ok(&[
+        "load",
+        s(&fixture(
+            "crates/snapshot/tests/fixtures/dictdb/dictdb-1.11.json",
+        )),
+        s(&dict),
+    ]);
+    assert!(out.contains("(dictdb)"), "{out}");
+    let users = jsonl_out(&[
+        "query",
+        s(&dict),
+        "users",
+        "--where",
+        "address.city = 'Paris'",
+    ]);
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["name"], json!("Alice"));
+    assert_eq!(users[0]["tags"], json!(["admin"]));
+    let bob = json_out(&["get", s(&dict), "users", "2", "--format", "json"]);
+    assert_eq!(bob["score"], json!(7.5));
+    assert_eq!(bob["note"], Value::Null);
+
+    let delta = tmp.path().join("delta");
+    let out = ok(&[
+        "load",
+        s(&fixture(
+            "crates/snapshot/tests/fixtures/deltatrace/university.json",
+        )),
+        s(&delta),
+    ]);
+    assert!(out.contains("(deltatrace)"), "{out}");
+    let paris = jsonl_out(&[
+        "query",
+        s(&delta),
+        "users",
+        "--where",
+        "address.city = 'Paris' and score > 80",
+    ]);
+    assert_eq!(paris.len(), 1);
+    assert_eq!(paris[0]["name"], json!("Alice"));
+    assert_eq!(paris[0]["address"]["geo"]["lat"], json!(48.8566));
+    let products = jsonl_out(&["query", s(&delta), "products", "--order-by", "_key"]);
+    assert_eq!(products.len(), 3);
+    assert_eq!(products[0]["sku"], json!("P-001"));
+    assert_eq!(products[0]["_key"], json!(1));
+    // Forcing the wrong reader is a clear error.
+    let err = fails(
+        &[
+            "load",
+            s(&fixture(
+                "crates/snapshot/tests/fixtures/deltatrace/university.json",
+            )),
+            s(&tmp.path().join("wrong")),
+            "--from",
+            "tabula",
+        ],
+        1,
+    );
+    assert!(err.contains("university.json"), "{err}");
+}
