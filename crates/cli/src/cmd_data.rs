@@ -28,31 +28,23 @@ pub fn tables(dir: &Path, format: Option<OutputFormat>, out: &mut dyn Write) -> 
             })
         })
         .collect();
-    match output::resolve(format) {
-        OutputFormat::Json => output::json(out, &listed)?,
-        OutputFormat::Jsonl => {
-            for t in &listed {
-                output::jsonl(out, t)?;
-            }
+    if !output::documents(out, output::resolve(format), &listed)? {
+        let mut t = output::table(["table", "rows", "primary key", "schema", "indexes"]);
+        for table in view.tables().filter(|t| !t.name().starts_with("_tabula")) {
+            t.add_row([
+                table.name().to_owned(),
+                table.len().to_string(),
+                table.def().primary_key.clone(),
+                if table.def().schema.is_some() {
+                    "typed"
+                } else {
+                    "schemaless"
+                }
+                .to_owned(),
+                table.indexes().len().to_string(),
+            ]);
         }
-        OutputFormat::Table => {
-            let mut t = output::table(["table", "rows", "primary key", "schema", "indexes"]);
-            for table in view.tables().filter(|t| !t.name().starts_with("_tabula")) {
-                t.add_row([
-                    table.name().to_owned(),
-                    table.len().to_string(),
-                    table.def().primary_key.clone(),
-                    if table.def().schema.is_some() {
-                        "typed"
-                    } else {
-                        "schemaless"
-                    }
-                    .to_owned(),
-                    table.indexes().len().to_string(),
-                ]);
-            }
-            writeln!(out, "{t}")?;
-        }
+        writeln!(out, "{t}")?;
     }
     Ok(())
 }

@@ -141,32 +141,24 @@ pub fn history(args: &HistoryArgs, out: &mut dyn Write) -> Result<()> {
             })
         })
         .collect();
-    match output::resolve(args.format) {
-        OutputFormat::Json => output::json(out, &docs)?,
-        OutputFormat::Jsonl => {
-            for d in &docs {
-                output::jsonl(out, d)?;
-            }
+    if !output::documents(out, output::resolve(args.format), &docs)? {
+        let mut t = output::table(["lsn", "time", "change", "row", "cause"]);
+        for v in &versions {
+            let row = v
+                .after
+                .as_deref()
+                .or(v.before.as_deref())
+                .map(brief)
+                .unwrap_or_default();
+            t.add_row([
+                v.lsn.to_string(),
+                v.timestamp.to_string(),
+                kind(v.kind).to_owned(),
+                row,
+                cause_text(v.cause.as_ref()),
+            ]);
         }
-        OutputFormat::Table => {
-            let mut t = output::table(["lsn", "time", "change", "row", "cause"]);
-            for v in &versions {
-                let row = v
-                    .after
-                    .as_deref()
-                    .or(v.before.as_deref())
-                    .map(brief)
-                    .unwrap_or_default();
-                t.add_row([
-                    v.lsn.to_string(),
-                    v.timestamp.to_string(),
-                    kind(v.kind).to_owned(),
-                    row,
-                    cause_text(v.cause.as_ref()),
-                ]);
-            }
-            writeln!(out, "{t}")?;
-        }
+        writeln!(out, "{t}")?;
     }
     Ok(())
 }
@@ -193,20 +185,12 @@ pub fn tags(dir: &Path, format: Option<OutputFormat>, out: &mut dyn Write) -> Re
         .iter()
         .map(|(name, lsn, at)| json!({"tag": name, "lsn": lsn.0, "time": at.to_string()}))
         .collect();
-    match output::resolve(format) {
-        OutputFormat::Json => output::json(out, &docs)?,
-        OutputFormat::Jsonl => {
-            for d in &docs {
-                output::jsonl(out, d)?;
-            }
+    if !output::documents(out, output::resolve(format), &docs)? {
+        let mut t = output::table(["tag", "lsn", "time"]);
+        for (name, lsn, at) in &tags {
+            t.add_row([name.clone(), lsn.to_string(), at.to_string()]);
         }
-        OutputFormat::Table => {
-            let mut t = output::table(["tag", "lsn", "time"]);
-            for (name, lsn, at) in &tags {
-                t.add_row([name.clone(), lsn.to_string(), at.to_string()]);
-            }
-            writeln!(out, "{t}")?;
-        }
+        writeln!(out, "{t}")?;
     }
     Ok(())
 }
@@ -232,33 +216,25 @@ pub fn diff(args: &DiffArgs, out: &mut dyn Write) -> Result<()> {
                 "before": &**before, "after": &**after}));
         }
     }
-    match output::resolve(args.format) {
-        OutputFormat::Json => output::json(out, &docs)?,
-        OutputFormat::Jsonl => {
-            for d in &docs {
-                output::jsonl(out, d)?;
-            }
+    if !output::documents(out, output::resolve(args.format), &docs)? {
+        writeln!(out, "from LSN {} to LSN {}", diff.from, diff.to)?;
+        let mut t = output::table(["table", "change", "key", "before", "after"]);
+        for d in &docs {
+            let cell = |name: &str| match d.get(name) {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+            };
+            t.add_row([
+                cell("table"),
+                cell("change"),
+                cell("key"),
+                cell("before"),
+                cell("after"),
+            ]);
         }
-        OutputFormat::Table => {
-            writeln!(out, "from LSN {} to LSN {}", diff.from, diff.to)?;
-            let mut t = output::table(["table", "change", "key", "before", "after"]);
-            for d in &docs {
-                let cell = |name: &str| match d.get(name) {
-                    None | Some(serde_json::Value::Null) => String::new(),
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(v) => v.to_string(),
-                };
-                t.add_row([
-                    cell("table"),
-                    cell("change"),
-                    cell("key"),
-                    cell("before"),
-                    cell("after"),
-                ]);
-            }
-            writeln!(out, "{t}")?;
-            writeln!(out, "({} change(s))", docs.len())?;
-        }
+        writeln!(out, "{t}")?;
+        writeln!(out, "({} change(s))", docs.len())?;
     }
     Ok(())
 }

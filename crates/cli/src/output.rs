@@ -92,6 +92,25 @@ pub fn rows(
     }
 }
 
+/// Prints `docs` as one JSON array or as JSON Lines and returns `true`; returns `false` for the
+/// table format, which the caller draws.
+pub fn documents(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    docs: &[impl Serialize],
+) -> Result<bool> {
+    match format {
+        OutputFormat::Json => json(out, &docs)?,
+        OutputFormat::Jsonl => {
+            for doc in docs {
+                jsonl(out, doc)?;
+            }
+        }
+        OutputFormat::Table => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// One JSON document, pretty for people.
 pub fn json(out: &mut dyn Write, value: &impl Serialize) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
