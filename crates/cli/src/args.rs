@@ -355,4 +355,10 @@ pub struct StressArgs {
     pub seconds: f64,
     #[arg(long, value_enum, default_value = "always")]
     pub sync: Sync,
+    /// Log segment size in bytes (small values make kills land in segment rotation).
+    #[arg(long, value_name = "BYTES")]
+    pub segment_size: Option<u64>,
+    /// Checkpoint after this many bytes of log (small values make kills land in checkpoints).
+    #[arg(long, value_name = "BYTES")]
+    pub checkpoint_bytes: Option<u64>,
 }

@@ -103,7 +103,7 @@ pub fn load(args: &LoadArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         })
         .with_context(|| format!("cannot load {}", args.source.display()))?;
     bar.finish_and_clear();
-    let bar = progress::bytes("writing", None, quiet);
+    let bar = progress::spinner("writing the new database", quiet);
     let lsn = tabula::create_database(&db, &args.new_dir)
         .with_context(|| format!("cannot create {}", args.new_dir.display()))?;
     bar.finish_and_clear();

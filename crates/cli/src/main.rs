@@ -8,7 +8,8 @@
 //!   create the database directory if it is missing; the others never create anything and fail
 //!   on a missing directory;
 //! - output is a table on a terminal and JSON Lines in a pipe, unless `--format` says otherwise;
-//!   progress bars go to stderr, only on a terminal, and `--quiet` silences them;
+//!   progress bars go to stderr, only on a terminal (not a `dumb` one), and `--quiet` silences
+//!   them;
 //! - every error is one line on stderr (what, where, what to do) and exit code 1; usage errors
 //!   (bad arguments, a `--where` syntax error) exit with 2; `check` exits 1 when it finds damage.
 

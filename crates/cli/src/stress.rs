@@ -4,8 +4,10 @@
 //! every acknowledged row survived (`tabula get`). The summary goes to stderr, so stdout holds
 //! only acks.
 //!
-//! Each writer's transaction inserts one to three new rows, and every tenth also updates one of
-//! its earlier rows, so the log holds inserts and updates across two tables. Keys start with a
+//! Each writer's transaction inserts one to three new rows, and about three in ten also update
+//! one of its earlier rows, so the log holds inserts and updates across two tables.
+//! `--segment-size` and `--checkpoint-bytes` make segment rotations and checkpoints frequent, so
+//! that kills land in them too. Keys start with a
 //! run id (the start time), so runs against one directory never collide.
 
 use std::io::Write;
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use tabula::{Op, Options, Row, SyncPolicy, TableDef, Value};
+use tabula::{CheckpointPolicy, Op, Options, Row, SyncPolicy, TableDef, Value};
 
 use crate::args::{StressArgs, Sync};
 
@@ -41,7 +43,16 @@ pub fn run(args: &StressArgs, out: &mut dyn Write) -> Result<()> {
         Sync::Everysec => SyncPolicy::EverySecond,
         Sync::Never => SyncPolicy::Never,
     };
-    let db = tabula::Database::with_options(&args.dir, Options::new().sync(sync))
+    let mut options = Options::new().sync(sync);
+    if let Some(bytes) = args.segment_size {
+        options = options.segment_size(bytes);
+    }
+    if let Some(bytes) = args.checkpoint_bytes {
+        let mut policy = CheckpointPolicy::default();
+        policy.wal_bytes = Some(bytes);
+        options = options.checkpoint(policy);
+    }
+    let db = tabula::Database::with_options(&args.dir, options)
         .with_context(|| format!("cannot open the database in {}", args.dir.display()))?;
     for table in TABLES {
         if db.read().table(table).is_none() {
