@@ -235,6 +235,7 @@ pub struct GetArgs {
     pub table: String,
     /// The key: a number for integer keys, else text (JSON such as `"42"` for text that looks
     /// like a number in a schemaless table).
+    #[arg(allow_negative_numbers = true)]
     pub key: String,
     #[arg(long, value_name = "POINT")]
     pub as_of: Option<String>,
@@ -246,6 +247,7 @@ pub struct GetArgs {
 pub struct DeleteArgs {
     pub dir: PathBuf,
     pub table: String,
+    #[arg(allow_negative_numbers = true)]
     pub key: String,
     #[command(flatten)]
     pub cause: CauseArgs,
@@ -295,6 +297,7 @@ pub struct LogArgs {
 pub struct HistoryArgs {
     pub dir: PathBuf,
     pub table: String,
+    #[arg(allow_negative_numbers = true)]
     pub key: String,
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
@@ -349,9 +352,11 @@ pub struct LoadArgs {
 #[derive(Debug, Args)]
 pub struct StressArgs {
     pub dir: PathBuf,
-    #[arg(long, default_value_t = 4)]
-    pub writers: usize,
-    #[arg(long, default_value_t = 10.0)]
+    /// Concurrent writers (1 to 256).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub writers: u16,
+    /// How long to run (up to a day).
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
     pub seconds: f64,
     #[arg(long, value_enum, default_value = "always")]
     pub sync: Sync,
@@ -361,4 +366,14 @@ pub struct StressArgs {
     /// Checkpoint after this many bytes of log (small values make kills land in checkpoints).
     #[arg(long, value_name = "BYTES")]
     pub checkpoint_bytes: Option<u64>,
+}
+
+/// A duration in seconds: finite, from 0 to a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=86_400.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{text} is not between 0 and 86400 seconds"))
+    }
 }

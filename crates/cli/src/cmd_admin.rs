@@ -4,11 +4,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use serde_json::json;
 use tabula::{CheckReport, Options};
 
-use crate::common::{is_database, open_existing};
+use crate::common::{Usage, is_database, open_existing};
 use crate::output;
 
 /// `tabula stats DIR [--json]`.
@@ -164,18 +164,27 @@ fn report_text(report: &CheckReport, out: &mut dyn Write) -> Result<()> {
 /// `tabula check DIR [--fix] [--json]`: exit 0 healthy, 1 damaged (after `--fix`: 0 if the fix
 /// removed everything that was wrong).
 pub fn check(dir: &Path, fix: bool, as_json: bool, out: &mut dyn Write) -> Result<ExitCode> {
-    if !dir.is_dir() {
-        bail!("{}: no such database directory", dir.display());
+    // Exit code 2 for "could not check" (as for usage errors), so that 1 always means damage.
+    let cannot = |reason: String| -> anyhow::Error { Usage(reason).into() };
+    match std::fs::metadata(dir) {
+        Err(_) => return Err(cannot(format!("{}: no such directory", dir.display()))),
+        Ok(meta) if !meta.is_dir() => {
+            return Err(cannot(format!(
+                "{} is a file, not a database directory",
+                dir.display()
+            )));
+        }
+        Ok(_) => {}
     }
     if !is_database(dir) {
-        bail!(
+        return Err(cannot(format!(
             "{} is not a tabula database (it has no wal/ or snapshots/ directory)",
             dir.display()
-        );
+        )));
     }
     let options = Options::new();
-    let report =
-        tabula::check(dir, &options).with_context(|| format!("cannot check {}", dir.display()))?;
+    let report = tabula::check(dir, &options)
+        .map_err(|e| cannot(format!("cannot check {}: {e}", dir.display())))?;
     if as_json {
         output::json(out, &report_json(&report))?;
     } else {
@@ -207,6 +216,9 @@ pub fn check(dir: &Path, fix: bool, as_json: bool, out: &mut dyn Write) -> Resul
         return Ok(ExitCode::FAILURE);
     }
     let bytes: u64 = report.problems.iter().map(|p| p.bytes).sum();
+    // With --json, stdout holds only the report; what the fix does goes to stderr.
+    let mut stderr = std::io::stderr();
+    let out: &mut dyn Write = if as_json { &mut stderr } else { out };
     writeln!(
         out,
         "fixing: removing the torn tail ({bytes} byte(s), listed above; no acknowledged commit is in it)"

@@ -106,6 +106,15 @@ pub fn schema(
 }
 
 /// `--schema`: inline JSON, or a file holding it.
+/// serde_json's message without its own "at line L column C", which the caller says first.
+fn json_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((reason, _)) => reason.to_owned(),
+        None => text,
+    }
+}
+
 fn read_schema_arg(arg: &str) -> Result<serde_json::Value> {
     let text = if arg.trim_start().starts_with(['{', '[']) {
         arg.to_owned()
@@ -115,9 +124,10 @@ fn read_schema_arg(arg: &str) -> Result<serde_json::Value> {
     };
     serde_json::from_str(&text).map_err(|e| {
         Usage(format!(
-            "--schema: bad JSON at line {}, column {}: {e}",
+            "--schema: bad JSON at line {}, column {}: {}",
             e.line(),
-            e.column()
+            e.column(),
+            json_reason(&e)
         ))
         .into()
     })
@@ -202,18 +212,20 @@ pub fn create_table(args: &CreateTableArgs, out: &mut dyn Write) -> Result<()> {
 fn parse_rows(text: &str, source: &str) -> Result<Vec<Row>> {
     let bad = |e: serde_json::Error| {
         anyhow::Error::new(Usage(format!(
-            "{source}: bad JSON at line {}, column {}: {e}",
+            "{source}: bad JSON at line {}, column {}: {}",
             e.line(),
-            e.column()
+            e.column(),
+            json_reason(&e)
         )))
     };
-    if text.trim_start().starts_with('[') {
-        return serde_json::from_str::<Vec<Row>>(text).map_err(bad);
-    }
-    let rows = serde_json::Deserializer::from_str(text)
-        .into_iter::<Row>()
-        .collect::<Result<Vec<Row>, _>>()
-        .map_err(bad)?;
+    let rows = if text.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<Row>>(text).map_err(bad)?
+    } else {
+        serde_json::Deserializer::from_str(text)
+            .into_iter::<Row>()
+            .collect::<Result<Vec<Row>, _>>()
+            .map_err(bad)?
+    };
     if rows.is_empty() {
         bail!(Usage(format!("{source}: no rows to put")));
     }
@@ -238,6 +250,13 @@ pub fn put(args: &PutArgs, out: &mut dyn Write) -> Result<()> {
         }
     };
     let rows = parse_rows(&text, &source)?;
+    if !crate::common::is_database(&args.dir) {
+        bail!(
+            "no table named {:?}: there is no database in {} yet (`tabula create-table` makes one)",
+            args.table,
+            args.dir.display()
+        );
+    }
     let db = open(&args.dir)?;
     // Checked here so a typo'd table name is not created implicitly, and the error names it.
     let def = table_def(&db.read(), &args.table)?;

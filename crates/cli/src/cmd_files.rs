@@ -57,8 +57,14 @@ pub fn dump(args: &DumpArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// `tabula export DIR OUTDIR`.
+/// `tabula export DIR OUTDIR` (a new or empty OUTDIR: an export never merges with other files).
 pub fn export(dir: &Path, out_dir: &Path, out: &mut dyn Write) -> Result<()> {
+    if std::fs::read_dir(out_dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        bail!(
+            "{} is not empty: an export makes a new directory",
+            out_dir.display()
+        );
+    }
     let db = open_existing(dir)?;
     db.export_directory(out_dir)
         .with_context(|| format!("cannot export to {}", out_dir.display()))?;
@@ -80,6 +86,31 @@ fn refuse_occupied(dir: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs `make` to fill the new (missing or empty) directory `dir`; on failure removes what it
+/// made, so a retry finds the directory as it was.
+fn into_new_dir<T>(dir: &Path, make: impl FnOnce() -> Result<T>) -> Result<T> {
+    refuse_occupied(dir)?;
+    let existed = dir.exists();
+    let result = make();
+    if result.is_err() {
+        if existed {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    let _ = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                }
+            }
+        } else {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    result
 }
 
 /// `tabula load SOURCE NEWDIR [--from FORMAT]`.
@@ -104,8 +135,10 @@ pub fn load(args: &LoadArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         .with_context(|| format!("cannot load {}", args.source.display()))?;
     bar.finish_and_clear();
     let bar = progress::spinner("writing the new database", quiet);
-    let lsn = tabula::create_database(&db, &args.new_dir)
-        .with_context(|| format!("cannot create {}", args.new_dir.display()))?;
+    let lsn = into_new_dir(&args.new_dir, || {
+        tabula::create_database(&db, &args.new_dir)
+            .with_context(|| format!("cannot create {}", args.new_dir.display()))
+    })?;
     bar.finish_and_clear();
     let (rows, tables) = rows_and_tables(&db);
     writeln!(
@@ -141,7 +174,10 @@ pub fn backup(dir: &Path, file: &Path, quiet: bool, out: &mut dyn Write) -> Resu
 
 /// `tabula restore FILE DIR [--to POINT]`.
 pub fn restore(source: &Path, dir: &Path, to: Option<&str>, out: &mut dyn Write) -> Result<()> {
-    refuse_occupied(dir)?;
+    into_new_dir(dir, || restore_into(source, dir, to, out))
+}
+
+fn restore_into(source: &Path, dir: &Path, to: Option<&str>, out: &mut dyn Write) -> Result<()> {
     let meta =
         std::fs::metadata(source).with_context(|| format!("cannot open {}", source.display()))?;
     if meta.is_file() {
@@ -156,7 +192,10 @@ pub fn restore(source: &Path, dir: &Path, to: Option<&str>, out: &mut dyn Write)
         writeln!(out, "restored LSN {lsn} into {}", dir.display())?;
         return Ok(());
     }
-    if source.join(tabula::engine::LOCK_FILE).exists() {
+    // A database directory has a lock file (an archive never does) or was made by `load`.
+    if source.join(tabula::engine::LOCK_FILE).exists()
+        || (crate::common::is_database(source) && !source.join("wal").is_dir())
+    {
         // A database directory: its history gives any point still in its log.
         let db = open_existing(source)?;
         let at = to.map_or_else(|| tabula::At::Lsn(db.read().lsn()), point);

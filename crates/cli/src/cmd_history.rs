@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use tabula::{Cause, LogFilter, Op, Transaction, VersionKind};
+use tabula::{Cause, LogFilter, Op, SchemaChange, Transaction, VersionKind};
 
 use crate::args::{DiffArgs, HistoryArgs, LogArgs, OutputFormat, RollbackArgs};
 use crate::common::{cause, key, open_existing, point, show, table_def};
@@ -41,8 +41,20 @@ fn op_text(op: &Op) -> String {
             format!("update {table} {} set {}", show(key), brief(set))
         }
         Op::Delete { table, key } => format!("delete from {table} {}", show(key)),
-        Op::AlterTable { table, change } => format!("alter table {table}: {change:?}"),
-        other => format!("{other:?}"),
+        Op::AlterTable { table, change } => match change {
+            SchemaChange::AddColumn(c) => {
+                format!("alter table {table} add column {} {}", c.name, c.ty.name())
+            }
+            SchemaChange::DropColumn(c) => format!("alter table {table} drop column {c}"),
+            SchemaChange::RenameColumn { from, to } => {
+                format!("alter table {table} rename column {from} to {to}")
+            }
+            other => format!(
+                "alter table {table} {}",
+                serde_json::to_string(other).unwrap_or_default()
+            ),
+        },
+        other => serde_json::to_string(other).unwrap_or_default(),
     }
 }
 

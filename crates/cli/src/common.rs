@@ -3,10 +3,11 @@
 //! an exit code.
 
 use std::fmt;
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use tabula::{At, Cause, ColumnType, Database, Lsn, TableDef, Timestamp, Value};
+use tabula::{At, Cause, ColumnType, Database, Lsn, Options, TableDef, Timestamp, Value};
 
 use crate::args::CauseArgs;
 
@@ -60,7 +61,21 @@ pub fn open_existing(dir: &Path) -> Result<Database> {
             dir.display()
         );
     }
-    open(dir)
+    // Looking writes nothing of its own: no checkpoints, TTL deletes or archive copies. Recovery
+    // still removes a torn tail, as opening always does (`redis-server` and `sqlite3` repair on
+    // open too); the user is told, since `tabula check` would have reported it.
+    let db = Database::with_options(dir, Options::new().background(false))
+        .with_context(|| format!("cannot open the database in {}", dir.display()))?;
+    for damage in &db.recovery().wal.truncated {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: removed a torn tail of {} byte(s) at offset {} of {} (the unfinished end of a write after a crash; no acknowledged commit was in it)",
+            damage.bytes,
+            damage.offset,
+            damage.segment.display()
+        );
+    }
+    Ok(db)
 }
 
 /// Opens a database, creating the directory if needed (commands that write, as `sqlite3`).
@@ -150,6 +165,6 @@ pub fn cause(args: &CauseArgs, what: &str) -> Option<Cause> {
 pub fn show(value: &Value) -> String {
     match value {
         Value::Text(s) => s.clone(),
-        other => serde_json::to_string(other).unwrap_or_else(|_| format!("{other:?}")),
+        other => serde_json::to_string(other).unwrap_or_else(|_| other.to_string()),
     }
 }

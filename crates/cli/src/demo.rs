@@ -10,8 +10,7 @@ use anyhow::{Context, Result, bail, ensure};
 use tabula::prelude::*;
 use tabula::{Plan, RowChange};
 
-/// The tag the demo puts on the state before its changes; also how a later run recognises an
-/// earlier demo's directory, the only kind it replaces.
+/// The tag the demo puts on the state before its changes.
 pub const TAG: &str = "enrolled";
 
 /// Commits `ops` with `cause` and returns the row changes.
@@ -94,21 +93,19 @@ fn plan_text(plan: &Plan) -> String {
     }
 }
 
+/// The file that marks a directory as made by `tabula demo`, the only kind a later run replaces.
+const MARKER: &str = "TABULA_DEMO";
+
 /// An earlier demo's directory is replaced; anything else that is not empty is refused.
 fn prepare(dir: &Path) -> Result<()> {
     let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if !occupied {
         return Ok(());
     }
-    if crate::common::is_database(dir) {
-        let db = crate::common::open(dir)?;
-        let is_demo = db.tags().iter().any(|(name, _, _)| name == TAG);
-        db.close()?;
-        if is_demo {
-            std::fs::remove_dir_all(dir)
-                .with_context(|| format!("cannot remove the earlier demo in {}", dir.display()))?;
-            return Ok(());
-        }
+    if dir.join(MARKER).is_file() && crate::common::is_database(dir) {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot remove the earlier demo in {}", dir.display()))?;
+        return Ok(());
     }
     bail!(
         "{} is not empty and holds no earlier demo: choose another directory (`tabula demo DIR`)",
@@ -121,6 +118,11 @@ fn prepare(dir: &Path) -> Result<()> {
 pub fn run(dir: &Path, out: &mut dyn Write) -> Result<()> {
     prepare(dir)?;
     let db = crate::common::open(dir)?;
+    std::fs::write(
+        dir.join(MARKER),
+        "made by `tabula demo`; a later `tabula demo` here replaces this directory\n",
+    )
+    .with_context(|| format!("cannot write {}", dir.join(MARKER).display()))?;
     build(&db, dir, out)?;
     db.close()?;
     Ok(())
@@ -388,5 +390,19 @@ mod test {
         std::fs::write(other.join("notes.txt"), "mine").unwrap();
         assert!(run(&other, &mut Vec::new()).is_err());
         assert!(other.join("notes.txt").exists());
+        // A real database with the demo's tag name is not a demo either.
+        let mine = dir.path().join("mine");
+        let db = Database::open(&mine).unwrap();
+        db.create_table(TableDef::new("payroll", "id")).unwrap();
+        db.tag(TAG).unwrap();
+        db.close().unwrap();
+        assert!(run(&mine, &mut Vec::new()).is_err());
+        assert!(
+            Database::open(&mine)
+                .unwrap()
+                .read()
+                .table("payroll")
+                .is_some()
+        );
     }
 }

@@ -62,8 +62,8 @@ pub fn run(args: &StressArgs, out: &mut dyn Write) -> Result<()> {
     let run_id = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros());
-    let writers = args.writers.max(1);
-    let deadline = Instant::now() + Duration::from_secs_f64(args.seconds.max(0.0));
+    let writers = usize::from(args.writers.max(1));
+    let deadline = Instant::now() + Duration::from_secs_f64(args.seconds.clamp(0.0, 86_400.0));
     let commits = AtomicU64::new(0);
     let failed = AtomicBool::new(false);
     // Writers send their ack lines here; this thread prints and flushes them, so lines never
@@ -75,54 +75,66 @@ pub fn run(args: &StressArgs, out: &mut dyn Write) -> Result<()> {
             .map(|writer| {
                 let (db, commits, failed) = (&db, &commits, &failed);
                 let acks = acks.clone();
-                scope.spawn(move || -> Result<()> {
-                    let mut seq = 0u64;
-                    let mut mine: Vec<(usize, String)> = Vec::new();
-                    while Instant::now() < deadline && !failed.load(Ordering::Relaxed) {
-                        let mut ops = Vec::new();
-                        let mut keys = Vec::new();
-                        for _ in 0..1 + seq % 3 {
-                            let key = format!("{run_id:x}-{writer}-{seq}");
-                            let table = (seq % 2) as usize;
-                            let name = TABLES.get(table).copied().unwrap_or("stress_a");
-                            ops.push(Op::Insert {
-                                table: name.to_owned(),
-                                row: row(&key, writer, seq),
-                            });
-                            keys.push((table, key));
-                            seq += 1;
+                std::thread::Builder::new()
+                    .name(format!("stress-writer-{writer}"))
+                    .spawn_scoped(scope, move || -> Result<()> {
+                        let mut seq = 0u64;
+                        let mut mine: Vec<(usize, String)> = Vec::new();
+                        while Instant::now() < deadline && !failed.load(Ordering::Relaxed) {
+                            let mut ops = Vec::new();
+                            let mut keys = Vec::new();
+                            for _ in 0..1 + seq % 3 {
+                                let key = format!("{run_id:x}-{writer}-{seq}");
+                                let table = (seq % 2) as usize;
+                                let name = TABLES.get(table).copied().unwrap_or("stress_a");
+                                ops.push(Op::Insert {
+                                    table: name.to_owned(),
+                                    row: row(&key, writer, seq),
+                                });
+                                keys.push((table, key));
+                                seq += 1;
+                            }
+                            if seq % 10 < 3
+                                && let Some((table, key)) =
+                                    mine.get(seq as usize % mine.len().max(1))
+                            {
+                                ops.push(Op::Update {
+                                    table: TABLES
+                                        .get(*table)
+                                        .copied()
+                                        .unwrap_or("stress_a")
+                                        .to_owned(),
+                                    key: Value::from(key.as_str()),
+                                    set: [("updates".to_owned(), Value::Int(seq as i64))]
+                                        .into_iter()
+                                        .collect(),
+                                });
+                            }
+                            if let Err(e) = db.commit(ops) {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(e.into());
+                            }
+                            commits.fetch_add(1, Ordering::Relaxed);
+                            let mut text = String::new();
+                            for (table, key) in &keys {
+                                let name = TABLES.get(*table).copied().unwrap_or("stress_a");
+                                text.push_str(&format!("ack {name} {key}\n"));
+                            }
+                            if acks.send(text).is_err() {
+                                // The printer stopped (stdout closed): stop writing.
+                                return Ok(());
+                            }
+                            mine.extend(keys);
                         }
-                        if seq % 10 < 3
-                            && let Some((table, key)) = mine.get(seq as usize % mine.len().max(1))
-                        {
-                            ops.push(Op::Update {
-                                table: TABLES.get(*table).copied().unwrap_or("stress_a").to_owned(),
-                                key: Value::from(key.as_str()),
-                                set: [("updates".to_owned(), Value::Int(seq as i64))]
-                                    .into_iter()
-                                    .collect(),
-                            });
-                        }
-                        if let Err(e) = db.commit(ops) {
-                            failed.store(true, Ordering::Relaxed);
-                            return Err(e.into());
-                        }
-                        commits.fetch_add(1, Ordering::Relaxed);
-                        let mut text = String::new();
-                        for (table, key) in &keys {
-                            let name = TABLES.get(*table).copied().unwrap_or("stress_a");
-                            text.push_str(&format!("ack {name} {key}\n"));
-                        }
-                        if acks.send(text).is_err() {
-                            // The printer stopped (stdout closed): stop writing.
-                            return Ok(());
-                        }
-                        mine.extend(keys);
-                    }
-                    Ok(())
-                })
+                        Ok(())
+                    })
             })
-            .collect();
+            .collect::<std::io::Result<Vec<_>>>()
+            .inspect_err(|_| {
+                // The writers already started stop at once.
+                failed.store(true, Ordering::Relaxed);
+            })
+            .context("cannot start the writer threads")?;
         drop(acks);
         let mut printing = Ok(());
         for text in printed {
@@ -144,9 +156,13 @@ pub fn run(args: &StressArgs, out: &mut dyn Write) -> Result<()> {
     let total = commits.load(Ordering::Relaxed);
     writeln!(
         std::io::stderr(),
-        "stress: {total} commits in {elapsed:.1} s ({:.0} commits/s), {writers} writers, sync {:?}",
+        "stress: {total} commits in {elapsed:.1} s ({:.0} commits/s), {writers} writers, sync {}",
         total as f64 / elapsed.max(1e-9),
-        args.sync
+        match args.sync {
+            Sync::Always => "always",
+            Sync::Everysec => "everysec",
+            Sync::Never => "never",
+        }
     )?;
     db.close()?;
     Ok(())

@@ -245,6 +245,14 @@ fn tables_rows_and_their_errors() {
     assert!(err.contains("no row with key 99"), "{err}");
     let err = fails(&["get", d, "people", "abc"], 2);
     assert!(err.contains("integer"), "{err}");
+    let err = fails(&["get", d, "people", "-5"], 1);
+    assert!(err.contains("no row with key -5"), "{err}");
+    let err = fails(&["put", d, "people", "[]"], 2);
+    assert!(err.contains("no rows"), "{err}");
+    // Errors say things once.
+    let err = fails(&["put", d, "people", "{\"name\": "], 2);
+    assert_eq!(err.matches("line 1").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(jsonl_out(&["query", d, "people"]).len(), 5);
 
     // Queries: the --where language, order, limit, formats.
@@ -418,6 +426,18 @@ fn stats_checkpoint_and_check() {
     assert!(text.contains("torn tail"), "{text}");
     assert!(text.contains(&format!("offset {good_len}")), "{text}");
     assert!(stderr(&o).contains("--fix"), "{}", stderr(&o));
+    let o = tabula(&["check", d, "--fix", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["problems"][0]["kind"], json!("torn tail"));
+    assert!(stderr(&o).contains("removed 6 byte(s)"), "{}", stderr(&o));
+    // Torn again, fixed again, in text.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&segment)
+        .unwrap();
+    f.write_all(&[0x20, 0, 0, 0, 0xde, 0xad]).unwrap();
+    drop(f);
     let fixed = ok(&["check", d, "--fix"]);
     assert!(fixed.contains("removing the torn tail"), "{fixed}");
     assert!(fixed.contains("removed 6 byte(s)"), "{fixed}");
@@ -447,9 +467,10 @@ fn stats_checkpoint_and_check() {
     assert!(err.contains(".log"), "{err}");
 
     // Missing and non-database directories.
-    let err = fails(&["check", s(&tmp.path().join("nope"))], 1);
+    // Could not check: exit code 2, so that 1 always means damage.
+    let err = fails(&["check", s(&tmp.path().join("nope"))], 2);
     assert!(err.contains("no such"), "{err}");
-    let err = fails(&["check", s(tmp.path())], 1);
+    let err = fails(&["check", s(tmp.path())], 2);
     assert!(err.contains("not a tabula database"), "{err}");
 }
 
@@ -555,6 +576,8 @@ fn dumps_exports_backups_and_restores_round_trip() {
     // Export, and load the directory back.
     let exported = tmp.path().join("exported");
     ok(&["export", d, s(&exported)]);
+    let err = fails(&["export", d, s(&exported)], 1);
+    assert!(err.contains("not empty"), "{err}");
     assert!(exported.join("data/students.records").is_file());
     let from_dir = tmp.path().join("from-dir");
     let out = ok(&["load", s(&exported), s(&from_dir), "--from", "tables-dir"]);

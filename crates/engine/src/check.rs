@@ -2,9 +2,10 @@
 //!
 //! `check` reads every byte of every snapshot and every log segment (archived ones included),
 //! decodes every logged transaction, and replays the log onto the newest readable snapshot, as
-//! opening would, without changing anything. It holds the directory's lock while it reads, so a
-//! running engine cannot change the files under it (and a held database is refused, naming the
-//! holder). Damage is classified as the log's recovery classifies it (see `tabula_wal::verify`):
+//! opening would, without changing anything. It holds a shared lock on the directory's lock file
+//! while it reads (writing nothing), so an engine cannot open and change the files under it, and
+//! a database an engine has open is refused, naming the holder. The log's codec is told from its
+//! first record when it is not the options' (no file names it). Damage is classified as the log's recovery classifies it (see `tabula_wal::verify`):
 //!
 //! - a **torn tail** (the unfinished end of the last segment after a crash) holds no acknowledged
 //!   commit; opening removes it, and so does [`repair`], after the caller has said what it removes;
@@ -15,11 +16,14 @@
 
 use std::path::{Path, PathBuf};
 
+use std::fs::File;
+
+use tabula_codec::{Codec, Format};
 use tabula_core::{Database, Lsn, Transaction};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_wal::{Damage, VerifyReport, WalOptions};
 
-use crate::engine::{Engine, SNAPSHOT_DIR, WAL_DIR};
+use crate::engine::{Engine, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR};
 use crate::{Error, Options, RecoveryReport, Result};
 
 /// What [`check`] found.
@@ -87,6 +91,9 @@ pub enum ProblemKind {
     Corruption,
     /// A snapshot that does not read.
     DamagedSnapshot,
+    /// Damage in an archived log segment: opening does not need it, but time travel, history
+    /// and the change feed cannot reach through it.
+    DamagedArchive,
 }
 
 impl ProblemKind {
@@ -97,6 +104,7 @@ impl ProblemKind {
             ProblemKind::TornTail => "torn tail",
             ProblemKind::Corruption => "corruption",
             ProblemKind::DamagedSnapshot => "damaged snapshot",
+            ProblemKind::DamagedArchive => "damaged archive",
         }
     }
 }
@@ -119,7 +127,7 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
             source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
         });
     }
-    let _lock = crate::engine::lock_dir(&tabula_wal::FsStorage, dir)?;
+    let _lock = shared_lock(dir)?;
     let load = LoadOptions::with_limits(options.limits);
     let mut problems = Vec::new();
 
@@ -162,14 +170,36 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
     let mut db = base.unwrap_or_else(|| Database::with_limits(options.limits));
     let base_lsn = db.lsn();
 
-    // The log: every frame, every payload decoded, the ones after the snapshot replayed.
-    let codec = options.wal_codec();
+    // The log: every frame, every payload decoded, the ones after the snapshot replayed. The
+    // codec is the options' unless the first record says otherwise (nothing on disk names it).
+    let mut codec = options.wal_codec();
+    let mut first_record = true;
     let mut replay_failure: Option<String> = None;
     let mut check_record = |lsn: Lsn, payload: &[u8]| -> std::result::Result<(), String> {
-        let tx: Transaction = codec
-            .decode(payload)
-            .map_err(|e| format!("the transaction does not decode: {e}"))?;
+        if std::mem::take(&mut first_record)
+            && codec.decode::<Transaction>(payload).is_err()
+            && let Some(format) = Format::ALL
+                .into_iter()
+                .find(|f| Codec::new(*f).decode::<Transaction>(payload).is_ok())
+        {
+            codec = Codec::new(format);
+        }
+        let tx = codec.decode::<Transaction>(payload).map_err(|e| {
+            format!(
+                "the transaction does not decode as {}: {e}",
+                codec.format().name()
+            )
+        });
+        let tx = match tx {
+            Ok(tx) => tx,
+            Err(reason) => {
+                // Replaying past a record that cannot be read would only report its absence.
+                replay_failure.get_or_insert_with(String::new);
+                return Err(reason);
+            }
+        };
         if tx.lsn != lsn {
+            replay_failure.get_or_insert_with(String::new);
             return Err(format!("the record holds a transaction for LSN {}", tx.lsn));
         }
         if lsn > db.lsn() && replay_failure.is_none() {
@@ -179,6 +209,7 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
                     db.lsn()
                 ));
             } else if let Err(e) = db.apply_owned(tx) {
+                replay_failure.get_or_insert_with(String::new);
                 return Err(format!("the transaction does not apply: {e}"));
             }
         }
@@ -206,7 +237,16 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
                 .to_owned(),
         ));
     }
-    if let Some(reason) = replay_failure {
+    for damage in &wal.archive_damage {
+        problems.push(log_problem(
+            ProblemKind::DamagedArchive,
+            damage,
+            "opening does not read the archive, but time travel, history and the change feed \
+             cannot reach through this point"
+                .to_owned(),
+        ));
+    }
+    if let Some(reason) = replay_failure.filter(|r| !r.is_empty()) {
         problems.push(Problem {
             kind: ProblemKind::Corruption,
             file: wal_dir.clone(),
@@ -238,6 +278,44 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
         wal,
         problems,
     })
+}
+
+/// A shared lock on the directory's lock file, taken without writing anything: it keeps an
+/// engine from opening (and changing the files) while the check reads, and fails if one has it
+/// open. No lock file means no engine has ever opened the directory.
+fn shared_lock(dir: &Path) -> Result<Option<File>> {
+    let path = dir.join(LOCK_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Io {
+                op: "open",
+                path,
+                source,
+            });
+        }
+    };
+    match file.try_lock_shared() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::io::Read::take(&file, 32), &mut pid);
+            let holder = match pid.trim().parse::<u32>() {
+                Ok(pid) => format!("held by process {pid}"),
+                Err(_) => "held by another process".to_owned(),
+            };
+            Err(Error::AlreadyOpen {
+                dir: dir.to_path_buf(),
+                holder,
+            })
+        }
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Io {
+            op: "lock",
+            path,
+            source,
+        }),
+    }
 }
 
 fn log_problem(kind: ProblemKind, damage: &Damage, consequence: String) -> Problem {

@@ -112,6 +112,9 @@ pub(crate) struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread: it applies the checkpoint policy and deletes expired rows.
     pub(crate) fn start(inner: &Arc<Inner>) -> Result<Option<Checkpointer>> {
+        if !inner.options.background {
+            return Ok(None);
+        }
         let policy = &inner.options.checkpoint;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let thread_stop = Arc::clone(&stop);

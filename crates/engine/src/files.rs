@@ -61,12 +61,39 @@ pub fn save_file(
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
     let path = path.as_ref();
-    // Beside the target, named after all of it, so saves of `db.json` and `db.bin` in one
-    // directory never share a temporary file.
+    // Beside the target (so the rename is atomic), named after all of it and this process, and
+    // created new: never someone else's file.
     let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
-    temp_name.push(".tmp");
+    temp_name.push(format!(".{}.tmp", std::process::id()));
     let temp = path.with_file_name(temp_name);
-    let file = File::create(&temp).map_err(io("create", &temp))?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(io("create", path))?;
+    let result = write_and_sync(db, file, &temp, format, compression, progress)
+        .and_then(|()| std::fs::rename(&temp, path).map_err(io("rename", &temp)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        #[cfg(unix)]
+        File::open(parent)
+            .and_then(|d| d.sync_all())
+            .map_err(io("fsync", parent))?;
+    }
+    Ok(())
+}
+
+fn write_and_sync(
+    db: &Database,
+    file: File,
+    temp: &Path,
+    format: Format,
+    compression: Compression,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
     let out = Counting {
         inner: BufWriter::with_capacity(1 << 20, file),
         written: 0,
@@ -80,26 +107,12 @@ pub fn save_file(
             .compression(compression);
         tabula_snapshot::write_snapshot(db, out, &options).map(|(_, out)| out)
     };
-    let out = match written {
-        Ok(out) => out,
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            return Err(Error::Snapshot(e.in_file(&temp)));
-        }
-    };
+    let out = written.map_err(|e| Error::Snapshot(e.in_file(temp)))?;
     let file = out
         .inner
         .into_inner()
-        .map_err(|e| io("write", &temp)(e.into_error()))?;
-    file.sync_all().map_err(io("fsync", &temp))?;
-    std::fs::rename(&temp, path).map_err(io("rename", &temp))?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        #[cfg(unix)]
-        File::open(parent)
-            .and_then(|d| d.sync_all())
-            .map_err(io("fsync", parent))?;
-    }
-    Ok(())
+        .map_err(|e| io("write", temp)(e.into_error()))?;
+    file.sync_all().map_err(io("fsync", temp))
 }
 
 impl Engine {

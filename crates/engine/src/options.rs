@@ -70,6 +70,10 @@ pub struct Options {
     /// A second directory that sealed log segments and snapshots are copied to as they are
     /// produced (see [`crate::restore_archive`]). Default none.
     pub archive: Option<PathBuf>,
+    /// Whether the background thread runs (checkpoints by policy, TTL deletes, archive copies).
+    /// Default true; tools that only look at a database turn it off so that looking writes
+    /// nothing.
+    pub background: bool,
 }
 
 impl Default for Options {
@@ -88,6 +92,7 @@ impl Default for Options {
             checkpoint: CheckpointPolicy::default(),
             limits: Limits::default(),
             archive: None,
+            background: true,
         }
     }
 }
@@ -166,6 +171,13 @@ impl Options {
     #[must_use]
     pub fn archive_to(mut self, dir: impl Into<PathBuf>) -> Options {
         self.archive = Some(dir.into());
+        self
+    }
+
+    /// Runs the background thread or not (see [`Options::background`]).
+    #[must_use]
+    pub fn background(mut self, on: bool) -> Options {
+        self.background = on;
         self
     }
 

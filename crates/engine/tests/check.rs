@@ -63,6 +63,9 @@ fn files(dir: &Path, sub: &str) -> Vec<PathBuf> {
 
 fn contents(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut all = BTreeMap::new();
+    for lock in [dir.join("LOCK"), dir.join("wal/LOCK")] {
+        all.insert(lock.clone(), std::fs::read(&lock).unwrap());
+    }
     for sub in ["wal", "wal/archive", "snapshots"] {
         for f in files(dir, sub) {
             all.insert(f.clone(), std::fs::read(&f).unwrap());
@@ -135,7 +138,18 @@ fn damage_in_an_archived_segment_is_corruption_at_its_offset() {
         .iter()
         .find(|p| &p.file == victim)
         .unwrap_or_else(|| panic!("{:?}", report.problems));
-    assert_eq!(problem.kind, ProblemKind::Corruption);
+    assert_eq!(
+        problem.kind,
+        ProblemKind::DamagedArchive,
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(
+        report.problems.len(),
+        1,
+        "one fault, one problem: {:?}",
+        report.problems
+    );
     let offset = problem.offset.unwrap();
     assert!(offset < at as u64 && offset > 0, "{offset} vs {at}");
     // Opening does not read the archive, so it still opens: only a check finds this damage.
@@ -190,7 +204,7 @@ fn a_held_database_and_a_missing_one_are_errors() {
     let (engine, _) = Engine::open(tmp.path(), options()).unwrap();
     match check(tmp.path(), &options()) {
         Err(Error::AlreadyOpen { holder, .. }) => {
-            assert!(holder.contains("this process"), "{holder}");
+            assert_eq!(holder, format!("held by process {}", std::process::id()));
         }
         other => panic!("{other:?}"),
     }

@@ -94,7 +94,7 @@ impl Storage for FsStorage {
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 // Windows refuses reads of a locked range; then the holder stays unknown.
-                let _ = file.read_to_string(&mut holder);
+                let _ = (&file).take(32).read_to_string(&mut holder);
                 let message = match holder.trim().parse::<u32>() {
                     Ok(pid) if pid == std::process::id() => {
                         format!("held by this process ({pid}) through another handle")

@@ -44,6 +44,9 @@ pub struct VerifyReport {
     /// Corruption: damage opening the log refuses (in a sealed segment, a header, a gap in the
     /// LSN sequence, a record a later one proves was synced, or a payload `check` rejected).
     pub corruption: Vec<Damage>,
+    /// Damage in archived segments (or a gap between the archive and the live log). Opening
+    /// does not read the archive, so this loses only history before the live log.
+    pub archive_damage: Vec<Damage>,
     /// Leftover temporary files of an interrupted segment creation (opening removes them).
     pub temp_files: Vec<PathBuf>,
 }
@@ -52,7 +55,7 @@ impl VerifyReport {
     /// True when nothing is damaged: no torn tail and no corruption.
     #[must_use]
     pub fn is_healthy(&self) -> bool {
-        self.torn_tail.is_empty() && self.corruption.is_empty()
+        self.torn_tail.is_empty() && self.corruption.is_empty() && self.archive_damage.is_empty()
     }
 }
 
@@ -101,7 +104,7 @@ pub fn verify_on(
     if let (Some(expected), Some(first)) = (expected, live.first())
         && first.first_lsn != expected
     {
-        report.corruption.push(Damage {
+        report.archive_damage.push(Damage {
             segment: first.path.clone(),
             offset: 0,
             bytes: 0,
@@ -111,15 +114,31 @@ pub fn verify_on(
             ),
         });
     }
-    // Recovery checked the live frames; read them again only for their payloads, stopping at the
-    // first damage (already reported).
+    // Recovery checked the live frames; read them again only for their payloads, up to the
+    // first damage recovery found in each segment (what is past it is not part of the log).
+    let damaged: Vec<(PathBuf, u64)> = report
+        .torn_tail
+        .iter()
+        .chain(&report.corruption)
+        .map(|d| (d.segment.clone(), d.offset))
+        .collect();
+    let mut next: Option<Lsn> = None;
     for segment in &live {
+        let stop = damaged
+            .iter()
+            .filter(|(path, _)| path == &segment.path)
+            .map(|(_, offset)| *offset)
+            .min();
         let mut scan = Scanner::open(storage, &segment.path)?;
         report.bytes += scan.len();
         if scan.header()?.is_err() {
             continue;
         }
         while let Step::Frame { offset, header } = scan.next_frame()? {
+            if stop.is_some_and(|stop| offset >= stop) || next.is_some_and(|n| header.lsn != n) {
+                break;
+            }
+            next = Some(header.lsn.next());
             count(&mut report, header.lsn);
             if let Err(reason) = check(header.lsn, scan.last_payload()) {
                 report.corruption.push(Damage {
@@ -161,7 +180,7 @@ fn check_archived(
     let header = match scan.header()? {
         Ok(header) if header.first_lsn == segment.first_lsn => header,
         Ok(header) => {
-            report.corruption.push(damage(
+            report.archive_damage.push(damage(
                 0,
                 scan.len(),
                 format!(
@@ -173,7 +192,7 @@ fn check_archived(
             return Ok(());
         }
         Err(reason) => {
-            report.corruption.push(damage(0, scan.len(), reason));
+            report.archive_damage.push(damage(0, scan.len(), reason));
             *expected = None;
             return Ok(());
         }
@@ -181,7 +200,7 @@ fn check_archived(
     if let Some(want) = *expected
         && header.first_lsn != want
     {
-        report.corruption.push(damage(
+        report.archive_damage.push(damage(
             0,
             0,
             format!(
@@ -198,7 +217,7 @@ fn check_archived(
                 count(report, header.lsn);
                 next = next.next();
                 if let Err(reason) = check(header.lsn, scan.last_payload()) {
-                    report.corruption.push(damage(
+                    report.archive_damage.push(damage(
                         offset,
                         0,
                         format!("record {}: {reason}", header.lsn),
@@ -206,18 +225,21 @@ fn check_archived(
                 }
             }
             Step::Frame { offset, header } => {
-                report.corruption.push(damage(
+                report.archive_damage.push(damage(
                     offset,
                     scan.len() - offset,
                     format!("LSN {} where {next} was expected", header.lsn),
                 ));
-                break;
+                // The rest of this segment is unknown: the next one starts a fresh sequence.
+                *expected = None;
+                return Ok(());
             }
             Step::Damage { offset, reason } => {
                 report
-                    .corruption
+                    .archive_damage
                     .push(damage(offset, scan.len() - offset, reason));
-                break;
+                *expected = None;
+                return Ok(());
             }
         }
     }
