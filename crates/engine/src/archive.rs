@@ -26,6 +26,7 @@ use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_storage::{FsStorage, Storage};
 
 use crate::engine::{Engine, Inner, SNAPSHOT_DIR, WAL_DIR};
+use crate::error::io;
 use crate::recovery::RecoveryReport;
 use crate::{Error, Options, Result};
 
@@ -42,11 +43,6 @@ pub struct ArchiveReport {
     /// The last LSN the archive can restore to (the end of its last segment, or its newest
     /// snapshot), if known.
     pub restorable_to: Option<Lsn>,
-}
-
-fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io { op, path, source }
 }
 
 /// The names in `dir` (none if it does not exist).

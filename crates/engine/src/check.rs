@@ -24,6 +24,7 @@ use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_wal::{Damage, VerifyReport, WalOptions};
 
 use crate::engine::{Engine, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR};
+use crate::error::io;
 use crate::{Error, Options, RecoveryReport, Result};
 
 /// What [`check`] found.
@@ -107,11 +108,6 @@ impl ProblemKind {
             ProblemKind::DamagedArchive => "damaged archive",
         }
     }
-}
-
-fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io { op, path, source }
 }
 
 /// Checks the database in `dir` without changing it. `options` gives the limits and the log's

@@ -132,5 +132,11 @@ impl From<tabula_core::Error> for Error {
     }
 }
 
+/// Maps an I/O error of `op` on `path` to [`Error::Io`] (for `map_err`).
+pub(crate) fn io(op: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io { op, path, source }
+}
+
 /// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -14,12 +14,8 @@ use tabula_snapshot::{Compression, SnapshotOptions};
 use crate::sources::SourceFormat;
 
 use crate::engine::{Committed, Engine};
+use crate::error::io;
 use crate::{Error, Result};
-
-fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io { op, path, source }
-}
 
 /// Reads a file written by [`Engine::save`] or [`save_file`], a snapshot file, a DictDB JSON
 /// file, a DeltaTraceDB saved database, or an exported directory: what it is, is told from the

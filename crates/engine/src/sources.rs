@@ -14,6 +14,7 @@ use tabula_core::{Database, Limits, Lsn};
 use tabula_snapshot::LoadOptions;
 use tabula_snapshot::format::MAGIC;
 
+use crate::error::io;
 use crate::{Error, Result};
 
 /// What [`load_source`] reads.
@@ -70,11 +71,6 @@ impl FromStr for SourceFormat {
             }
         })
     }
-}
-
-fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io { op, path, source }
 }
 
 /// Counts the bytes read through it, for progress reports.
