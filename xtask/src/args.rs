@@ -11,7 +11,20 @@ pub(crate) enum Command {
     Fuzz(FuzzOptions),
     /// Extra arguments for `cargo bench`, passed through untouched.
     Bench(Vec<String>),
+    Reliability(ReliabilityOptions),
 }
+
+/// Options of `cargo xtask reliability`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ReliabilityOptions {
+    /// `ci` or `full`.
+    pub(crate) scale: String,
+    /// How long each fuzz target runs (0: no fuzzing).
+    pub(crate) fuzz_seconds: u64,
+}
+
+/// Default fuzzing per target in `cargo xtask reliability`.
+pub(crate) const DEFAULT_RELIABILITY_FUZZ_SECONDS: u64 = 60;
 
 /// Options of `cargo xtask fuzz`.
 #[derive(Debug, PartialEq, Eq)]
@@ -57,8 +70,44 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, U
         "ci" => no_args(Command::Ci),
         "bench" => Ok(Command::Bench(rest)),
         "fuzz" => parse_fuzz(rest).map(Command::Fuzz),
+        "reliability" => parse_reliability(rest).map(Command::Reliability),
         other => Err(UsageError(format!("unknown command {other:?}"))),
     }
+}
+
+/// A positive whole number given to `flag`.
+fn positive(flag: &str, value: Option<String>) -> Result<u64, UsageError> {
+    let value = value.ok_or_else(|| UsageError(format!("{flag} needs a value")))?;
+    match value.parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(UsageError(format!(
+            "{flag} wants a positive whole number, not {value:?}"
+        ))),
+    }
+}
+
+fn parse_reliability(args: Vec<String>) -> Result<ReliabilityOptions, UsageError> {
+    let mut options = ReliabilityOptions {
+        scale: "full".to_owned(),
+        fuzz_seconds: DEFAULT_RELIABILITY_FUZZ_SECONDS,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--scale" => match args.next().as_deref() {
+                Some(scale @ ("ci" | "full")) => scale.clone_into(&mut options.scale),
+                other => {
+                    return Err(UsageError(format!(
+                        "--scale wants ci or full, not {other:?}"
+                    )));
+                }
+            },
+            "--fuzz-seconds" => options.fuzz_seconds = positive("--fuzz-seconds", args.next())?,
+            "--no-fuzz" => options.fuzz_seconds = 0,
+            other => return Err(UsageError(format!("unknown option {other:?}"))),
+        }
+    }
+    Ok(options)
 }
 
 fn parse_fuzz(args: Vec<String>) -> Result<FuzzOptions, UsageError> {
@@ -77,7 +126,9 @@ fn parse_fuzz(args: Vec<String>) -> Result<FuzzOptions, UsageError> {
         } else {
             arg.strip_prefix("--seconds=").map(str::to_owned)
         };
-        if let Some(seconds) = seconds {
+        if arg == "--minutes" {
+            options.seconds = positive("--minutes", args.next())? * 60;
+        } else if let Some(seconds) = seconds {
             options.seconds = match seconds.parse() {
                 Ok(n) if n > 0 => n,
                 _ => {
@@ -132,6 +183,26 @@ mod tests {
     }
 
     #[test]
+    fn reliability_options() {
+        assert_eq!(
+            parse_str("reliability"),
+            Ok(Command::Reliability(ReliabilityOptions {
+                scale: "full".into(),
+                fuzz_seconds: DEFAULT_RELIABILITY_FUZZ_SECONDS,
+            }))
+        );
+        assert_eq!(
+            parse_str("reliability --scale ci --fuzz-seconds 5"),
+            Ok(Command::Reliability(ReliabilityOptions {
+                scale: "ci".into(),
+                fuzz_seconds: 5,
+            }))
+        );
+        assert!(parse_str("reliability --scale huge").is_err());
+        assert!(parse_str("reliability --fuzz-seconds 0").is_err());
+    }
+
+    #[test]
     fn fuzz_options() {
         assert_eq!(
             parse_str("fuzz"),
@@ -157,6 +228,15 @@ mod tests {
                 libfuzzer_args: Vec::new(),
             }))
         );
+        assert_eq!(
+            parse_str("fuzz --minutes 2"),
+            Ok(Command::Fuzz(FuzzOptions {
+                target: None,
+                seconds: 120,
+                libfuzzer_args: Vec::new(),
+            }))
+        );
+        assert!(parse_str("fuzz --minutes 0").is_err());
         assert!(parse_str("fuzz --seconds").is_err());
         assert!(parse_str("fuzz --seconds 0").is_err());
         assert!(parse_str("fuzz --seconds ten").is_err());

@@ -23,18 +23,18 @@ const INPUT_TIMEOUT_SECONDS: u64 = 10;
 /// The environment variable that skips the smoke run.
 const SKIP_ENV: &str = "TABULA_SKIP_FUZZ";
 
-fn cargo_fuzz(args: &[&str]) -> Command {
+pub(crate) fn cargo_fuzz(args: &[&str]) -> Command {
     let mut cmd = cargo();
     cmd.arg("fuzz").args(args);
     cmd
 }
 
-fn installed() -> bool {
+pub(crate) fn installed() -> bool {
     succeeds(cargo_fuzz(&["--version"]))
 }
 
 /// The fuzz targets, as cargo-fuzz lists them.
-fn targets(fuzz_dir: &Path) -> crate::Result<Vec<String>> {
+pub(crate) fn targets(fuzz_dir: &Path) -> crate::Result<Vec<String>> {
     let mut cmd = cargo_fuzz(&["list"]);
     cmd.current_dir(fuzz_dir);
     let command = display(&cmd);
@@ -68,7 +68,7 @@ fn targets(fuzz_dir: &Path) -> crate::Result<Vec<String>> {
 }
 
 /// `cargo fuzz run TARGET --sanitizer none -- -max_total_time=SECONDS ...`.
-fn run_command(target: &str, seconds: u64, extra: &[String]) -> Command {
+pub(crate) fn run_command(target: &str, seconds: u64, extra: &[String]) -> Command {
     let mut cmd = cargo_fuzz(&["run", target, "--sanitizer", "none", "--"]);
     cmd.arg(format!("-max_total_time={seconds}"))
         .arg(format!("-timeout={INPUT_TIMEOUT_SECONDS}"))

@@ -5,7 +5,10 @@
 //! cargo xtask ci                       what `.ci/run` calls once tools are installed: the same as test
 //! cargo xtask fuzz [TARGET] [--seconds N] [-- LIBFUZZER_ARGS...]
 //!                                      longer fuzz runs (300 s per target, all targets by default)
+//! cargo xtask fuzz --minutes N        the same, N minutes per target
 //! cargo xtask bench [ARGS...]          cargo bench -p tabula-benches ARGS...
+//! cargo xtask reliability [--scale ci|full] [--fuzz-seconds N | --no-fuzz]
+//!                                      the reliability suite; writes RELIABILITY.md
 //! ```
 //!
 //! `TABULA_SKIP_FUZZ=1` skips the fuzz smoke of `test`/`ci`. The style rules of `STYLE.md` that a
@@ -22,6 +25,7 @@
 mod args;
 mod fuzz;
 mod pipeline;
+mod reliability;
 mod step;
 #[cfg(test)]
 mod tidy;
@@ -38,8 +42,11 @@ usage: cargo xtask <command>
 commands:
   test                      fmt, clippy, tests (nextest if installed), doctests, fuzz smoke
   ci                        what .ci/run calls after installing tools: the same as test
-  fuzz [TARGET] [--seconds N] [-- LIBFUZZER_ARGS...]
+  fuzz [TARGET] [--seconds N | --minutes N] [-- LIBFUZZER_ARGS...]
                             fuzz each target (or TARGET) for N seconds (default 300)
+  reliability [--scale ci|full] [--fuzz-seconds N | --no-fuzz]
+                            simulated crashes, I/O faults, every-byte damage, process kills,
+                            concurrency, fuzzing (60 s per target) and miri; writes RELIABILITY.md
   bench [ARGS...]           cargo bench -p tabula-benches ARGS...
   help                      this message
 
@@ -63,6 +70,7 @@ fn main() -> ExitCode {
         Command::Ci => pipeline::ci(),
         Command::Fuzz(options) => fuzz::long_run(&options),
         Command::Bench(extra) => pipeline::bench(&extra),
+        Command::Reliability(options) => reliability::run(&options),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

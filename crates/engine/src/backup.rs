@@ -39,7 +39,10 @@ pub struct BackupInfo {
 }
 
 fn store(dir: &Path) -> Result<SnapshotStore> {
-    let storage: Arc<dyn Storage> = Arc::new(FsStorage);
+    store_on(Arc::new(FsStorage), dir)
+}
+
+fn store_on(storage: Arc<dyn Storage>, dir: &Path) -> Result<SnapshotStore> {
     storage.create_dir_all(dir).map_err(|source| Error::Io {
         op: "create directory",
         path: dir.to_path_buf(),
@@ -71,7 +74,9 @@ impl Engine {
     /// # Errors
     /// I/O errors writing the file.
     pub fn backup(&self, dir: impl AsRef<Path>) -> Result<BackupInfo> {
-        let store = store(dir.as_ref())?;
+        // On the engine's own storage, so that a database opened on a simulated disk backs up
+        // onto it too.
+        let store = store_on(Arc::clone(&self.inner.storage), dir.as_ref())?;
         // The state at its LSN, rows past their time to live included: the restored database's
         // reads hide them, and its writes delete them.
         let db = self.inner.visible();

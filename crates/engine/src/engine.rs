@@ -165,6 +165,13 @@ impl Engine {
             .retention(options.wal_retention.clone())
             .first_lsn(db.lsn().next());
         let (wal, wal_report) = Wal::open_on(Arc::clone(&storage), dir.join(WAL_DIR), wal_options)?;
+        // Finish a checkpoint a crash interrupted: segments the snapshot covers may be left in
+        // the log, even with a gap after them (the file system kept a later removal but not an
+        // earlier one), which would stop history reads. Usually there are none and this writes
+        // nothing.
+        if db.lsn() > Lsn::ZERO {
+            wal.truncate_before(db.lsn().next())?;
+        }
         let log = TransactionLog::new(wal, options.wal_codec());
         let (replayed, last_timestamp) = crate::recovery::replay(&log, &mut db)?;
         let recovery = RecoveryReport {

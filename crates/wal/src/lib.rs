@@ -91,6 +91,7 @@ mod error;
 pub mod format;
 mod log;
 mod options;
+pub mod planted;
 mod reader;
 mod recovery;
 mod retention;

@@ -494,7 +494,10 @@ impl Shared {
             }
             active.len += batch.len() as u64;
         }
-        if sync && let Some(active) = writer.active.as_mut() {
+        if sync
+            && !crate::planted::active(crate::planted::Bug::AckBeforeFsync)
+            && let Some(active) = writer.active.as_mut()
+        {
             active
                 .file
                 .sync_data()
@@ -521,9 +524,11 @@ impl Shared {
         self.storage
             .rename(&temp, &path)
             .map_err(|e| Error::io("rename", &temp, e))?;
-        self.storage
-            .sync_dir(&self.dir)
-            .map_err(|e| Error::sync(&self.dir, e))?;
+        if !crate::planted::active(crate::planted::Bug::SkipRotationDirSync) {
+            self.storage
+                .sync_dir(&self.dir)
+                .map_err(|e| Error::sync(&self.dir, e))?;
+        }
         Ok(Active {
             file,
             path,

@@ -122,7 +122,9 @@ pub struct WalOptions {
     /// What happens to segments a checkpoint covers. Default: removed.
     pub retention: Retention,
     /// The LSN of the first record of a log that has none yet (a log continuing a snapshot).
-    /// Ignored when the log has segments. Default 1.
+    /// When the log has segments, the first LSN the caller needs: recovery accepts a gap
+    /// between segments that ends at or before it (the records are in the caller's snapshot).
+    /// Default 1.
     pub first_lsn: Lsn,
 }
 

@@ -111,7 +111,7 @@ pub(crate) fn recover(
         let is_last = last_whole.is_none_or(|last| index >= last);
         let mut scan = Scanner::open(storage, &segment.path)?;
         let checked = check_header(&mut scan, segment)?.and_then(|first| {
-            match sequence_gap(first, expected) {
+            match sequence_gap(first, expected, options.first_lsn) {
                 // Salvage keeps a segment that follows lost records; an overlap is still refused.
                 Some(reason)
                     if mode == RecoveryMode::Salvage && expected.is_some_and(|e| first > e) =>
@@ -300,9 +300,14 @@ fn check_header(scan: &mut Scanner, segment: &SegmentFile) -> Result<Result<Lsn,
 }
 
 /// Why a segment starting at `first` does not follow one that ends before `expected`.
-fn sequence_gap(first: Lsn, expected: Option<Lsn>) -> Option<String> {
+///
+/// A gap is no damage when the segment starts at or before `floor`, the first LSN the caller
+/// needs (the one after its snapshot): the records in the gap are in the snapshot. It happens when
+/// a crash interrupts a checkpoint's removal of covered segments and the file system made a later
+/// removal durable but not an earlier one, as POSIX allows without a directory fsync.
+fn sequence_gap(first: Lsn, expected: Option<Lsn>, floor: Lsn) -> Option<String> {
     match expected {
-        Some(expected) if first > expected => Some(format!(
+        Some(expected) if first > expected && first > floor => Some(format!(
             "the segment starts at LSN {first} but the previous one ends before {expected}: records are missing"
         )),
         Some(expected) if first < expected => Some(format!(

@@ -74,10 +74,24 @@ impl Wal {
                 .map_err(|e| Error::io("create directory", &archive_dir, e))?;
         }
         let now = unix_ms(SystemTime::now());
+        // A crash between the archive's directory sync and the log's can leave a segment in
+        // both; archiving it again replaces the archived copy (the same synced bytes) instead of
+        // adding a second one that history reads would see as an overlap.
+        let archived = if archive {
+            list_archive(storage, dir).map_err(|e| Error::io("list", &archive_dir, e))?
+        } else {
+            Vec::new()
+        };
         for segment in covered {
             report.bytes += file_len(self, &segment.path)?;
             if archive {
-                let to = archive_dir.join(archived_name(segment.first_lsn, now));
+                let to = archived
+                    .iter()
+                    .find(|old| old.first_lsn == segment.first_lsn)
+                    .map_or_else(
+                        || archive_dir.join(archived_name(segment.first_lsn, now)),
+                        |old| old.path.clone(),
+                    );
                 storage
                     .rename(&segment.path, &to)
                     .map_err(|e| Error::io("archive", &segment.path, e))?;
