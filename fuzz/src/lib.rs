@@ -9,6 +9,7 @@
 pub mod apply_ops;
 pub mod decode;
 pub mod detect;
+pub mod engine_model;
 pub mod json_sources;
 pub mod snapshot_read;
 pub mod timestamp_parse;
