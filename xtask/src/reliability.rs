@@ -17,8 +17,9 @@ use std::process::Command;
 use crate::args::ReliabilityOptions;
 use crate::step::{Error, Output, Steps, cargo, display, succeeds};
 
-/// The crates miri checks: pure code, no files or threads of their own. Their unit tests only:
-/// the property tests would take hours under the interpreter.
+/// The crates miri checks: pure code, no files or threads of their own. Their unit tests only,
+/// with 4 cases per property test: the integration suites would take hours under the
+/// interpreter.
 const MIRI_CRATES: [&str; 2] = ["tabula-core", "tabula-codec"];
 
 fn output(cmd: &mut Command) -> String {
@@ -90,7 +91,11 @@ fn miri(root: &Path, steps: &mut Steps) -> String {
     for krate in MIRI_CRATES {
         let mut cmd = Command::new("cargo");
         cmd.args(["+nightly", "miri", "test", "-p", krate, "--lib"])
-            .env("CARGO_TARGET_DIR", root.join("target").join("miri"));
+            .env("CARGO_TARGET_DIR", root.join("target").join("miri"))
+            // proptest looks for its regression files (getcwd); few cases, as each is slow
+            // under the interpreter.
+            .env("MIRIFLAGS", "-Zmiri-disable-isolation")
+            .env("PROPTEST_CASES", "4");
         let command = display(&cmd);
         let log = root
             .join("target")
