@@ -261,11 +261,11 @@ pub fn render(report: &Report, context: &Context) -> String {
     let _ = writeln!(md, "|---|---|---|---|---|---|---|");
     for (name, tally) in &report.parts {
         let (lost, divergence, all) = kinds(tally);
-        let tried = tally
-            .counts
-            .first()
-            .map(|(what, n)| format!("{n} {what}"))
-            .unwrap_or_default();
+        let tried = headline(name)
+            .iter()
+            .map(|what| format!("{} {what}", tally.count(what)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(
             md,
             "| {name} | {tried} | {lost} | {} | {divergence} | {} | {:.0} |",
@@ -357,6 +357,18 @@ fuse3, libfuse3-dev, libtoml11-dev, libspdlog-dev), mount it over a directory, r
 `tabula stress DIR --writers 4 --seconds 30 --sync always > acks`, then \
 `echo lazyfs::clear-cache > FIFO` (its fault FIFO) and kill the stress tool, unmount, remount, \
 and check every key in `acks` with `tabula get` and `tabula check DIR`.";
+
+/// The counts the summary table shows for a part.
+fn headline(part: &str) -> &'static [&'static str] {
+    match part {
+        "Simulated crashes" => &["crash points", "images checked"],
+        "I/O error injection" => &["fault points", "fsync failures", "ENOSPC points"],
+        "Every byte" => &["cuts", "changed bytes"],
+        "Process kills" => &["process kills"],
+        "Concurrency" => &["transactions", "consistent reads"],
+        _ => &[],
+    }
+}
 
 fn describe(part: &str) -> &'static str {
     match part {
