@@ -1,7 +1,7 @@
 //! Planted bugs: switches that make the log break its own contract on purpose, so that the
 //! reliability suite (`crates/reliability`) can prove it notices. Compiled only with the
 //! `planted-bugs` feature, and even then off until a test turns one on; without the feature
-//! [`active`] is a constant `false` the compiler removes.
+//! `active` is a constant `false` the compiler removes.
 
 #[cfg(feature = "planted-bugs")]
 use std::sync::atomic::{AtomicU8, Ordering};
