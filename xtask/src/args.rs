@@ -9,8 +9,12 @@ pub(crate) enum Command {
     Test,
     Ci,
     Fuzz(FuzzOptions),
-    /// Extra arguments for `cargo bench`, passed through untouched.
-    Bench(Vec<String>),
+    /// The peer benchmark; `true` for `--quick`.
+    Bench {
+        quick: bool,
+    },
+    /// Extra arguments for `cargo bench -p tabula-benches`, passed through untouched.
+    Criterion(Vec<String>),
     Reliability(ReliabilityOptions),
 }
 
@@ -68,7 +72,17 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, U
         "help" | "-h" | "--help" => Ok(Command::Help),
         "test" => no_args(Command::Test),
         "ci" => no_args(Command::Ci),
-        "bench" => Ok(Command::Bench(rest)),
+        "bench" => match rest.split_first() {
+            Some((first, criterion)) if first == "criterion" => {
+                Ok(Command::Criterion(criterion.to_vec()))
+            }
+            Some((first, more)) if first == "--quick" => match more.first() {
+                Some(extra) => Err(UsageError(format!("unexpected argument {extra:?}"))),
+                None => Ok(Command::Bench { quick: true }),
+            },
+            Some((other, _)) => Err(UsageError(format!("unexpected argument {other:?}"))),
+            None => Ok(Command::Bench { quick: false }),
+        },
         "fuzz" => parse_fuzz(rest).map(Command::Fuzz),
         "reliability" => parse_reliability(rest).map(Command::Reliability),
         other => Err(UsageError(format!("unknown command {other:?}"))),
@@ -171,12 +185,19 @@ mod tests {
     }
 
     #[test]
-    fn bench_passes_everything_through() {
+    fn bench_runs_the_peers_and_criterion_passes_everything_through() {
+        assert_eq!(parse_str("bench"), Ok(Command::Bench { quick: false }));
         assert_eq!(
-            parse_str("bench --bench core -- --quick"),
-            Ok(Command::Bench(
+            parse_str("bench --quick"),
+            Ok(Command::Bench { quick: true })
+        );
+        assert!(parse_str("bench --fast").is_err());
+        assert!(parse_str("bench --quick more").is_err());
+        assert_eq!(
+            parse_str("bench criterion --bench core -- --quick"),
+            Ok(Command::Criterion(
                 ["--bench", "core", "--", "--quick"]
-                    .map(String::from)
+                    .map(str::to_owned)
                     .to_vec()
             ))
         );

@@ -6,7 +6,9 @@
 //! cargo xtask fuzz [TARGET] [--seconds N] [-- LIBFUZZER_ARGS...]
 //!                                      longer fuzz runs (300 s per target, all targets by default)
 //! cargo xtask fuzz --minutes N        the same, N minutes per target
-//! cargo xtask bench [ARGS...]          cargo bench -p tabula-benches ARGS...
+//! cargo xtask bench [--quick]          tabula against its peers and the machine: BENCHMARKS.md
+//! cargo xtask bench criterion [ARGS...]
+//!                                      cargo bench -p tabula-benches ARGS... (criterion)
 //! cargo xtask reliability [--scale ci|full] [--fuzz-seconds N | --no-fuzz]
 //!                                      the reliability suite; writes RELIABILITY.md
 //! ```
@@ -47,7 +49,10 @@ commands:
   reliability [--scale ci|full] [--fuzz-seconds N | --no-fuzz]
                             simulated crashes, I/O faults, every-byte damage, process kills,
                             concurrency, fuzzing (60 s per target) and miri; writes RELIABILITY.md
-  bench [ARGS...]           cargo bench -p tabula-benches ARGS...
+  bench [--quick]           tabula against SQLite, redb, fjall, Redis, DeltaTraceDB and the
+                            machine's limits; writes BENCHMARKS.md and benches/peers/charts
+                            (--quick: small sizes, written under target/bench-quick)
+  bench criterion [ARGS...] cargo bench -p tabula-benches ARGS... (the criterion benchmarks)
   help                      this message
 
 environment:
@@ -69,7 +74,8 @@ fn main() -> ExitCode {
         Command::Test => pipeline::test(),
         Command::Ci => pipeline::ci(),
         Command::Fuzz(options) => fuzz::long_run(&options),
-        Command::Bench(extra) => pipeline::bench(&extra),
+        Command::Bench { quick } => pipeline::bench(quick),
+        Command::Criterion(extra) => pipeline::criterion(&extra),
         Command::Reliability(options) => reliability::run(&options),
     };
     match result {

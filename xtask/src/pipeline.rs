@@ -105,8 +105,46 @@ pub(crate) fn ci() -> crate::Result {
     test()
 }
 
-/// `cargo bench -p tabula-benches` with `extra` appended.
-pub(crate) fn bench(extra: &[String]) -> crate::Result {
+/// The peer benchmark (`benches/peers`): BENCHMARKS.md at the root and its charts in
+/// `benches/peers/charts`, or with `quick` small sizes written under `target/bench-quick` (so a
+/// CI run never touches the committed report). Fails if any engine errored.
+pub(crate) fn bench(quick: bool) -> crate::Result {
+    let root = crate::project_root();
+    let mut bench = cargo();
+    bench.args([
+        "bench",
+        "--locked",
+        "-p",
+        "tabula-peers",
+        "--bench",
+        "peers",
+        "--",
+    ]);
+    // cargo runs a bench binary in its package's directory: every path is given whole.
+    let (report, charts, command) = if quick {
+        bench.arg("--quick");
+        (
+            "target/bench-quick/BENCHMARKS.md",
+            "target/bench-quick/charts",
+            "cargo xtask bench --quick",
+        )
+    } else {
+        ("BENCHMARKS.md", "benches/peers/charts", "cargo xtask bench")
+    };
+    bench
+        .arg("--report")
+        .arg(root.join(report))
+        .arg("--charts")
+        .arg(root.join(charts))
+        .arg("--data")
+        .arg(root.join("target/bench-data"))
+        .args(["--command", command]);
+    let mut steps = Steps::new();
+    steps.run("bench", &root, bench, Output::Inherit)
+}
+
+/// `cargo bench -p tabula-benches` (the criterion benchmarks) with `extra` appended.
+pub(crate) fn criterion(extra: &[String]) -> crate::Result {
     let root = crate::project_root();
     let mut bench = cargo();
     bench.args(["bench", "-p", "tabula-benches"]).args(extra);

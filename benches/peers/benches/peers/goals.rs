@@ -1,0 +1,206 @@
+//! The issue's goals, judged from one run's figures. A goal whose figures are missing (a skipped
+//! peer, an engine error) is "not judged", never met by default.
+
+use tabula_peers::report::{Goal, Report, TABULA, Verdict, Workload, number, percent, ratio};
+
+fn find<'a>(report: &'a Report, id: &str) -> Option<&'a Workload> {
+    report.workloads.iter().find(|w| w.id == id)
+}
+
+/// tabula's best figure in a workload, by its direction.
+fn tabula_best(w: &Workload) -> Option<f64> {
+    let values = w
+        .figures
+        .iter()
+        .filter(|f| f.engine == TABULA)
+        .filter_map(|f| f.value);
+    match w.better {
+        tabula_peers::report::Better::Higher => values.reduce(f64::max),
+        tabula_peers::report::Better::Lower => values.reduce(f64::min),
+    }
+}
+
+fn figure(w: &Workload, engine: &str, group: &str) -> Option<f64> {
+    w.figures
+        .iter()
+        .find(|f| f.engine == engine && f.group == group)
+        .and_then(|f| f.value)
+}
+
+fn goal(text: &str, judged: Option<(bool, String)>) -> Goal {
+    match judged {
+        Some((ok, measured)) => Goal {
+            goal: text.to_owned(),
+            measured,
+            verdict: Verdict::of(ok),
+        },
+        None => Goal {
+            goal: text.to_owned(),
+            measured: "a figure it needs is missing".to_owned(),
+            verdict: Verdict::NotJudged,
+        },
+    }
+}
+
+/// tabula against the best peer figure of a throughput workload: (tabula / best, which peer).
+fn against_fastest_peer(w: &Workload) -> Option<(f64, String, f64)> {
+    let ours = tabula_best(w)?;
+    let best = w
+        .best_peers()
+        .filter_map(|f| f.value.map(|v| (v, f.engine.clone())))
+        .reduce(|a, b| if b.0 > a.0 { b } else { a })?;
+    Some((ours / best.0, best.1, ours))
+}
+
+/// Every goal of the issue, in its order.
+pub fn judge(report: &Report, redis: bool) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    let w1 = find(report, "w1");
+    let w2 = find(report, "w2");
+    let w3 = find(report, "w3");
+
+    goals.push(goal(
+        "Durable commits, 1 writer, ≥ 0.8x the raw fdatasync loop rate",
+        w1.and_then(|w| {
+            let ours = figure(w, TABULA, "1 writer")?;
+            let limit = w.limit.as_ref()?.value;
+            Some((
+                ours >= 0.8 * limit,
+                format!(
+                    "{} commits/s = {} of {} appends/s",
+                    number(ours),
+                    ratio(ours / limit),
+                    number(limit)
+                ),
+            ))
+        }),
+    ));
+    let one = w1.and_then(|w| figure(w, TABULA, "1 writer"));
+    let sixty_four = w2.and_then(|w| figure(w, TABULA, "64 writers"));
+    goals.push(goal(
+        "64 writers ≥ 10x 1 writer",
+        one.zip(sixty_four).map(|(one, many)| {
+            (
+                many >= 10.0 * one,
+                format!(
+                    "{} against {} commits/s = {}",
+                    number(many),
+                    number(one),
+                    ratio(many / one)
+                ),
+            )
+        }),
+    ));
+    let redis_64 = w2.and_then(|w| figure(w, "Redis", "64 writers"));
+    goals.push(goal(
+        "64 writers ≥ Redis `appendfsync always` at 64 clients",
+        if redis {
+            sixty_four.zip(redis_64).map(|(ours, theirs)| {
+                (
+                    ours >= theirs,
+                    format!(
+                        "{} against {} commits/s = {}",
+                        number(ours),
+                        number(theirs),
+                        ratio(ours / theirs)
+                    ),
+                )
+            })
+        } else {
+            None
+        },
+    ));
+    let fast = w3.and_then(tabula_best);
+    for (peer, factor) in [("SQLite", 5.0), ("redb", 2.0)] {
+        let theirs = w3.and_then(|w| figure(w, peer, "1 writer"));
+        goals.push(goal(
+            &format!("Non-durable commits ≥ {factor}x {peer}"),
+            fast.zip(theirs).map(|(ours, theirs)| {
+                (
+                    ours >= factor * theirs,
+                    format!(
+                        "{} against {} commits/s = {}",
+                        number(ours),
+                        number(theirs),
+                        ratio(ours / theirs)
+                    ),
+                )
+            }),
+        ));
+    }
+    for (id, what) in [("w4", "Bulk load"), ("w5a", "Point reads")] {
+        goals.push(goal(
+            &format!("{what} ≥ 3x the fastest peer"),
+            find(report, id)
+                .and_then(against_fastest_peer)
+                .map(|(r, peer, ours)| {
+                    (r >= 3.0, format!("{} = {} {peer}", number(ours), ratio(r)))
+                }),
+        ));
+    }
+    goals.push(goal(
+        "Snapshot write ≥ 50% of raw write bandwidth",
+        find(report, "w6a").and_then(|w| {
+            let ours = tabula_best(w)?;
+            let limit = w.limit.as_ref()?.value;
+            Some((
+                ours >= 0.5 * limit,
+                format!(
+                    "best codec {} MB/s = {} of {} MB/s",
+                    number(ours),
+                    percent(ours / limit),
+                    number(limit)
+                ),
+            ))
+        }),
+    ));
+    goals.push(goal(
+        "Recovery ≥ 1M records/s",
+        find(report, "w7").and_then(|w| {
+            let ours = figure(w, TABULA, "")?;
+            Some((
+                ours >= 1e6,
+                format!("{} rows/s (one record per row)", number(ours)),
+            ))
+        }),
+    ));
+    goals.push(goal(
+        "DeltaTraceDB's speed test ≥ 50x faster in every step",
+        find(report, "w10").and_then(|w| {
+            let mut worst: Option<(f64, String)> = None;
+            for f in w.figures.iter().filter(|f| f.engine == "DeltaTraceDB") {
+                let r = w.advantage(f)?;
+                if worst.as_ref().is_none_or(|(x, _)| r < *x) {
+                    worst = Some((r, f.group.clone()));
+                }
+            }
+            let (r, step) = worst?;
+            Some((
+                r >= 50.0,
+                format!("slowest step against it: {step}, {}", ratio(r)),
+            ))
+        }),
+    ));
+    goals.push(goal(
+        "Resident memory per 150-byte row ≤ 3x its encoded size",
+        find(report, "w9").and_then(|w| {
+            let ours = figure(w, TABULA, "")?;
+            let encoded: f64 = report
+                .meta
+                .machine
+                .iter()
+                .find(|(k, _)| k.starts_with("encoded row"))
+                .and_then(|(_, v)| v.parse().ok())?;
+            Some((
+                ours <= 3.0 * encoded,
+                format!(
+                    "{} bytes against {} encoded = {}",
+                    number(ours),
+                    number(encoded),
+                    ratio(ours / encoded)
+                ),
+            ))
+        }),
+    ));
+    goals
+}
