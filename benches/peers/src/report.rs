@@ -225,6 +225,12 @@ fn group_thousands(v: i64) -> String {
     if v < 0 { format!("-{out}") } else { out }
 }
 
+/// A count with thousands separators (`1,000,000`).
+#[must_use]
+pub fn count(n: usize) -> String {
+    group_thousands(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
 /// A ratio as `3.2x`.
 #[must_use]
 pub fn ratio(v: f64) -> String {
@@ -320,21 +326,41 @@ impl Report {
 
 fn workload_markdown(out: &mut String, w: &Workload) {
     let _ = writeln!(out, "\n## {}\n\n{}\n", w.title, w.what);
+    // Figures of several groups (writer counts, steps) are listed group by group, so each peer
+    // sits next to tabula's figure it is compared with.
+    let mut groups: Vec<&str> = Vec::new();
+    for f in &w.figures {
+        if !groups.contains(&f.group.as_str()) {
+            groups.push(&f.group);
+        }
+    }
+    let grouped = groups.len() > 1;
+    let mut figures: Vec<&Figure> = w.figures.iter().collect();
+    if grouped {
+        figures.sort_by_key(|f| groups.iter().position(|g| *g == f.group));
+    }
     let _ = writeln!(
         out,
-        "| engine | setting | {} | tabula vs it | notes |\n|---|---|--:|--:|---|",
-        w.unit
+        "| {}engine | setting | {} | tabula vs it | notes |\n|{}---|---|--:|--:|---|",
+        if grouped { "group | " } else { "" },
+        w.unit,
+        if grouped { "---|" } else { "" },
     );
-    for f in &w.figures {
+    for f in figures {
         let value = f.value.map_or_else(|| "error".to_owned(), number);
         let vs = if f.engine == TABULA {
             String::new()
         } else {
             w.advantage(f).map_or_else(String::new, ratio)
         };
+        let group = if grouped {
+            format!("{} | ", f.group)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {value} | {vs} | {} |",
+            "| {group}{} | {} | {value} | {vs} | {} |",
             f.engine, f.setting, f.detail
         );
     }
@@ -416,6 +442,8 @@ mod tests {
         assert_eq!(number(0.01234), "0.0123");
         assert_eq!(number(0.0), "0");
         assert_eq!(percent(0.4123), "41.2%");
+        assert_eq!(count(32), "32");
+        assert_eq!(count(1_000_000), "1,000,000");
     }
 
     #[test]

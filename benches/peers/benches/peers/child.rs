@@ -62,26 +62,17 @@ fn open_for_fill(engine: &str, dir: &Path) -> Result<Box<dyn Store>> {
         }
         "SQLite" => {
             let store = crate::sqlite::SqliteStore::open(dir, false)?;
-            // Every handle's connection inherits nothing, so turn off automatic checkpoints in
-            // the database's own header-level setting: a connection-level pragma on each.
-            Box::new(NoAutoCheckpoint(store))
+            // Automatic checkpoints are a setting of the connection that commits.
+            store.setup_writer(|conn| {
+                conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+                Ok(())
+            })?;
+            Box::new(store)
         }
         "redb" => Box::new(crate::redb_store::RedbStore::open(dir, false)?),
         "fjall" => Box::new(crate::fjall_store::FjallStore::open(dir, false)?),
         other => return Err(format!("no fill for {other}").into()),
     })
-}
-
-/// SQLite with `wal_autocheckpoint=0` on the handle's connection: the rows stay in the WAL.
-struct NoAutoCheckpoint(crate::sqlite::SqliteStore);
-
-impl Store for NoAutoCheckpoint {
-    fn handle(&self) -> Result<Box<dyn crate::store::Handle + '_>> {
-        self.0.handle_with(|conn| {
-            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-            Ok(())
-        })
-    }
 }
 
 /// Starts this binary as `child fill ENGINE DIR N`, waits for its `ready`, and SIGKILLs it.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tabula_peers::data::{KEY_LEN, value};
-use tabula_peers::report::{Better, Figure, Limit, Meta, Report, TABULA, Workload, number};
+use tabula_peers::report::{Better, Figure, Limit, Meta, Report, TABULA, Workload, count, number};
 use tabula_peers::{chart, limits, machine};
 use tabula_wal::SyncPolicy;
 
@@ -240,7 +240,7 @@ fn declare_workloads(run: &mut Run<'_>) {
         "1. Durable commits, 1 writer",
         format!(
             "{} commits of one new row each, each durable before it returns.",
-            number(s.durable_commits as f64)
+            count(s.durable_commits)
         ),
         "commits/s",
         Better::Higher,
@@ -258,7 +258,7 @@ fn declare_workloads(run: &mut Run<'_>) {
     w.push(workload(
         "w3",
         "3. Non-durable commits, 1 writer",
-        format!("{} commits of one new row each, not synced (written to the OS, or buffered, as each engine's setting says).", number(s.fast_commits as f64)),
+        format!("{} commits of one new row each, not synced (written to the OS, or buffered, as each engine's setting says).", count(s.fast_commits)),
         "commits/s",
         Better::Higher,
     ));
@@ -267,7 +267,7 @@ fn declare_workloads(run: &mut Run<'_>) {
         "4. Bulk load",
         format!(
             "{} rows in durable commits of 1,000 into a new database.",
-            number(s.rows as f64)
+            count(s.rows)
         ),
         "rows/s",
         Better::Higher,
@@ -275,7 +275,7 @@ fn declare_workloads(run: &mut Run<'_>) {
     w.push(workload(
         "w5a",
         "5a. Random point reads",
-        format!("{} reads of random keys of the bulk-loaded database, one thread, in one read transaction or view.", number(s.reads as f64)),
+        format!("{} reads of random keys of the bulk-loaded database, one thread, in one read transaction or view.", count(s.reads)),
         "reads/s",
         Better::Higher,
     ));
@@ -284,7 +284,7 @@ fn declare_workloads(run: &mut Run<'_>) {
         "5b. Range scans",
         format!(
             "{} scans of {} rows in key order from random keys, one thread.",
-            number(s.scans as f64),
+            count(s.scans),
             s.scan_len
         ),
         "scans/s",
@@ -309,7 +309,7 @@ fn declare_workloads(run: &mut Run<'_>) {
         "7. Recovery after SIGKILL",
         format!(
             "A child process commits {} single-row transactions without syncing (checkpoints and log compaction off where the engine has them, so the rows are in the log), prints `ready` and is SIGKILLed; the figure is rows over the time from open until the first read answers.",
-            number(s.recovery_rows as f64)
+            count(s.recovery_rows)
         ),
         "rows/s",
         Better::Higher,
@@ -319,7 +319,7 @@ fn declare_workloads(run: &mut Run<'_>) {
         "8. Commit latency with a checkpoint running",
         format!(
             "Durable single-row commits on the bulk-loaded database while another thread runs the engine's checkpoint (SQLite: `wal_checkpoint(TRUNCATE)`; Redis: `BGREWRITEAOF`) back to back, until at least {} commits and two whole checkpoints; the figure is the p99.",
-            number(s.latency_samples as f64)
+            count(s.latency_samples)
         ),
         "µs p99",
         Better::Lower,
@@ -327,7 +327,7 @@ fn declare_workloads(run: &mut Run<'_>) {
     w.push(workload(
         "w9",
         "9. Resident memory per row",
-        format!("Growth of the resident set (Redis: `used_memory`) per row, loading {} rows in commits of 1,000.", number(s.memory_rows as f64)),
+        format!("Growth of the resident set (Redis: `used_memory`) per row, loading {} rows in commits of 1,000.", count(s.memory_rows)),
         "bytes/row",
         Better::Lower,
     ));
@@ -336,7 +336,7 @@ fn declare_workloads(run: &mut Run<'_>) {
         "10. DeltaTraceDB's speed test",
         format!(
             "The steps of the `delta-trace-db` package's own `tests/test_speed.py` on {} records, both in memory: DeltaTraceDB through `python/deltatrace_speed.py`, tabula through the `tabula` crate with a derived record type.",
-            number(s.dtdb_records as f64)
+            count(s.dtdb_records)
         ),
         "ms",
         Better::Lower,
@@ -369,10 +369,7 @@ fn physical_limits(run: &mut Run<'_>) -> Result<()> {
             "MB/s".to_owned(),
         ),
         (
-            format!(
-                "std HashMap insert of {} key+value rows",
-                number(s.rows as f64)
-            ),
+            format!("std HashMap insert of {} key+value rows", count(s.rows)),
             inserts,
             "inserts/s".to_owned(),
         ),
@@ -402,13 +399,13 @@ fn durable_commits(run: &mut Run<'_>) {
         let one = run.with_store("w1", &c, |store, _| {
             workloads::commit_rate(store, 1, s.durable_commits, 0)
         });
-        let detail = format!("{} commits", number(s.durable_commits as f64));
+        let detail = format!("{} commits", count(s.durable_commits));
         run.file("w1", &c, "1 writer", one.map(|v| (v, detail)));
         for writers in WRITERS {
             let rate = run.with_store("w2", &c, |store, _| {
                 workloads::commit_rate(store, writers, s.per_writer, 0)
             });
-            let detail = format!("{} commits", number((writers * s.per_writer) as f64));
+            let detail = format!("{} commits", count(writers * s.per_writer));
             run.file(
                 "w2",
                 &c,
@@ -418,7 +415,7 @@ fn durable_commits(run: &mut Run<'_>) {
         }
     }
     run.workload("w2").notes.push(
-        "tabula, SQLite and Redis make one fsync serve every commit waiting for it (group commit); redb and fjall writers each sync their own commit.".to_owned(),
+        "tabula and Redis make one fsync serve every commit waiting for it (group commit). SQLite, redb and fjall take one writer at a time, each commit syncing on its own; SQLite's writers share one write connection behind a mutex, as SQLite applications with many writer threads do (with a connection each, writers wait in SQLite's busy handler, which sleeps: 64 writers then make about 100 commits/s).".to_owned(),
     );
 }
 
@@ -435,14 +432,14 @@ fn fast_commits(run: &mut Run<'_>) {
             c.engine, c.setting
         ));
         let rate = run.with_store("w3", &c, |store, _| workloads::commit_rate(store, 1, n, 0));
-        let detail = format!("{} commits", number(n as f64));
+        let detail = format!("{} commits", count(n));
         run.file("w3", &c, "1 writer", rate.map(|v| (v, detail)));
     }
     if run.redis {
         run.workload("w3").notes.push(format!(
             "Redis runs {} commits rather than {}: each is a network round trip on loopback, so its rate is flat and a shorter loop measures it as well.",
-            number(s.redis_ops as f64),
-            number(s.fast_commits as f64)
+            count(s.redis_ops),
+            count(s.fast_commits)
         ));
     }
 }
@@ -470,7 +467,7 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
             "w4",
             &c,
             "",
-            load.map(|v| (v, format!("{} rows", number(s.rows as f64)))),
+            load.map(|v| (v, format!("{} rows", count(s.rows)))),
         );
         if !loaded {
             continue;
@@ -494,7 +491,7 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
             "w5a",
             &c,
             "",
-            r.map(|v| (v, format!("{} reads", number(reads as f64)))),
+            r.map(|v| (v, format!("{} reads", count(reads)))),
         );
         if c.engine != "Redis" {
             let r = workloads::range_scans(store.as_ref(), s.rows, s.scans, s.scan_len);
@@ -502,7 +499,7 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
                 "w5b",
                 &c,
                 "",
-                r.map(|(v, rows)| (v, format!("{} rows read", number(rows as f64)))),
+                r.map(|(v, rows)| (v, format!("{} rows read", count(rows)))),
             );
         }
         match store.dump(&dir) {
@@ -728,7 +725,7 @@ fn deltatrace(run: &mut Run<'_>) {
                 open: Box::new(|_| Err("not opened".into())),
             };
             for (step, t) in dtdb::STEPS.iter().zip(times) {
-                run.file("w10", &label, step, Ok((t * 1e3, (*step).to_owned())));
+                run.file("w10", &label, step, Ok((t * 1e3, String::new())));
             }
         }
         Ok(None) => run.report.skipped.push(

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tabula_peers::data::Probes;
-use tabula_peers::report::number;
+use tabula_peers::report::{count, number};
 
 use crate::Result;
 use crate::store::Store;
@@ -148,7 +148,7 @@ impl Latency {
             "p50 {} µs, p99 {} µs ({} commits)",
             number(self.p50.as_secs_f64() * 1e6),
             number(self.p99.as_secs_f64() * 1e6),
-            number(self.samples as f64)
+            count(self.samples)
         )
     }
 }
