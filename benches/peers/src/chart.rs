@@ -42,6 +42,25 @@ fn color(i: usize) -> RGBColor {
     PALETTE.get(i % PALETTE.len()).copied().unwrap_or(BLACK)
 }
 
+/// Each engine keeps its color in every chart; tabula's is the first.
+fn engine_color(label: &str) -> RGBColor {
+    const ENGINES: [&str; 7] = [
+        TABULA,
+        "SQLite",
+        "redb",
+        "fjall",
+        "Redis",
+        "DeltaTraceDB",
+        "std",
+    ];
+    color(
+        ENGINES
+            .iter()
+            .position(|e| label.starts_with(e))
+            .unwrap_or(7),
+    )
+}
+
 /// One line of the scaling chart: its label and its (writers, commits/s) points.
 pub type Series = (String, Vec<(f64, f64)>);
 
@@ -85,8 +104,8 @@ pub fn scaling(path: &Path, series: &[Series]) -> Result<(), ChartError> {
         .y_label_formatter(&|y| number(*y))
         .draw()
         .map_err(err)?;
-    for (i, (label, points)) in series.iter().enumerate() {
-        let c = color(i);
+    for (label, points) in series {
+        let c = engine_color(label);
         let width = if label.starts_with(TABULA) { 3 } else { 2 };
         chart
             .draw_series(LineSeries::new(
@@ -172,7 +191,7 @@ fn panel(
         .margin(10)
         .x_label_area_size(24)
         .y_label_area_size(8)
-        .build_cartesian_2d(0f64..max * 1.45, -0.6f64..(n as f64 - 0.4))
+        .build_cartesian_2d(0f64..max * 1.75, -0.6f64..(n as f64 - 0.4))
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -185,11 +204,7 @@ fn panel(
     for (i, f) in w.figures.iter().enumerate() {
         // The first figure on top.
         let y = (n - 1 - i) as f64;
-        let c = if f.engine == TABULA {
-            color(0)
-        } else {
-            color(1 + i % (PALETTE.len() - 1))
-        };
+        let c = engine_color(&f.engine);
         let value = f.value.unwrap_or(0.0);
         chart
             .draw_series(std::iter::once(Rectangle::new(
@@ -198,16 +213,18 @@ fn panel(
             )))
             .map_err(err)?;
         let label = format!(
-            "{} {} {}",
+            "{} {}{}{} {}",
             f.engine,
             f.setting,
+            if f.group.is_empty() { "" } else { ", " },
+            f.group,
             f.value.map_or_else(|| "error".to_owned(), number)
         );
         chart
             .draw_series(std::iter::once(Text::new(
                 label,
                 (value + max * 0.01, y + 0.25),
-                ("sans-serif", 12).into_font(),
+                ("sans-serif", 11).into_font(),
             )))
             .map_err(err)?;
     }

@@ -271,14 +271,14 @@ impl Table {
         let plan = access.as_ref().map_or(Plan::FullScan, Access::plan);
         match access {
             None => {
-                for (_, row) in self.rows() {
+                for (_, row) in self.iter() {
                     if !check(row) {
                         break;
                     }
                 }
             }
             Some(Access::KeyRange(lo, hi)) => {
-                for (_, row) in self.rows().range((lo, hi)) {
+                for row in self.rows_in((lo, hi)) {
                     if !check(row) {
                         break;
                     }

@@ -7,6 +7,7 @@
 //! All maps are `imbl` persistent maps: cloning a table is O(number of indexes), shares every row,
 //! and a writer that owns the only copy mutates in place.
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 use imbl::OrdMap;
@@ -19,6 +20,27 @@ use crate::value::{Measure, Row, Value};
 
 /// A row as stored: shared, so that readers, snapshots and change reports never copy it.
 pub type RowRef = Arc<Row>;
+
+/// A primary key as the row map stores it: shared, so that copying a tree node on write bumps
+/// reference counts instead of copying key strings. Every commit copies the nodes it changes
+/// (earlier states are still read by readers, snapshots and the pending queue), and a node holds
+/// 64 entries: with text keys held by value, that copying allocated and freed 64 strings per
+/// node, which was most of a large table's write time. It orders, compares and hashes as the
+/// value it holds, so lookups by `&Value` (through `Borrow`) find it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct StoredKey(Arc<Value>);
+
+impl Borrow<Value> for StoredKey {
+    fn borrow(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl StoredKey {
+    fn new(key: Value) -> StoredKey {
+        StoredKey(Arc::new(key))
+    }
+}
 
 /// One row's change, as reported by [`crate::Database::apply`]: the key and the row before and
 /// after (`None` where the row did not or no longer exists).
@@ -68,7 +90,7 @@ pub struct Table {
     def: Arc<TableDef>,
     /// The name again, shared, for change reports and undo entries on the write path.
     name: Arc<str>,
-    rows: OrdMap<Value, RowRef>,
+    rows: OrdMap<StoredKey, RowRef>,
     indexes: Vec<Index>,
     /// The next auto-increment key: one past the largest integral key ever stored (an `Int`, or
     /// a `Float` equal to one), so keys are never reused after a delete (SQLite's
@@ -126,7 +148,7 @@ impl Table {
 
     /// All rows in primary key order.
     pub fn iter(&self) -> impl Iterator<Item = (&Value, &RowRef)> + '_ {
-        self.rows.iter()
+        self.rows.iter().map(|(key, row)| (&*key.0, row))
     }
 
     /// The indexes, declared ones first, then those of unique columns.
@@ -147,17 +169,25 @@ impl Table {
     /// in a few rows compare in time proportional to the difference, not the size.
     pub fn diff<'a>(&'a self, other: &'a Table) -> impl Iterator<Item = RowDiff<'a>> + 'a {
         self.rows.diff(&other.rows).map(|item| match item {
-            imbl::ordmap::DiffItem::Add(key, row) => RowDiff::Added { key, row },
-            imbl::ordmap::DiffItem::Remove(key, row) => RowDiff::Removed { key, row },
+            imbl::ordmap::DiffItem::Add(key, row) => RowDiff::Added { key: &key.0, row },
+            imbl::ordmap::DiffItem::Remove(key, row) => RowDiff::Removed { key: &key.0, row },
             imbl::ordmap::DiffItem::Update {
                 old: (key, before),
                 new: (_, after),
-            } => RowDiff::Changed { key, before, after },
+            } => RowDiff::Changed {
+                key: &key.0,
+                before,
+                after,
+            },
         })
     }
 
-    pub(crate) fn rows(&self) -> &OrdMap<Value, RowRef> {
-        &self.rows
+    /// The rows whose keys are in `range`, in key order, for the query planner's range scans.
+    pub(crate) fn rows_in(
+        &self,
+        range: (std::ops::Bound<Value>, std::ops::Bound<Value>),
+    ) -> impl Iterator<Item = &RowRef> + '_ {
+        self.rows.range(range).map(|(_, row)| row)
     }
 
     /// Inserts a new row; fails if its key exists.
@@ -177,12 +207,15 @@ impl Table {
         }
         // One descent of the tree: insert, and in the rare case the key was taken, put the old
         // row back under its own key field.
-        if let Some(old) = self.rows.insert(key.clone(), Arc::clone(&row)) {
+        if let Some(old) = self
+            .rows
+            .insert(StoredKey::new(key.clone()), Arc::clone(&row))
+        {
             let old_key = old
                 .get(&self.def.primary_key)
                 .cloned()
                 .unwrap_or_else(|| key.clone());
-            self.rows.insert(old_key, old);
+            self.rows.insert(StoredKey::new(old_key), old);
             return Err(Error::DuplicateKey {
                 table: self.def.name.clone(),
                 key,
@@ -298,7 +331,7 @@ impl Table {
         }
         self.def.validate_index(&def, limits)?;
         let mut index = Index::new(def.clone());
-        for (key, row) in &self.rows {
+        for (key, row) in self.iter() {
             if let Some((value, existing_key)) = index.conflict(key, row) {
                 return Err(self.unique_violation(&index, value, existing_key));
             }
@@ -459,7 +492,9 @@ impl Table {
     /// Replaces the row at `key` and its index entries, without checks.
     fn write(&mut self, key: Value, row: Option<RowRef>) -> Option<RowRef> {
         let before = match &row {
-            Some(row) => self.rows.insert(key.clone(), Arc::clone(row)),
+            Some(row) => self
+                .rows
+                .insert(StoredKey::new(key.clone()), Arc::clone(row)),
             None => self.rows.remove(&key),
         };
         for index in &mut self.indexes {
