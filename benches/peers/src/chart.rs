@@ -144,7 +144,6 @@ pub fn throughput(path: &Path, report: &Report) -> Result<(), ChartError> {
         .filter(|w| w.better == Better::Higher && w.figures.iter().any(|f| f.value.is_some()))
         .collect();
     let columns = 2usize;
-    let rows = panels.len().div_ceil(columns).max(1);
     let height = panels
         .chunks(columns)
         .map(|row| {
@@ -171,7 +170,6 @@ pub fn throughput(path: &Path, report: &Report) -> Result<(), ChartError> {
             panel(cell, w)?;
         }
     }
-    let _ = rows;
     root.present().map_err(err)
 }
 

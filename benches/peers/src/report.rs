@@ -84,6 +84,20 @@ impl Workload {
             .and_then(|f| f.value)
     }
 
+    /// tabula's best figure across settings and groups, by the workload's direction.
+    #[must_use]
+    pub fn tabula_best(&self) -> Option<f64> {
+        let values = self
+            .figures
+            .iter()
+            .filter(|f| f.engine == TABULA)
+            .filter_map(|f| f.value);
+        match self.better {
+            Better::Higher => values.reduce(f64::max),
+            Better::Lower => values.reduce(f64::min),
+        }
+    }
+
     /// How many times better tabula is than `figure` (`None` without both figures).
     #[must_use]
     pub fn advantage(&self, figure: &Figure) -> Option<f64> {
@@ -365,17 +379,7 @@ fn workload_markdown(out: &mut String, w: &Workload) {
         );
     }
     if let Some(limit) = &w.limit {
-        let best = w
-            .figures
-            .iter()
-            .filter(|f| f.engine == TABULA)
-            .filter_map(|f| f.value)
-            .fold(None, |best: Option<f64>, v| {
-                Some(best.map_or(v, |b| match w.better {
-                    Better::Higher => b.max(v),
-                    Better::Lower => b.min(v),
-                }))
-            });
+        let best = w.tabula_best();
         let _ = write!(
             out,
             "\nPhysical limit: {} = {} {}",

@@ -7,19 +7,6 @@ fn find<'a>(report: &'a Report, id: &str) -> Option<&'a Workload> {
     report.workloads.iter().find(|w| w.id == id)
 }
 
-/// tabula's best figure in a workload, by its direction.
-fn tabula_best(w: &Workload) -> Option<f64> {
-    let values = w
-        .figures
-        .iter()
-        .filter(|f| f.engine == TABULA)
-        .filter_map(|f| f.value);
-    match w.better {
-        tabula_peers::report::Better::Higher => values.reduce(f64::max),
-        tabula_peers::report::Better::Lower => values.reduce(f64::min),
-    }
-}
-
 fn figure(w: &Workload, engine: &str, group: &str) -> Option<f64> {
     w.figures
         .iter()
@@ -44,7 +31,7 @@ fn goal(text: &str, judged: Option<(bool, String)>) -> Goal {
 
 /// tabula against the best peer figure of a throughput workload: (tabula / best, which peer).
 fn against_fastest_peer(w: &Workload) -> Option<(f64, String, f64)> {
-    let ours = tabula_best(w)?;
+    let ours = w.tabula_best()?;
     let best = w
         .best_peers()
         .filter_map(|f| f.value.map(|v| (v, f.engine.clone())))
@@ -53,7 +40,8 @@ fn against_fastest_peer(w: &Workload) -> Option<(f64, String, f64)> {
 }
 
 /// Every goal of the issue, in its order.
-pub fn judge(report: &Report, redis: bool) -> Vec<Goal> {
+/// `encoded_row` is the bytes per row of tabula's bincode dump, when it was written.
+pub fn judge(report: &Report, redis: bool, encoded_row: Option<f64>) -> Vec<Goal> {
     let mut goals = Vec::new();
     let w1 = find(report, "w1");
     let w2 = find(report, "w2");
@@ -110,7 +98,7 @@ pub fn judge(report: &Report, redis: bool) -> Vec<Goal> {
             None
         },
     ));
-    let fast = w3.and_then(tabula_best);
+    let fast = w3.and_then(Workload::tabula_best);
     for (peer, factor) in [("SQLite", 5.0), ("redb", 2.0)] {
         let theirs = w3.and_then(|w| figure(w, peer, "1 writer"));
         goals.push(goal(
@@ -141,7 +129,7 @@ pub fn judge(report: &Report, redis: bool) -> Vec<Goal> {
     goals.push(goal(
         "Snapshot write ≥ 50% of raw write bandwidth",
         find(report, "w6a").and_then(|w| {
-            let ours = tabula_best(w)?;
+            let ours = w.tabula_best()?;
             let limit = w.limit.as_ref()?.value;
             Some((
                 ours >= 0.5 * limit,
@@ -185,12 +173,7 @@ pub fn judge(report: &Report, redis: bool) -> Vec<Goal> {
         "Resident memory per 150-byte row ≤ 3x its encoded size",
         find(report, "w9").and_then(|w| {
             let ours = figure(w, TABULA, "")?;
-            let encoded: f64 = report
-                .meta
-                .machine
-                .iter()
-                .find(|(k, _)| k.starts_with("encoded row"))
-                .and_then(|(_, v)| v.parse().ok())?;
+            let encoded = encoded_row?;
             Some((
                 ours <= 3.0 * encoded,
                 format!(

@@ -81,6 +81,10 @@ struct Run<'a> {
     report: Report,
     redis: bool,
     started: Instant,
+    /// Bytes per row of tabula's bincode dump: the encoded size the memory goal is judged by.
+    encoded_row: Option<f64>,
+    /// The `delta-trace-db` package's version, when its speed test ran.
+    dtdb_version: Option<String>,
 }
 
 fn workload(id: &str, title: &str, what: String, unit: &str, better: Better) -> Workload {
@@ -117,27 +121,28 @@ impl Run<'_> {
     }
 
     /// Files a figure (or the error in its place) under workload `id`.
-    fn file(&mut self, id: &str, c: &Contender, group: &str, result: Result<(f64, String)>) {
+    fn file(
+        &mut self,
+        id: &str,
+        (engine, setting): (&str, &str),
+        group: &str,
+        result: Result<(f64, String)>,
+    ) {
         let (value, detail) = match result {
             Ok((v, d)) => (Some(v), d),
             Err(e) => {
-                let message = format!("{id}: {} ({}): {e}", c.engine, c.setting);
+                let message = format!("{id}: {engine} ({setting}): {e}");
                 self.log(&format!("ERROR {message}"));
                 self.report.errors.push(message);
                 (None, format!("error: {e}"))
             }
         };
         if let Some(v) = value {
-            self.log(&format!(
-                "{id} {} ({}) {group}: {}",
-                c.engine,
-                c.setting,
-                number(v)
-            ));
+            self.log(&format!("{id} {engine} ({setting}) {group}: {}", number(v)));
         }
         self.workload(id).figures.push(Figure {
-            engine: c.engine.to_owned(),
-            setting: c.setting.clone(),
+            engine: engine.to_owned(),
+            setting: setting.to_owned(),
             group: group.to_owned(),
             value,
             detail,
@@ -208,6 +213,8 @@ pub fn run(args: &Args) -> Result<Report> {
         report: Report::default(),
         redis: redis::version().is_some(),
         started: Instant::now(),
+        encoded_row: None,
+        dtdb_version: None,
     };
     if !run.redis {
         run.report.skipped.push(
@@ -224,7 +231,7 @@ pub fn run(args: &Args) -> Result<Report> {
     memory(&mut run);
     deltatrace(&mut run);
 
-    run.report.goals = crate::goals::judge(&run.report, run.redis);
+    run.report.goals = crate::goals::judge(&run.report, run.redis, run.encoded_row);
     run.report.meta = meta(&run);
     write(&run)?;
     std::fs::remove_dir_all(&args.data).ok();
@@ -400,7 +407,12 @@ fn durable_commits(run: &mut Run<'_>) {
             workloads::commit_rate(store, 1, s.durable_commits, 0)
         });
         let detail = format!("{} commits", count(s.durable_commits));
-        run.file("w1", &c, "1 writer", one.map(|v| (v, detail)));
+        run.file(
+            "w1",
+            (c.engine, &c.setting),
+            "1 writer",
+            one.map(|v| (v, detail)),
+        );
         for writers in WRITERS {
             let rate = run.with_store("w2", &c, |store, _| {
                 workloads::commit_rate(store, writers, s.per_writer, 0)
@@ -408,7 +420,7 @@ fn durable_commits(run: &mut Run<'_>) {
             let detail = format!("{} commits", count(writers * s.per_writer));
             run.file(
                 "w2",
-                &c,
+                (c.engine, &c.setting),
                 &format!("{writers} writers"),
                 rate.map(|v| (v, detail)),
             );
@@ -433,7 +445,12 @@ fn fast_commits(run: &mut Run<'_>) {
         ));
         let rate = run.with_store("w3", &c, |store, _| workloads::commit_rate(store, 1, n, 0));
         let detail = format!("{} commits", count(n));
-        run.file("w3", &c, "1 writer", rate.map(|v| (v, detail)));
+        run.file(
+            "w3",
+            (c.engine, &c.setting),
+            "1 writer",
+            rate.map(|v| (v, detail)),
+        );
     }
     if run.redis {
         run.workload("w3").notes.push(format!(
@@ -456,7 +473,7 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
         let store = match (c.open)(&dir) {
             Ok(store) => store,
             Err(e) => {
-                run.file("w4", &c, "", Err(e));
+                run.file("w4", (c.engine, &c.setting), "", Err(e));
                 continue;
             }
         };
@@ -465,7 +482,7 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
         let loaded = load.is_ok();
         run.file(
             "w4",
-            &c,
+            (c.engine, &c.setting),
             "",
             load.map(|v| (v, format!("{} rows", count(s.rows)))),
         );
@@ -476,7 +493,7 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
             let per_row = after.saturating_sub(before) as f64 / s.rows as f64;
             run.file(
                 "w9",
-                &c,
+                (c.engine, &c.setting),
                 "",
                 Ok((per_row, "`used_memory` growth".to_owned())),
             );
@@ -489,7 +506,7 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
         let r = workloads::point_reads(store.as_ref(), s.rows, reads);
         run.file(
             "w5a",
-            &c,
+            (c.engine, &c.setting),
             "",
             r.map(|v| (v, format!("{} reads", count(reads)))),
         );
@@ -497,7 +514,7 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
             let r = workloads::range_scans(store.as_ref(), s.rows, s.scans, s.scan_len);
             run.file(
                 "w5b",
-                &c,
+                (c.engine, &c.setting),
                 "",
                 r.map(|(v, rows)| (v, format!("{} rows read", count(rows)))),
             );
@@ -505,15 +522,11 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
         match store.dump(&dir) {
             Ok(dumps) => {
                 for d in dumps {
-                    let setting = Contender {
-                        engine: c.engine,
-                        setting: d.format.clone(),
-                        open: Box::new(|_| Err("not opened".into())),
-                    };
+                    let setting = (c.engine, d.format.as_str());
                     let mb = d.bytes as f64 / 1e6;
                     run.file(
                         "w6a",
-                        &setting,
+                        setting,
                         "",
                         Ok((
                             mb / d.write_seconds,
@@ -528,26 +541,23 @@ fn loaded_database(run: &mut Run<'_>) -> Result<()> {
                     if let Some(load) = d.load_seconds {
                         run.file(
                             "w6b",
-                            &setting,
+                            setting,
                             "",
                             Ok((s.rows as f64 / load, format!("{} s", number(load)))),
                         );
                     }
                     if c.engine == TABULA && d.format == "bincode" {
-                        run.report.meta.machine.push((
-                            "encoded row (bincode dump bytes / rows)".to_owned(),
-                            format!("{:.0}", d.bytes as f64 / s.rows as f64),
-                        ));
+                        run.encoded_row = Some(d.bytes as f64 / s.rows as f64);
                     }
                 }
             }
-            Err(e) => run.file("w6a", &c, "", Err(e)),
+            Err(e) => run.file("w6a", (c.engine, &c.setting), "", Err(e)),
         }
         let latency = commit_latency(store.as_ref(), s);
-        run.file("w8", &c, "with checkpoint", latency);
+        run.file("w8", (c.engine, &c.setting), "with checkpoint", latency);
         let closed = store.close();
         if let Err(e) = closed {
-            run.file("w4", &c, "close", Err(e));
+            run.file("w4", (c.engine, &c.setting), "close", Err(e));
         }
         std::fs::remove_dir_all(&dir)?;
     }
@@ -642,12 +652,7 @@ fn recovery(run: &mut Run<'_>) {
             std::fs::remove_dir_all(&dir)?;
             Ok((n as f64 / seconds, detail))
         })();
-        let label = Contender {
-            engine: c.engine,
-            setting: String::new(),
-            open: Box::new(|_| Err("not opened".into())),
-        };
-        run.file("w7", &label, "", result);
+        run.file("w7", (c.engine, ""), "", result);
     }
 }
 
@@ -655,35 +660,21 @@ fn memory(run: &mut Run<'_>) {
     let n = run.sizes.memory_rows;
     for engine in [TABULA, "HashMap"] {
         run.log(&format!("memory: {engine}"));
-        let label = Contender {
-            engine: if engine == TABULA {
-                TABULA
-            } else {
-                "std HashMap<String, Vec<u8>>"
-            },
-            setting: if engine == TABULA {
-                "in memory".to_owned()
-            } else {
-                "key and value bytes".to_owned()
-            },
-            open: Box::new(|_| Err("not opened".into())),
+        let label = if engine == TABULA {
+            (TABULA, "in memory")
+        } else {
+            ("std HashMap<String, Vec<u8>>", "key and value bytes")
         };
         let r = child::memory_per_row(engine, n).map(|v| (v, "resident set growth".to_owned()));
-        run.file("w9", &label, "", r);
+        run.file("w9", label, "", r);
     }
-    let encoded = run
-        .report
-        .meta
-        .machine
-        .iter()
-        .find(|(k, _)| k.starts_with("encoded row"))
-        .map(|(_, v)| v.clone());
+    let encoded = run.encoded_row;
     let w = run.workload("w9");
     // tabula's figure first, as in every other table.
     w.figures.sort_by_key(|f| f.engine != TABULA);
     if let Some(encoded) = encoded {
         w.notes.push(format!(
-            "An encoded row (tabula's bincode dump of the table, per row) is {encoded} bytes; a key-value peer stores {} bytes of key and value.",
+            "An encoded row (tabula's bincode dump of the table, per row) is {encoded:.0} bytes; a key-value peer stores {} bytes of key and value.",
             row_bytes()
         ));
     }
@@ -693,47 +684,29 @@ fn deltatrace(run: &mut Run<'_>) {
     let n = run.sizes.dtdb_records;
     run.log("DeltaTraceDB speed test");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/deltatrace_speed.py");
-    let tabula_label = Contender {
-        engine: TABULA,
-        setting: "in memory".to_owned(),
-        open: Box::new(|_| Err("not opened".into())),
-    };
+    let tabula_label = (TABULA, "in memory");
+    let python_label = ("DeltaTraceDB", "Python");
     let ours = dtdb::tabula(n);
     let theirs = dtdb::python(&script, n);
     match ours {
         Ok(times) => {
             for (step, t) in dtdb::STEPS.iter().zip(times) {
-                run.file("w10", &tabula_label, step, Ok((t * 1e3, String::new())));
+                run.file("w10", tabula_label, step, Ok((t * 1e3, String::new())));
             }
         }
-        Err(e) => run.file("w10", &tabula_label, "", Err(e)),
+        Err(e) => run.file("w10", tabula_label, "", Err(e)),
     }
     match theirs {
         Ok(Some((version, times))) => {
-            run.report
-                .meta
-                .versions
-                .push(("DeltaTraceDB (delta-trace-db)".to_owned(), version));
-            let label = Contender {
-                engine: "DeltaTraceDB",
-                setting: "Python".to_owned(),
-                open: Box::new(|_| Err("not opened".into())),
-            };
+            run.dtdb_version = Some(version);
             for (step, t) in dtdb::STEPS.iter().zip(times) {
-                run.file("w10", &label, step, Ok((t * 1e3, String::new())));
+                run.file("w10", python_label, step, Ok((t * 1e3, String::new())));
             }
         }
         Ok(None) => run.report.skipped.push(
             "DeltaTraceDB: `python3` or the `delta-trace-db` package is not installed (`pip install delta-trace-db`).".to_owned(),
         ),
-        Err(e) => {
-            let label = Contender {
-                engine: "DeltaTraceDB",
-                setting: "Python".to_owned(),
-                open: Box::new(|_| Err("not opened".into())),
-            };
-            run.file("w10", &label, "", Err(e));
-        }
+        Err(e) => run.file("w10", python_label, "", Err(e)),
     }
 }
 
@@ -755,8 +728,7 @@ fn locked_version(name: &str) -> Option<String> {
 }
 
 fn meta(run: &Run<'_>) -> Meta {
-    let mut machine = machine::describe(&run.args.data);
-    machine.extend(run.report.meta.machine.iter().cloned());
+    let machine = machine::describe(&run.args.data);
     let mut versions = vec![
         (TABULA.to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
         (
@@ -780,7 +752,9 @@ fn meta(run: &Run<'_>) -> Meta {
             redis::version().unwrap_or_else(|| "not installed".to_owned()),
         ),
     ];
-    versions.extend(run.report.meta.versions.iter().cloned());
+    if let Some(v) = &run.dtdb_version {
+        versions.push(("DeltaTraceDB (delta-trace-db)".to_owned(), v.clone()));
+    }
     Meta {
         date: machine::now(),
         command: format!(
