@@ -234,6 +234,24 @@ impl Database {
         Ok(changes)
     }
 
+    /// Applies one op of a [`crate::Draft`]: all of it or, on error, none of it; the LSN
+    /// stays (the draft sets it when it is finished).
+    pub(crate) fn apply_draft_op(&mut self, op: Op) -> Result<Option<RowChange>, Error> {
+        // One op needs no undo log: each op checks everything before it writes.
+        let mut undo = UndoLog {
+            enabled: false,
+            steps: Vec::new(),
+        };
+        let mut changes = Vec::with_capacity(1);
+        self.apply_op(op, &mut undo, &mut changes)?;
+        Ok(changes.pop())
+    }
+
+    /// Sets the LSN of a finished [`crate::Draft`]'s state.
+    pub(crate) fn set_lsn(&mut self, lsn: Lsn) {
+        self.lsn = lsn;
+    }
+
     fn apply_op(
         &mut self,
         op: Op,

@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod database;
+mod draft;
 mod error;
 mod filter;
 mod index;
@@ -42,6 +43,7 @@ mod table;
 mod value;
 
 pub use database::Database;
+pub use draft::Draft;
 pub use error::{Error, NameKind};
 pub use filter::Filter;
 pub use index::Index;

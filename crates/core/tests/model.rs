@@ -345,3 +345,49 @@ proptest! {
         prop_assert_eq!(format!("{first:?}"), format!("{db:?}"));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A draft (an interactive write transaction) keeps the ops that succeeded and skips the ones
+    /// that failed; logging its transaction and replaying it on the same base must give the
+    /// state the draft showed, bit for bit, and each op's failure must leave the draft as it was.
+    #[test]
+    fn a_finished_draft_is_what_replaying_its_transaction_gives(
+        setup in proptest::collection::vec(gen_op(), 0..12),
+        drafted in proptest::collection::vec(gen_op(), 1..24),
+    ) {
+        let mut base = Database::new();
+        let mut first = Transaction::new(Lsn(1), Timestamp::EPOCH);
+        first.ops = TABLES.iter().map(|t| Op::CreateTable(def(t))).collect();
+        base.apply(&first).unwrap();
+        for (i, op) in setup.iter().enumerate() {
+            let mut tx = Transaction::new(Lsn(i as u64 + 2), Timestamp::EPOCH);
+            tx.ops = vec![op.to_op()];
+            let _ = base.apply(&tx);
+        }
+        let mut draft = tabula_core::Draft::new(base.clone());
+        let mut model = base.clone();
+        for op in &drafted {
+            let before = draft.state().clone();
+            let one = Transaction::new(model.lsn().next(), Timestamp::EPOCH).with(op.to_op());
+            match (draft.push(op.to_op()), model.apply(&one)) {
+                (Ok(_), Ok(_)) => {}
+                (Err(e), Err(want)) => {
+                    prop_assert_eq!(error_kind(&e), error_kind(&want));
+                    prop_assert_eq!(draft.state(), &before, "a failed op changed the draft");
+                }
+                (got, want) => prop_assert!(false, "draft {:?} but apply {:?} for {:?}", got, want, op),
+            }
+        }
+        let lsn = base.lsn().next();
+        let (state, tx) = draft.finish(lsn, Timestamp::EPOCH, None).unwrap();
+        let mut replayed = base.clone();
+        replayed.apply(&tx).unwrap();
+        prop_assert_eq!(&replayed, &state);
+        prop_assert_eq!(format!("{replayed:?}"), format!("{state:?}"));
+        for table in TABLES {
+            prop_assert_eq!(observed_rows(&state, table), observed_rows(&model, table));
+        }
+    }
+}

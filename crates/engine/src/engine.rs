@@ -396,7 +396,7 @@ pub(crate) fn now() -> Timestamp {
 }
 
 impl Inner {
-    fn check_poison(&self) -> Result<()> {
+    pub(crate) fn check_poison(&self) -> Result<()> {
         match &*self.poisoned.lock() {
             Some(cause) => Err(Error::Poisoned {
                 cause: Arc::clone(cause),
@@ -454,6 +454,7 @@ impl Inner {
         build: impl FnOnce(&Database, Timestamp) -> Result<Option<(Vec<Op>, Option<Cause>)>>,
     ) -> Result<Option<Committed>> {
         self.check_poison()?;
+        let _writing = crate::transaction::Writing::enter(self)?;
         let (lsn, timestamp, changes) = {
             let mut state = self.writer.lock();
             // Checked again under the lock: a commit that failed while we waited poisoned it.
@@ -463,7 +464,7 @@ impl Inner {
                 return Ok(None);
             };
             let lsn = state.lsn().next();
-            let mut tx = Transaction {
+            let tx = Transaction {
                 lsn,
                 timestamp,
                 cause,
@@ -471,24 +472,52 @@ impl Inner {
             };
             let mut staged = state.clone();
             let changes = staged.apply(&tx)?;
-            if let Some(log) = &self.log {
-                match log.append(&mut tx) {
-                    Ok(logged) if logged == lsn => {}
-                    Ok(logged) => {
-                        return Err(self.poison(tabula_wal::Error::InvalidOption(format!(
-                            "the log gave LSN {logged} where the database expected {lsn}"
-                        ))));
-                    }
-                    // Not appended (the record could not be encoded, or was too large): the
-                    // transaction is refused and nothing changed.
-                    Err(error) if !error.is_poisoned() => return Err(Error::Wal(error)),
-                    Err(error) => return Err(self.poison(error)),
-                }
-            }
-            *state = staged.clone();
-            self.pending.lock().push_back((staged, tx));
+            self.stage(&mut state, staged, tx)?;
             (lsn, timestamp, changes)
         };
+        self.acknowledge(lsn)?;
+        Ok(Some(Committed {
+            lsn,
+            timestamp,
+            changes,
+        }))
+    }
+
+    /// Step 1's end, under the writer lock (`state` is its guard): appends `tx`, whose ops made
+    /// `staged` from `state`, to the log's buffer; `staged` becomes the writers' state and joins
+    /// the pending states. Nothing changes if the log refuses the record.
+    pub(crate) fn stage(
+        &self,
+        state: &mut Database,
+        staged: Database,
+        mut tx: Transaction,
+    ) -> Result<()> {
+        let lsn = tx.lsn;
+        // An interactive transaction ran its caller's code under the lock meanwhile: a commit
+        // that failed then (outside the lock, in step 2) poisoned the log.
+        self.check_poison()?;
+        if let Some(log) = &self.log {
+            match log.append(&mut tx) {
+                Ok(logged) if logged == lsn => {}
+                Ok(logged) => {
+                    return Err(self.poison(tabula_wal::Error::InvalidOption(format!(
+                        "the log gave LSN {logged} where the database expected {lsn}"
+                    ))));
+                }
+                // Not appended (the record could not be encoded, or was too large): the
+                // transaction is refused and nothing changed.
+                Err(error) if !error.is_poisoned() => return Err(Error::Wal(error)),
+                Err(error) => return Err(self.poison(error)),
+            }
+        }
+        *state = staged.clone();
+        self.pending.lock().push_back((staged, tx));
+        Ok(())
+    }
+
+    /// Steps 2 and 3, after the writer lock is released: waits for the sync policy to cover
+    /// `lsn`, then publishes.
+    pub(crate) fn acknowledge(&self, lsn: Lsn) -> Result<()> {
         if let Some(log) = &self.log
             && let Err(error) = log.wal().commit_appended(lsn)
         {
@@ -496,11 +525,13 @@ impl Inner {
         }
         self.publish();
         self.commits.fetch_add(1, Ordering::Relaxed);
-        Ok(Some(Committed {
-            lsn,
-            timestamp,
-            changes,
-        }))
+        Ok(())
+    }
+
+    /// The writers' state, locked: an interactive transaction holds it while its caller's code
+    /// runs.
+    pub(crate) fn lock_writer(&self) -> parking_lot::MutexGuard<'_, Database> {
+        self.writer.lock()
     }
 
     /// Makes visible the newest pending state the log has made durable (or written, under the
@@ -536,7 +567,7 @@ impl Inner {
     }
 
     /// The next commit's timestamp: now, or the last one's if the clock stepped back.
-    fn next_timestamp(&self) -> Timestamp {
+    pub(crate) fn next_timestamp(&self) -> Timestamp {
         let now = now().as_micros();
         let last = self.last_timestamp.load(Ordering::Relaxed);
         let next = now.max(last);

@@ -121,6 +121,13 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A write (a commit, a transaction, a tag, ...) was started from inside a write
+    /// transaction on the same engine, on the same thread: it would wait for the lock its own
+    /// transaction holds. Do the write inside the transaction instead.
+    #[error(
+        "a write was started inside a write transaction on the same database; do it through the transaction"
+    )]
+    NestedTransaction,
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -9,6 +9,8 @@
 //! - [`Engine::commit`] / [`Engine::write`]: validate and apply against an O(1) copy of the state,
 //!   append to the log, wait for the sync policy (concurrent committers share fsyncs), publish.
 //!   See `engine.rs` for what readers see when.
+//! - [`Engine::transaction`]: an interactive write transaction ([`WriteTx`]) that reads its own
+//!   writes under the writer lock, so read-modify-write is atomic; see `transaction.rs`.
 //! - [`Engine::read`]: a consistent view at one LSN, O(1), never blocking writers.
 //! - [`Engine::checkpoint`] and automatic checkpoints ([`CheckpointPolicy`]): a snapshot of the
 //!   durable state taken while writers go on, then the log before it removed or archived.
@@ -50,6 +52,7 @@ mod recovery;
 mod sources;
 mod stats;
 pub mod system;
+mod transaction;
 mod ttl;
 
 pub use archive::{ArchiveReport, restore_archive};
@@ -67,6 +70,7 @@ pub use options::{CheckpointPolicy, Options};
 pub use recovery::RecoveryReport;
 pub use sources::{SourceFormat, create_database, load_source};
 pub use stats::{DiskStats, Stats, TableStats};
+pub use transaction::WriteTx;
 pub use ttl::{TTL_INDEX, Ttl};
 
 // The lower crates' types that appear in the engine's options and reports, so that users of the

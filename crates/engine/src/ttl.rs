@@ -213,6 +213,34 @@ pub(crate) fn around(db: &Database, ops: &[Op], at: Timestamp, room: usize) -> (
     (before, after)
 }
 
+/// The deletes of at most `room` rows of `table` expired at `at`, if a rule covers it: what
+/// an interactive transaction ([`crate::WriteTx`]) runs before it first reads or writes
+/// `table`, as a commit runs [`around`]'s.
+pub(crate) fn expired_in(db: &Database, table: &str, at: Timestamp, room: usize) -> Vec<Op> {
+    if db.table(TTL_TABLE).is_none() || room == 0 {
+        return Vec::new();
+    }
+    rules(db)
+        .iter()
+        .filter(|rule| rule.table == table)
+        .flat_map(|rule| deletes(rule.table, expired(db, rule, at, room)).collect::<Vec<_>>())
+        .collect()
+}
+
+/// The delete of `table`'s rule, if it has one: what follows a drop of `table` (`db` is the
+/// state before the drop).
+pub(crate) fn rule_of_dropped(db: &Database, table: &str) -> Option<Op> {
+    // Without the rules' table there is nothing to look up.
+    db.table(TTL_TABLE)?;
+    rules(db)
+        .iter()
+        .any(|rule| rule.table == table)
+        .then(|| Op::Delete {
+            table: TTL_TABLE.to_owned(),
+            key: Value::Text(table.to_owned()),
+        })
+}
+
 /// Whether any row of `db` is expired at `at`.
 fn any_expired(db: &Database, at: Timestamp) -> bool {
     rules(db)

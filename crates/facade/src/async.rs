@@ -10,7 +10,9 @@ use tabula_codec::Format;
 use tabula_core::Op;
 use tabula_engine::{BackupInfo, Committed, Options};
 
-use crate::{Database, Error, Result, View};
+use tabula_core::Value;
+
+use crate::{Database, Error, Record, Result, Table, View, WriteTransaction};
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
@@ -36,6 +38,20 @@ impl Database {
     pub async fn commit_async(&self, ops: Vec<Op>) -> Result<Committed> {
         let db = self.clone();
         blocking(move || Ok(db.engine().commit(ops)?)).await
+    }
+
+    /// [`Database::transaction`] on the blocking pool: `body` runs there, under the writer
+    /// lock, and the wait for the fsync does not hold the runtime's thread. A `body` that
+    /// panics commits nothing and gives [`Error::Background`].
+    ///
+    /// # Errors
+    /// As [`Database::transaction`].
+    pub async fn transaction_async<R: Send + 'static>(
+        &self,
+        body: impl for<'t> FnOnce(&'t WriteTransaction<'t>) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let db = self.clone();
+        blocking(move || db.transaction(body)).await
     }
 
     /// [`tabula_engine::Engine::save`] on the blocking pool.
@@ -65,5 +81,20 @@ impl Database {
     pub async fn backup_async(&self, dir: impl AsRef<Path>) -> Result<BackupInfo> {
         let (db, dir) = (self.clone(), dir.as_ref().to_path_buf());
         blocking(move || Ok(db.engine().backup(dir)?)).await
+    }
+}
+
+impl<T: Record + Send + 'static> Table<T> {
+    /// [`Table::update`] on the blocking pool: atomic, as it is.
+    ///
+    /// # Errors
+    /// As [`Table::update`].
+    pub async fn update_async(
+        &self,
+        key: impl Into<Value>,
+        change: impl FnOnce(&mut T) + Send + 'static,
+    ) -> Result<Option<T>> {
+        let (table, key) = (self.clone(), key.into());
+        blocking(move || table.update(key, change)).await
     }
 }

@@ -7,11 +7,12 @@ use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
 
-use tabula_core::{Op, Query, Row, TableDef, Value};
+use tabula_core::{Filter, Op, Query, Row, TableDef, Value};
 use tabula_engine::{Engine, Migration, Options, RecoveryReport};
 
 use crate::Result;
 use crate::record::{Record, check};
+use crate::transaction::{TxRows, run};
 use crate::typed::Table;
 
 /// An open database. Clones share it; it closes when the last clone (and the last table
@@ -168,8 +169,8 @@ impl Deref for Database {
     }
 }
 
-/// A table with untyped rows, from [`Database::rows`]. Each write is its own transaction; use
-/// [`Engine::write`] to group several.
+/// A table with untyped rows, from [`Database::rows`]. Each write is its own transaction (the
+/// read-modify-writes among them atomic); use [`Database::transaction`] to group several.
 ///
 /// ```
 /// use tabula::{Database, Query, Row, TableDef, Value};
@@ -235,6 +236,71 @@ impl Rows {
         let (table, key) = (self.name.clone(), key.into());
         self.engine.commit(vec![Op::Delete { table, key }])?;
         Ok(())
+    }
+
+    /// Runs `body` on this table in a write transaction of its own.
+    fn in_transaction<R>(&self, body: impl for<'t> FnOnce(TxRows<'t>) -> Result<R>) -> Result<R> {
+        let (value, _) = run(&self.engine, None, |tx| body(tx.rows(self.name.clone())))?;
+        Ok(value)
+    }
+
+    /// Changes the row with `key` by `change` and writes it back, in one transaction (the read
+    /// and the write are atomic); returns the row after, or `None` if there is none.
+    ///
+    /// # Errors
+    /// The transaction's errors.
+    pub fn update_with(
+        &self,
+        key: impl Into<Value>,
+        change: impl FnOnce(&mut Row),
+    ) -> Result<Option<Row>> {
+        let key = key.into();
+        self.in_transaction(move |t| t.update_with(key, change))
+    }
+
+    /// Compare-and-set: sets the fields of `set` on the row with `key` only if it is still
+    /// `expected`; otherwise [`crate::Error::Conflict`] and nothing is written.
+    ///
+    /// # Errors
+    /// As [`TxRows::update_if`].
+    pub fn update_if(&self, key: impl Into<Value>, expected: &Row, set: Row) -> Result<()> {
+        let key = key.into();
+        self.in_transaction(move |t| t.update_if(key, expected, set))
+    }
+
+    /// Compare-and-delete: deletes the row with `key` only if it is still `expected`.
+    ///
+    /// # Errors
+    /// As [`TxRows::delete_if`].
+    pub fn delete_if(&self, key: impl Into<Value>, expected: &Row) -> Result<()> {
+        let key = key.into();
+        self.in_transaction(move |t| t.delete_if(key, expected))
+    }
+
+    /// Changes every row `filter` matches by `change`, in one transaction (all or none);
+    /// returns how many were written.
+    ///
+    /// # Errors
+    /// As [`TxRows::update_where`].
+    pub fn update_where(&self, filter: Filter, change: impl FnMut(&mut Row)) -> Result<usize> {
+        self.in_transaction(move |t| t.update_where(filter, change))
+    }
+
+    /// Deletes every row `filter` matches, in one transaction; returns how many.
+    ///
+    /// # Errors
+    /// As [`TxRows::delete_where`].
+    pub fn delete_where(&self, filter: Filter) -> Result<usize> {
+        self.in_transaction(move |t| t.delete_where(filter))
+    }
+
+    /// How many rows `filter` matches now.
+    ///
+    /// # Errors
+    /// An unknown table; the filter's errors.
+    pub fn count_where(&self, filter: Filter) -> Result<usize> {
+        let query = Query::new().filter(filter);
+        Ok(self.engine.read().query(&self.name, &query)?.rows.len())
     }
 
     /// The row with `key`.

@@ -55,10 +55,43 @@ pub enum Error {
         /// How many.
         handles: usize,
     },
+    /// A compare-and-set (`update_if`, `delete_if`) found the row changed since the caller
+    /// read it (or gone): nothing was written. Read it again and retry.
+    #[error(
+        "table {table:?}: the row with key {key} changed since it was read; nothing was written"
+    )]
+    Conflict {
+        /// The table.
+        table: String,
+        /// The row's key.
+        key: tabula_core::Value,
+        /// The row as it is now (`None` if there is none), as the table stores it.
+        current: Option<Box<tabula_core::Row>>,
+    },
+    /// A transaction's closure gave up ([`Error::abort`]): nothing was committed.
+    #[error("the transaction was aborted")]
+    Aborted(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A call run on the async runtime's blocking pool did not finish (it panicked, or the
     /// runtime shut down).
     #[error("a background task failed: {0}")]
     Background(String),
+}
+
+impl Error {
+    /// The error a [`crate::Database::transaction`] closure returns to give up for its own
+    /// reason (a message or any error): nothing is committed, and the reason is the
+    /// [`Error::Aborted`]'s source.
+    ///
+    /// ```
+    /// use tabula::{Database, Error};
+    /// let db = Database::open_in_memory();
+    /// let result: Result<(), Error> = db.transaction(|_| Err(Error::abort("not today")));
+    /// let Err(Error::Aborted(reason)) = result else { panic!("aborted") };
+    /// assert_eq!(reason.to_string(), "not today");
+    /// ```
+    pub fn abort(reason: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Error {
+        Error::Aborted(reason.into())
+    }
 }
 
 impl From<tabula_core::Error> for Error {

@@ -54,6 +54,7 @@ mod database;
 mod error;
 mod field;
 mod record;
+mod transaction;
 mod typed;
 
 pub use tabula_codec as codec;
@@ -65,6 +66,7 @@ pub use database::{Database, Rows};
 pub use error::{Error, Result};
 pub use field::Field;
 pub use record::Record;
+pub use transaction::{TxRows, TxTable, WriteTransaction};
 pub use typed::{RecordVersion, Table, TableView};
 
 /// Derives [`Record`] for a struct with named fields; see [`Record`] for the attributes.
@@ -84,15 +86,15 @@ pub use tabula_engine::{
     Compression, Damage, Diff, Engine, FeedOptions, Format, LogFilter, Migration, Options, Problem,
     ProblemKind, RecoveryMode, RecoveryReport, Retention, SnapshotOptions, SnapshotRetention,
     SourceFormat, Start, Stats, Subscription, SyncPolicy, Ttl, Tx, VerifyReport, Version,
-    VersionKind, check, create_database, list_backups, load_file, load_source, remove_old_backups,
-    repair, restore, restore_archive, save_file,
+    VersionKind, WriteTx, check, create_database, list_backups, load_file, load_source,
+    remove_old_backups, repair, restore, restore_archive, save_file,
 };
 
 /// The names most programs use, for `use tabula::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        At, Cause, Column, ColumnType, Database, Field, Filter, LogFilter, Lsn, Op, Options, Query,
-        Record, Row, Table, TableDef, Timestamp, Ttl, Value,
+        At, Cause, Column, ColumnType, Database, Error, Field, Filter, LogFilter, Lsn, Op, Options,
+        Query, Record, Row, Table, TableDef, Timestamp, Ttl, Value, WriteTransaction,
     };
 }
 

@@ -46,6 +46,52 @@ pub trait Record: Serialize + DeserializeOwned {
     const TABLE: &'static str;
     /// The table's definition: columns, key, indexes.
     fn definition() -> TableDef;
+
+    /// This record as a row of its table, ready for any [`Op`](tabula_core::Op) or
+    /// transaction: timestamps and bytes typed as their columns say, and a `None`
+    /// auto-increment key left out so that the table assigns one.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tabula::{Database, Op, Record, Timestamp, Value};
+    ///
+    /// #[derive(Debug, PartialEq, Serialize, Deserialize, Record)]
+    /// struct Event {
+    ///     #[tabula(primary_key, auto_increment)]
+    ///     id: Option<i64>,
+    ///     at: Timestamp,
+    /// }
+    ///
+    /// let db = Database::open_in_memory();
+    /// db.create_table(Event::definition())?;
+    /// let event = Event { id: None, at: Timestamp::from_micros(1_000_000) };
+    /// let row = event.to_row()?;
+    /// assert_eq!(row["at"], Value::Timestamp(Timestamp::from_micros(1_000_000)));
+    /// db.commit(vec![Op::Insert { table: Event::TABLE.into(), row }])?;
+    /// let stored = db.read().get(Event::TABLE, &Value::Int(1))?.cloned().unwrap();
+    /// assert_eq!(Event::from_row(&stored)?, Event { id: Some(1), ..event });
+    /// # Ok::<(), tabula::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Convert`] if it does not serialize as a struct or map.
+    fn to_row(&self) -> Result<Row>
+    where
+        Self: Sized,
+    {
+        to_row(self, &Self::definition())
+    }
+
+    /// A record from a row of its table.
+    ///
+    /// # Errors
+    /// [`Error::Convert`] if the row does not deserialize as `Self`.
+    fn from_row(row: &Row) -> Result<Self>
+    where
+        Self: Sized,
+    {
+        from_row(row, Self::TABLE)
+    }
 }
 
 /// `record` as a row of the table `def`: timestamps (which serde gives as microseconds) and

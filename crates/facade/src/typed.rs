@@ -9,10 +9,13 @@ use tabula_core::{Cause, Filter, Lsn, Op, Query, Row, TableDef, Timestamp, Value
 use tabula_engine::{At, Engine, VersionKind};
 
 use crate::record::{Record, from_row, to_row};
+use crate::transaction::{TxTable, run};
 use crate::{Error, Result};
 
 /// A table read and written as `T`, from [`crate::Database::table`]. Cheap to clone; share it
-/// between threads. Each write is one transaction.
+/// between threads. Each write is one transaction, and those that read first (`update`,
+/// `upsert_with`, `update_if`, `update_where`, ...) read and write atomically; to group writes
+/// across calls or tables, use [`crate::Database::transaction`].
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
@@ -189,28 +192,140 @@ impl<T: Record> Table<T> {
             })
     }
 
-    /// Changes the record with `key` by `change` and writes it back. The read and the write
-    /// are two steps: a concurrent change made between them is overwritten (the last writer
-    /// wins). Returns the record after, or `None` if there is no such key.
+    /// Runs `body` on this table in a write transaction of its own, with this handle's cause.
+    fn in_transaction<R>(
+        &self,
+        body: impl for<'t> FnOnce(TxTable<'t, T>) -> Result<R>,
+    ) -> Result<R> {
+        let def = Arc::clone(&self.def);
+        let (value, _) = run(&self.engine, self.cause.as_ref(), move |tx| {
+            body(TxTable::new(tx, def))
+        })?;
+        Ok(value)
+    }
+
+    /// Changes the record with `key` by `change` and writes it back, in one transaction: the
+    /// read and the write are atomic, so concurrent updates never overwrite each other (each
+    /// sees the one before it). Returns the record after, or `None` if there is no such key.
     ///
     /// # Errors
-    /// As [`Table::insert`].
+    /// As [`Table::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].
     pub fn update(&self, key: impl Into<Value>, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
         let key = key.into();
-        let Some(mut record) = self.get(key.clone())? else {
-            return Ok(None);
-        };
-        change(&mut record);
-        let set = self.row(&record)?;
-        match self.commit(vec![Op::Update {
-            table: self.def.name.clone(),
-            key,
-            set,
-        }]) {
-            Ok(_) => Ok(Some(record)),
-            Err(Error::Engine(e)) if key_not_found(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.in_transaction(move |t| t.update(key, change))
+    }
+
+    /// Writes what `make` returns from the record with `key` (`None` if there is none) under
+    /// `key`, in one transaction: a counter is
+    /// `upsert_with(k, |c| Counter { n: c.map_or(0, |c| c.n) + 1, ..})`. Returns the record
+    /// written.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tabula::prelude::*;
+    ///
+    /// #[derive(Debug, Serialize, Deserialize, Record)]
+    /// struct Hits {
+    ///     #[tabula(primary_key)]
+    ///     page: String,
+    ///     n: i64,
+    /// }
+    ///
+    /// let db = Database::open_in_memory();
+    /// let hits = db.table::<Hits>()?;
+    /// for _ in 0..3 {
+    ///     hits.upsert_with("/", |h| Hits { page: "/".into(), n: h.map_or(0, |h| h.n) + 1 })?;
+    /// }
+    /// assert_eq!(hits.get("/")?.unwrap().n, 3);
+    /// # Ok::<(), tabula::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`TxTable::upsert_with`].
+    pub fn upsert_with(
+        &self,
+        key: impl Into<Value>,
+        make: impl FnOnce(Option<T>) -> T,
+    ) -> Result<T> {
+        let key = key.into();
+        self.in_transaction(move |t| t.upsert_with(key, make))
+    }
+
+    /// Writes `record` over the record with its key; `false` (and nothing written) if there is
+    /// none.
+    ///
+    /// # Errors
+    /// As [`TxTable::replace`].
+    pub fn replace(&self, record: &T) -> Result<bool> {
+        self.in_transaction(|t| t.replace(record))
+    }
+
+    /// Compare-and-set, for callers who read without a transaction: writes `new` only if the
+    /// stored record is still `expected`; otherwise [`Error::Conflict`] (with the record as it
+    /// is now) and nothing is written.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tabula::prelude::*;
+    ///
+    /// #[derive(Debug, Clone, Serialize, Deserialize, Record)]
+    /// struct Seat {
+    ///     #[tabula(primary_key)]
+    ///     id: i64,
+    ///     holder: Option<String>,
+    /// }
+    ///
+    /// let db = Database::open_in_memory();
+    /// let seats = db.table::<Seat>()?;
+    /// seats.insert(&Seat { id: 7, holder: None })?;
+    /// let seen = seats.get(7)?.unwrap();
+    /// let mine = Seat { holder: Some("ada".into()), ..seen.clone() };
+    /// let theirs = Seat { holder: Some("bob".into()), ..seen.clone() };
+    /// seats.update_if(&seen, &mine)?;
+    /// // Bob read the same free seat, but Ada took it first.
+    /// assert!(matches!(seats.update_if(&seen, &theirs), Err(Error::Conflict { .. })));
+    /// assert_eq!(seats.get(7)?.unwrap().holder.as_deref(), Some("ada"));
+    /// # Ok::<(), tabula::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`TxTable::update_if`].
+    pub fn update_if(&self, expected: &T, new: &T) -> Result<()> {
+        self.in_transaction(|t| t.update_if(expected, new))
+    }
+
+    /// Compare-and-delete: deletes the record only if it is still `expected`; otherwise
+    /// [`Error::Conflict`] and nothing is deleted.
+    ///
+    /// # Errors
+    /// As [`TxTable::delete_if`].
+    pub fn delete_if(&self, expected: &T) -> Result<()> {
+        self.in_transaction(|t| t.delete_if(expected))
+    }
+
+    /// Changes every record `filter` matches by `change`, in one transaction (all or none);
+    /// returns how many were written.
+    ///
+    /// # Errors
+    /// As [`TxTable::update_where`].
+    pub fn update_where(&self, filter: Filter, change: impl FnMut(&mut T)) -> Result<usize> {
+        self.in_transaction(move |t| t.update_where(filter, change))
+    }
+
+    /// Deletes every record `filter` matches, in one transaction; returns how many.
+    ///
+    /// # Errors
+    /// As [`TxTable::delete_where`].
+    pub fn delete_where(&self, filter: Filter) -> Result<usize> {
+        self.in_transaction(move |t| t.delete_where(filter))
+    }
+
+    /// How many records `filter` matches now.
+    ///
+    /// # Errors
+    /// The filter's errors.
+    pub fn count_where(&self, filter: Filter) -> Result<usize> {
+        self.read().count_where(filter)
     }
 
     /// Deletes the record with `key`; `false` if there was none.
@@ -416,5 +531,17 @@ impl<T: Record> TableView<T> {
     #[must_use]
     pub fn count(&self) -> usize {
         self.table().map_or(0, tabula_core::Table::len)
+    }
+
+    /// How many records `filter` matches.
+    ///
+    /// # Errors
+    /// The filter's errors.
+    pub fn count_where(&self, filter: Filter) -> Result<usize> {
+        if self.table().is_none() {
+            return Ok(0);
+        }
+        let result = self.db.query(&self.name, &Query::new().filter(filter))?;
+        Ok(result.rows.len())
     }
 }

@@ -89,3 +89,77 @@ fn commits_from_many_tasks_leave_the_runtime_free() {
         assert_eq!(loaded.table("t").unwrap().len(), 64);
     });
 }
+
+/// The lost-updates regression through the async API: 8 tasks × 1,000 atomic updates of one
+/// row (half through `Table::update_async`, half through `Database::transaction_async`) end at
+/// exactly start − 8,000, also after reopen.
+#[test]
+fn async_updates_of_one_row_lose_nothing() {
+    #[derive(Debug, serde::Serialize, serde::Deserialize, Record)]
+    struct Product {
+        #[tabula(primary_key)]
+        id: i64,
+        stock: i64,
+    }
+    const TASKS: i64 = 8;
+    const UPDATES: i64 = 1_000;
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::default().sync(tabula::SyncPolicy::Never);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = Database::open_async(dir.path(), options).await.unwrap();
+        db.table::<Product>()
+            .unwrap()
+            .insert(&Product {
+                id: 1,
+                stock: 10_000,
+            })
+            .unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..TASKS {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let products = db.table::<Product>().unwrap();
+                for i in 0..UPDATES {
+                    if i % 2 == 0 {
+                        products
+                            .update_async(1, |p| p.stock -= 1)
+                            .await
+                            .unwrap()
+                            .unwrap();
+                    } else {
+                        db.transaction_async(|tx| {
+                            tx.table::<Product>()?.update(1, |p| p.stock -= 1)?;
+                            Ok(())
+                        })
+                        .await
+                        .unwrap();
+                    }
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let stock = db
+            .table::<Product>()
+            .unwrap()
+            .get(1)
+            .unwrap()
+            .unwrap()
+            .stock;
+        assert_eq!(stock, 10_000 - TASKS * UPDATES);
+        db.close().unwrap();
+    });
+    let db = Database::open(dir.path()).unwrap();
+    let stock = db
+        .table::<Product>()
+        .unwrap()
+        .get(1)
+        .unwrap()
+        .unwrap()
+        .stock;
+    assert_eq!(stock, 10_000 - TASKS * UPDATES);
+}
