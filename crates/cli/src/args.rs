@@ -106,8 +106,11 @@ pub enum Command {
     Put(PutArgs),
     /// Prints one row by its primary key.
     Get(GetArgs),
-    /// Deletes one row by its primary key.
+    /// Deletes one row by its primary key, or every row `--where` matches, in one transaction.
     Delete(DeleteArgs),
+    /// Sets columns (`--set COL=VALUE`) of one row by its key, or of every row `--where`
+    /// matches, in one transaction; prints how many rows changed.
+    Update(UpdateArgs),
     /// Selects rows with a filter, an order and a limit.
     Query(QueryArgs),
     /// Prints the database's statistics.
@@ -247,8 +250,41 @@ pub struct GetArgs {
 pub struct DeleteArgs {
     pub dir: PathBuf,
     pub table: String,
-    #[arg(allow_negative_numbers = true)]
-    pub key: String,
+    /// The key of the row to delete.
+    #[arg(allow_negative_numbers = true, required_unless_present = "filter")]
+    pub key: Option<String>,
+    /// Delete every row this filter matches instead (the `query --where` language).
+    #[arg(
+        long = "where",
+        short = 'w',
+        value_name = "EXPR",
+        conflicts_with = "key"
+    )]
+    pub filter: Option<String>,
+    #[command(flatten)]
+    pub cause: CauseArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    pub dir: PathBuf,
+    pub table: String,
+    /// The key of the row to change.
+    #[arg(allow_negative_numbers = true, required_unless_present = "filter")]
+    pub key: Option<String>,
+    /// Change every row this filter matches instead (the `query --where` language).
+    #[arg(
+        long = "where",
+        short = 'w',
+        value_name = "EXPR",
+        conflicts_with = "key"
+    )]
+    pub filter: Option<String>,
+    /// A column and its new value, `COL=VALUE`; repeatable. VALUE is read by the column's type
+    /// where the table declares one (text as written, an RFC 3339 time for a timestamp), else
+    /// as JSON (`42`, `true`, `null`, `"text"`, `[1,2]`), else as text.
+    #[arg(long, value_name = "COL=VALUE", required = true)]
+    pub set: Vec<String>,
     #[command(flatten)]
     pub cause: CauseArgs,
 }

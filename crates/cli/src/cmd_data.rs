@@ -1,13 +1,15 @@
 //! The commands on tables and rows: `tables`, `schema`, `create-table`, `put`, `get`, `delete`,
-//! `query`.
+//! `update`, `query`.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use tabula::{Column, ColumnType, Op, Query, Row, TableDef};
+use tabula::{Column, ColumnType, Filter, Op, Query, Row, TableDef, Value};
 
-use crate::args::{CreateTableArgs, DeleteArgs, GetArgs, OutputFormat, PutArgs, QueryArgs};
+use crate::args::{
+    CreateTableArgs, DeleteArgs, GetArgs, OutputFormat, PutArgs, QueryArgs, UpdateArgs,
+};
 use crate::common::{Usage, cause, key, open, open_existing, point, table_def};
 use crate::output;
 
@@ -318,36 +320,155 @@ pub fn get(args: &GetArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// `tabula delete DIR TABLE KEY`.
+/// `tabula delete DIR TABLE (KEY | --where EXPR)`: one row by key, or every row the filter
+/// matches, in one transaction.
 pub fn delete(args: &DeleteArgs, out: &mut dyn Write) -> Result<()> {
     let db = open_existing(&args.dir)?;
     let def = table_def(&db.read(), &args.table)?;
-    let key = key(&def, &args.key)?;
+    let cause = cause(&args.cause, "delete");
+    if let Some(text) = &args.filter {
+        let filter = where_filter(text)?;
+        let deleted = db
+            .transaction(|tx| {
+                if let Some(cause) = cause {
+                    tx.cause(cause);
+                }
+                tx.rows(args.table.as_str()).delete_where(filter)
+            })
+            .with_context(|| format!("nothing was deleted from {}", args.table))?;
+        writeln!(out, "deleted {deleted} {}", rows_word(deleted))?;
+        db.close()?;
+        return Ok(());
+    }
+    let text = args.key.as_deref().unwrap_or_default();
+    let key = key(&def, text)?;
     let op = Op::Delete {
         table: args.table.clone(),
         key: key.clone(),
     };
-    match cause(&args.cause, "delete") {
+    match cause {
         Some(c) => db.commit_with_cause(vec![op], c),
         None => db.commit(vec![op]),
     }
-    .with_context(|| format!("cannot delete {} from {}", args.key, args.table))?;
+    .with_context(|| format!("cannot delete {text} from {}", args.table))?;
     writeln!(out, "deleted {}", crate::common::show(&key))?;
     db.close()?;
     Ok(())
+}
+
+/// `tabula update DIR TABLE (KEY | --where EXPR) --set COL=VALUE...`: one transaction; prints
+/// how many rows changed (rows that already held the values are not written).
+pub fn update(args: &UpdateArgs, out: &mut dyn Write) -> Result<()> {
+    let db = open_existing(&args.dir)?;
+    let def = table_def(&db.read(), &args.table)?;
+    let mut set = Row::new();
+    for arg in &args.set {
+        let Some((column, text)) = arg.split_once('=') else {
+            bail!(Usage(format!("--set {arg}: expected COL=VALUE")));
+        };
+        let column = column.trim();
+        if column.is_empty() {
+            bail!(Usage(format!("--set {arg}: the column name is empty")));
+        }
+        if column == def.primary_key {
+            bail!(Usage(format!(
+                "--set {arg}: {column} is the primary key of {}, which an update cannot change",
+                def.name
+            )));
+        }
+        set.insert(column.to_owned(), set_value(&def, column, text)?);
+    }
+    let filter = match (&args.filter, &args.key) {
+        (Some(text), _) => where_filter(text)?,
+        (None, Some(text)) => Filter::eq(def.primary_key.as_str(), key(&def, text)?),
+        (None, None) => bail!(Usage("give a KEY or --where EXPR".into())),
+    };
+    let cause = cause(&args.cause, "update");
+    let changed = db
+        .transaction(|tx| {
+            if let Some(cause) = cause {
+                tx.cause(cause);
+            }
+            let rows = tx.rows(args.table.as_str());
+            let matched = rows.count_where(filter.clone())?;
+            let changed = rows.update_where(filter, |row| {
+                row.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+            })?;
+            Ok((matched, changed))
+        })
+        .with_context(|| format!("nothing was changed in {}", args.table))?;
+    match changed {
+        (0, _) if args.filter.is_none() => bail!(
+            "no row with key {} in {}",
+            args.key.as_deref().unwrap_or_default(),
+            args.table
+        ),
+        (matched, changed) => writeln!(
+            out,
+            "updated {changed} {} ({matched} matched)",
+            rows_word(changed)
+        )?,
+    }
+    db.close()?;
+    Ok(())
+}
+
+fn rows_word(n: usize) -> &'static str {
+    if n == 1 { "row" } else { "rows" }
+}
+
+/// A `--where` expression as a filter, or a usage error pointing at the column.
+fn where_filter(text: &str) -> Result<Filter> {
+    crate::expr::parse(text).map_err(|e| {
+        Usage(format!(
+            "--where: {e}\n  {text}\n  {}^",
+            " ".repeat(e.column.saturating_sub(1))
+        ))
+        .into()
+    })
+}
+
+/// A `--set` value for `column`: by the column's type where the table declares one, else JSON,
+/// else text.
+fn set_value(def: &TableDef, column: &str, text: &str) -> Result<Value> {
+    let declared = def.schema.as_ref().map(|s| s.column(column).map(|c| c.ty));
+    let json = || serde_json::from_str::<Value>(text);
+    match declared {
+        Some(None) => bail!(Usage(format!(
+            "--set {column}={text}: {} has no column {column:?}",
+            def.name
+        ))),
+        Some(Some(_)) if text.trim() == "null" => Ok(Value::Null),
+        Some(Some(ColumnType::Text)) => Ok(match text.starts_with('"') {
+            true => json()
+                .map_err(|e| Usage(format!("--set {column}: {text} is not a JSON string: {e}")))?,
+            false => Value::Text(text.to_owned()),
+        }),
+        Some(Some(ColumnType::Timestamp)) => match text.trim().parse::<tabula::Timestamp>() {
+            Ok(t) => Ok(Value::Timestamp(t)),
+            Err(e) => json().map_err(|_| {
+                Usage(format!(
+                    "--set {column}: {text:?} is not an RFC 3339 time: {e}"
+                ))
+                .into()
+            }),
+        },
+        Some(Some(ty)) => json().map_err(|e| {
+            Usage(format!(
+                "--set {column}: {text:?} is not a {} value: {e}",
+                ty.name()
+            ))
+            .into()
+        }),
+        None => Ok(json().unwrap_or_else(|_| Value::Text(text.to_owned()))),
+    }
 }
 
 /// `tabula query DIR TABLE [--where EXPR] [--order-by COL[:desc]] [--limit N]`.
 pub fn query(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
     let mut query = Query::new();
     if let Some(text) = &args.filter {
-        let filter = crate::expr::parse(text).map_err(|e| {
-            Usage(format!(
-                "--where: {e}\n  {text}\n  {}^",
-                " ".repeat(e.column.saturating_sub(1))
-            ))
-        })?;
-        query = query.filter(filter);
+        query = query.filter(where_filter(text)?);
     }
     for order in &args.order_by {
         let (column, descending) = match order.rsplit_once(':') {

@@ -4,7 +4,7 @@
 //! `tabula` crate.
 //!
 //! Conventions, as the users of those tools expect:
-//! - commands that write (`create-table`, `put`, `delete`, `load`, `restore`, `stress`, `demo`)
+//! - commands that write (`create-table`, `put`, `delete`, `update`, `load`, `restore`, `stress`, `demo`)
 //!   create the database directory if it is missing; the others never create anything and fail
 //!   on a missing directory;
 //! - output is a table on a terminal and JSON Lines in a pipe, unless `--format` says otherwise;
@@ -93,6 +93,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Put(args) => cmd_data::put(&args, out)?,
         Command::Get(args) => cmd_data::get(&args, out)?,
         Command::Delete(args) => cmd_data::delete(&args, out)?,
+        Command::Update(args) => cmd_data::update(&args, out)?,
         Command::Query(args) => cmd_data::query(&args, out)?,
         Command::Stats { dir, json } => cmd_admin::stats(&dir, json, out)?,
         Command::Check { dir, fix, json } => return cmd_admin::check(&dir, fix, json, out),

@@ -680,3 +680,141 @@ fn dictdb_and_deltatrace_files_load_and_query() {
     );
     assert!(err.contains("university.json"), "{err}");
 }
+
+#[test]
+fn update_and_delete_by_filter_are_one_transaction_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let d = s(&dir);
+    ok(&[
+        "create-table",
+        d,
+        "stock",
+        "--primary-key",
+        "sku",
+        "--schema",
+        r#"{"sku": "text", "count": "int", "note": "text", "seen": "timestamp",
+            "code": {"type": "text", "unique": true}}"#,
+    ]);
+    ok(&[
+        "put",
+        d,
+        "stock",
+        r#"[{"sku": "a", "count": 1, "code": "x1"}, {"sku": "b", "count": 5, "code": "x2"},
+            {"sku": "c", "count": 9, "code": "x3"}, {"sku": "7", "count": 2, "code": "x4"}]"#,
+    ]);
+    let lsn = |d: &str| json_out(&["stats", d, "--json"])["lsn"].clone();
+
+    // By filter: every matching row in one transaction, with its cause; values by column type.
+    let before = lsn(d);
+    let out = ok(&[
+        "update",
+        d,
+        "stock",
+        "--where",
+        "count < 6",
+        "--set",
+        "count=100",
+        "--set",
+        "note=low 42",
+        "--set",
+        "seen=2026-12-07T10:00:00Z",
+        "--who",
+        "clerk",
+    ]);
+    assert_eq!(out.trim(), "updated 3 rows (3 matched)");
+    assert_eq!(
+        lsn(d),
+        json!(before.as_u64().unwrap() + 1),
+        "one transaction"
+    );
+    let a = json_out(&["get", d, "stock", "a", "--format", "json"]);
+    assert_eq!(a["count"], json!(100));
+    assert_eq!(a["note"], json!("low 42"));
+    assert_eq!(a["seen"], json!({"$ts": "2026-12-07T10:00:00Z"}));
+    let log = jsonl_out(&["log", d, "--who", "clerk"]);
+    assert_eq!(log.len(), 1);
+    // By key, a text key that looks like a number included; a row already holding the values is
+    // matched but not written.
+    assert_eq!(
+        ok(&["update", d, "stock", "7", "--set", "count=100"]).trim(),
+        "updated 0 rows (1 matched)"
+    );
+    assert_eq!(
+        ok(&["update", d, "stock", "c", "--set", "count=-1"]).trim(),
+        "updated 1 row (1 matched)"
+    );
+
+    // A change that breaks the unique index on one row changes none of them.
+    let before = lsn(d);
+    let err = fails(
+        &[
+            "update",
+            d,
+            "stock",
+            "--where",
+            "count = 100",
+            "--set",
+            "code=same",
+        ],
+        1,
+    );
+    assert!(err.contains("unique"), "{err}");
+    assert_eq!(lsn(d), before);
+    assert_eq!(
+        jsonl_out(&["query", d, "stock", "--where", "code = 'same'"]).len(),
+        0
+    );
+
+    // Usage errors: exit 2, nothing written.
+    for args in [
+        &["update", d, "stock", "a"][..],
+        &["update", d, "stock", "--set", "count=1"],
+        &[
+            "update",
+            d,
+            "stock",
+            "a",
+            "--where",
+            "count = 1",
+            "--set",
+            "count=1",
+        ],
+        &["update", d, "stock", "a", "--set", "count"],
+        &["update", d, "stock", "a", "--set", "count=lots"],
+        &["update", d, "stock", "a", "--set", "nope=1"],
+        &["update", d, "stock", "a", "--set", "sku=z"],
+        &[
+            "update", d, "stock", "--where", "count >", "--set", "count=1",
+        ],
+        &["delete", d, "stock"],
+        &["delete", d, "stock", "a", "--where", "count = 1"],
+    ] {
+        fails(args, 2);
+    }
+    assert_eq!(lsn(d), before);
+    let err = fails(&["update", d, "stock", "zz", "--set", "count=1"], 1);
+    assert!(err.contains("no row with key zz"), "{err}");
+
+    // Delete by filter.
+    assert_eq!(
+        ok(&[
+            "delete",
+            d,
+            "stock",
+            "--where",
+            "count >= 100",
+            "--why",
+            "sold out"
+        ])
+        .trim(),
+        "deleted 3 rows"
+    );
+    assert_eq!(
+        ok(&["delete", d, "stock", "--where", "count >= 100"]).trim(),
+        "deleted 0 rows"
+    );
+    let left = jsonl_out(&["query", d, "stock"]);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["sku"], json!("c"));
+}

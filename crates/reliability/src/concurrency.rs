@@ -1,7 +1,9 @@
 //! Everything at once: writers commit balanced ledger transactions (a debit and its credit)
-//! while readers, a checkpointer, a backup taker and change-feed subscribers run, each checking
-//! an invariant on everything it sees:
-//! - every read view sums to zero, and a reader's LSNs never go back;
+//! through the interactive transaction API ([`Engine::transaction`]), each also incrementing a
+//! shared tally by read-modify-write, while readers, a checkpointer, a backup taker and
+//! change-feed subscribers run, each checking an invariant on everything it sees:
+//! - every read view sums to zero and its tally counts its entries (a lost update breaks it),
+//!   and a reader's LSNs never go back;
 //! - every backup reads back whole and sums to zero;
 //! - each subscriber gets every transaction once, in LSN order without gaps, each balanced;
 //! - after a clean reopen, every acknowledged transaction is there.
@@ -12,12 +14,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tabula_core::{Database, Lsn, Op, Row, TableDef, Value};
-use tabula_engine::{CheckpointPolicy, Engine, FeedOptions, Options, Start, SyncPolicy};
+use tabula_engine::{CheckpointPolicy, Engine, FeedOptions, Options, Start, SyncPolicy, WriteTx};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
 
 use crate::tally::{Tally, catch};
 
 const TABLE: &str = "ledger";
+/// One row (key 0) whose `n` counts the transactions, incremented by every writer.
+const TALLY: &str = "tally";
 
 /// The replay command.
 #[must_use]
@@ -37,9 +41,28 @@ fn entry(id: i64, amount: i64) -> Op {
     }
 }
 
-/// The ledger's sum and row count, or why it cannot be summed.
+/// The tally's count.
+fn tally(db: &Database) -> Result<i64, String> {
+    match db.get(TALLY, &Value::Int(0)).map_err(|e| e.to_string())? {
+        Some(row) => match row.get("n") {
+            Some(Value::Int(n)) => Ok(*n),
+            other => Err(format!("tally {other:?}")),
+        },
+        None => Err("no tally row".to_owned()),
+    }
+}
+
+/// The ledger's sum and row count, or why it cannot be summed (or why its tally disagrees).
 fn total(db: &Database) -> Result<(i64, usize), String> {
+    let counted = tally(db)?;
     let table = db.table(TABLE).ok_or("no ledger table")?;
+    if usize::try_from(counted).ok().and_then(|n| n.checked_mul(2)) != Some(table.len()) {
+        return Err(format!(
+            "the tally at LSN {} counts {counted} transactions for {} entries: an update was lost",
+            db.lsn(),
+            table.len()
+        ));
+    }
     let mut sum = 0;
     for (_, row) in table.iter() {
         match row.get("amount") {
@@ -85,7 +108,17 @@ fn ledger(writers: u64, commits: u64) -> Result<Counts, String> {
         .segment_size(64 << 10);
     let (engine, _) = Engine::open(&dir, options.clone()).map_err(|e| e.to_string())?;
     engine
-        .commit(vec![Op::CreateTable(TableDef::new(TABLE, "id"))])
+        .commit(vec![
+            Op::CreateTable(TableDef::new(TABLE, "id")),
+            Op::CreateTable(TableDef::new(TALLY, "id")),
+            Op::Insert {
+                table: TALLY.into(),
+                row: Row::from([
+                    ("id".to_owned(), Value::Int(0)),
+                    ("n".to_owned(), Value::Int(0)),
+                ]),
+            },
+        ])
         .map_err(|e| e.to_string())?;
     let first = engine.read().lsn();
     let done = AtomicBool::new(false);
@@ -131,7 +164,7 @@ fn ledger(writers: u64, commits: u64) -> Result<Counts, String> {
                             tx.lsn
                         ));
                     }
-                    if tx.ops.len() != 2 {
+                    if tx.ops.len() != 3 {
                         return fail(format!(
                             "LSN {} reached a subscriber with {} ops",
                             tx.lsn,
@@ -151,12 +184,13 @@ fn ledger(writers: u64, commits: u64) -> Result<Counts, String> {
                     for i in 0..commits {
                         let id = ((w * 1_000_000 + i) * 2) as i64;
                         let amount = (id % 97) + 1;
-                        match engine.commit(vec![entry(id, -amount), entry(id + 1, amount)]) {
-                            Ok(committed) => {
+                        match engine.transaction(|tx| write_entry(tx, id, amount)) {
+                            Ok((_, Some(committed))) => {
                                 if let Ok(mut acked) = acknowledged.lock() {
                                     acked.push((committed.lsn, id));
                                 }
                             }
+                            Ok((_, None)) => return fail(format!("writer {w}: nothing committed")),
                             Err(e) => return fail(format!("writer {w}: {e}")),
                         }
                     }
@@ -236,6 +270,26 @@ fn ledger(writers: u64, commits: u64) -> Result<Counts, String> {
         ("backups checked", backups_taken.into_inner()),
         ("feed transactions checked", delivered.into_inner()),
     ])
+}
+
+/// One ledger transaction: the debit, its credit, and the tally read and incremented.
+fn write_entry(tx: &mut WriteTx, id: i64, amount: i64) -> Result<(), tabula_engine::Error> {
+    let n = match tx
+        .get(TALLY, &Value::Int(0))?
+        .as_deref()
+        .and_then(|r| r.get("n"))
+    {
+        Some(Value::Int(n)) => *n,
+        other => return Err(tabula_engine::Error::StepFailed(format!("tally {other:?}"))),
+    };
+    tx.push(entry(id, -amount))?;
+    tx.push(entry(id + 1, amount))?;
+    tx.push(Op::Update {
+        table: TALLY.into(),
+        key: Value::Int(0),
+        set: Row::from([("n".to_owned(), Value::Int(n + 1))]),
+    })?;
+    Ok(())
 }
 
 fn take_backup(engine: &Engine, dir: &Path) -> Result<(), String> {

@@ -404,8 +404,10 @@ fn describe(part: &str) -> &'static str {
              takes 100 kills in a row."
         }
         "Concurrency" => {
-            "Writers commit balanced ledger transactions while two readers check that every view \
-             sums to zero and LSNs never go back, a checkpointer and a backup taker run (each \
+            "Writers commit balanced ledger transactions through `Engine::transaction`, each also \
+             incrementing a shared tally by read-modify-write, while two readers check that every \
+             view sums to zero, that its tally counts its entries (no update lost) and that LSNs \
+             never go back, a checkpointer and a backup taker run (each \
              backup read back and summed), and two subscribers check that the change feed \
              delivers every transaction once, in order, without gaps; then a reopen finds every \
              acknowledged transaction."
