@@ -73,84 +73,105 @@ fn benches(c: &mut Criterion) {
     group
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    let (_dir, db) = open();
+    // Each benchmark gets a fresh database, dropped after it, so that every one inserts into a
+    // table of the same sizes with the same memory in use (a first version kept the earlier
+    // databases alive, and each later benchmark ran ~10-30% slower for it, whatever its path).
     let mut next = 0i64;
     let mut key = move || {
         next += 1;
         next
     };
 
-    group.bench_function("commit", |b| {
-        b.iter_batched(
-            || insert(key()),
-            |op| db.commit(vec![op]).unwrap(),
-            BatchSize::SmallInput,
-        );
-    });
-    group.bench_function("engine_transaction", |b| {
-        b.iter_batched(
-            || insert(key()),
-            |op| {
-                db.engine()
-                    .transaction(|tx| tx.push(op).map(|_| ()))
+    {
+        let (_dir, db) = open();
+        group.bench_function("commit", |b| {
+            b.iter_batched(
+                || insert(key()),
+                |op| db.commit(vec![op]).unwrap(),
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    {
+        let (_dir, db) = open();
+        group.bench_function("engine_transaction", |b| {
+            b.iter_batched(
+                || insert(key()),
+                |op| {
+                    db.engine()
+                        .transaction(|tx| tx.push(op).map(|_| ()))
+                        .unwrap()
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    {
+        let (_dir, db) = open();
+        group.bench_function("db_transaction_rows", |b| {
+            b.iter_batched(
+                || row(key()),
+                |row| db.transaction(|tx| tx.rows("items").insert(row)).unwrap(),
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    {
+        let (_dir, db) = open();
+        group.bench_function("commit_typed_baseline", |b| {
+            // The same conversion the typed transaction pays, then a plain commit.
+            b.iter_batched(
+                || item(key()),
+                |record| {
+                    let row = record.to_row().unwrap();
+                    db.commit(vec![Op::Insert {
+                        table: "typed".into(),
+                        row,
+                    }])
                     .unwrap()
-            },
-            BatchSize::SmallInput,
-        );
-    });
-    group.bench_function("db_transaction_rows", |b| {
-        b.iter_batched(
-            || row(key()),
-            |row| db.transaction(|tx| tx.rows("items").insert(row)).unwrap(),
-            BatchSize::SmallInput,
-        );
-    });
-    let typed = db.table::<Item>().unwrap();
-    group.bench_function("commit_typed_baseline", |b| {
-        // The same conversion the typed transaction pays, then a plain commit.
-        b.iter_batched(
-            || item(key()),
-            |record| {
-                let row = record.to_row().unwrap();
-                db.commit(vec![Op::Insert {
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    {
+        let (_dir, db) = open();
+        group.bench_function("db_transaction_typed", |b| {
+            b.iter_batched(
+                || item(key()),
+                |record| {
+                    db.transaction(|tx| tx.table::<Item>()?.insert(&record))
+                        .unwrap()
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    {
+        let (_dir, db) = open();
+        let typed = db.table::<Item>().unwrap();
+        typed.insert(&item(-1)).unwrap();
+        group.bench_function("update_blind", |b| {
+            let mut n = 0i64;
+            b.iter(|| {
+                n += 1;
+                db.commit(vec![Op::Update {
                     table: "typed".into(),
-                    row,
+                    key: Value::Int(-1),
+                    set: Row::from([("score".to_owned(), Value::Float(n as f64))]),
                 }])
                 .unwrap()
-            },
-            BatchSize::SmallInput,
-        );
-    });
-    group.bench_function("db_transaction_typed", |b| {
-        b.iter_batched(
-            || item(key()),
-            |record| {
-                db.transaction(|tx| tx.table::<Item>()?.insert(&record))
-                    .unwrap()
-            },
-            BatchSize::SmallInput,
-        );
-    });
-    typed.insert(&item(-1)).unwrap();
-    group.bench_function("update_blind", |b| {
-        let mut n = 0i64;
-        b.iter(|| {
-            n += 1;
-            db.commit(vec![Op::Update {
-                table: "typed".into(),
-                key: Value::Int(-1),
-                set: Row::from([("score".to_owned(), Value::Float(n as f64))]),
-            }])
-            .unwrap()
+            });
         });
-    });
-    group.bench_function("update_rmw", |b| {
-        let mut n = 0i64;
-        b.iter(|| {
-            n += 1;
-            typed.update(-1, |r| r.score = n as f64).unwrap()
+        group.bench_function("update_rmw", |b| {
+            let mut n = 0i64;
+            b.iter(|| {
+                n += 1;
+                typed.update(-1, |r| r.score = n as f64).unwrap()
+            });
         });
-    });
+        drop(typed);
+    }
     group.finish();
 }
 
