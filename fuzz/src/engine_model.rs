@@ -9,6 +9,11 @@
 //!   a table, insert, upsert, update, delete, create or drop an index, add, drop or rename a
 //!   column; with now and then a wrong type, a null, a missing key or an unknown column, so that
 //!   many are refused;
+//! - an interactive transaction ([`Engine::transaction`]) pushing 1 to 6 such ops one by one,
+//!   perhaps aborted at the end: each op must succeed or be refused as the model applying it
+//!   alone to the transaction's state so far says, the transaction's reads must show that
+//!   state, and the commit must be the ops that succeeded, as one transaction, or (aborted, or
+//!   with none) nothing;
 //! - a checkpoint;
 //! - a clean close, or a drop without close, then a reopen;
 //! - a reboot: the disk crashes between operations keeping what a [`Tear`] chosen by the input
@@ -81,6 +86,14 @@ fn model_apply(model: &mut Database, ops: &[Op]) -> bool {
 enum Step {
     /// Commits a transaction, with no fault injected.
     Commit(Vec<Op>),
+    /// Runs an interactive transaction pushing `ops` one by one; `abort`: it returns an error
+    /// at the end.
+    Interactive {
+        /// The ops pushed, in order.
+        ops: Vec<Op>,
+        /// Whether the closure gives up after pushing them.
+        abort: bool,
+    },
     /// Takes a checkpoint.
     Checkpoint,
     /// Closes the engine (or only drops it) and reopens it on the same disk.
@@ -116,8 +129,16 @@ fn gen_tear(u: &mut Unstructured) -> Result<Tear> {
 }
 
 fn gen_step(u: &mut Unstructured) -> Result<Step> {
-    Ok(match u.int_in_range(0..=19u8)? {
+    Ok(match u.int_in_range(0..=22u8)? {
         0..=9 => Step::Commit(gen_tx(u)?),
+        20..=22 => {
+            let mut ops = gen_tx(u)?;
+            ops.extend(gen_tx(u)?);
+            Step::Interactive {
+                ops,
+                abort: u.ratio(1, 4)?,
+            }
+        }
         10 | 11 => Step::Checkpoint,
         12 => Step::Reopen { drop: false },
         13 => Step::Reopen { drop: true },
@@ -308,6 +329,7 @@ impl Run {
         self.steps.push(step.clone());
         match step {
             Step::Commit(ops) => self.commit(ops),
+            Step::Interactive { ops, abort } => self.interactive(&ops, abort),
             Step::Checkpoint => {
                 if let Err(e) = self.engine().checkpoint() {
                     self.fail(&format!("a checkpoint failed: {e}"));
@@ -379,6 +401,60 @@ impl Run {
         let result = self.engine().commit(ops.clone());
         self.check_commit(&ops, result, false);
         self.check_equal("after a commit");
+    }
+
+    fn interactive(&mut self, ops: &[Op], abort: bool) {
+        // The model of the transaction's state: each op applied alone, kept if it applies.
+        let mut staged = self.model.clone();
+        let mut kept = Vec::new();
+        let mut disagreement = None;
+        let result = self.engine().transaction(|tx| {
+            for op in ops {
+                let applies = model_apply(&mut staged, std::slice::from_ref(op));
+                match (tx.push(op.clone()), applies) {
+                    (Ok(_), true) => kept.push(op.clone()),
+                    (Err(Error::Rejected(_)), false) => {}
+                    (got, _) => {
+                        disagreement.get_or_insert(format!(
+                            "pushing {op:?}: the engine gave {got:?}, the model says {applies}"
+                        ));
+                    }
+                }
+                if let Some(t) = TABLES
+                    .iter()
+                    .find(|t| tx.state().table(t) != staged.table(t))
+                {
+                    disagreement.get_or_insert(format!(
+                        "after pushing {op:?} the transaction's table {t} differs from the model"
+                    ));
+                }
+            }
+            if abort {
+                return Err(Error::StepFailed("aborted".to_owned()));
+            }
+            Ok(())
+        });
+        if let Some(what) = disagreement {
+            self.fail(&what);
+        }
+        match result {
+            Ok((_, Some(committed))) => {
+                if kept.is_empty() {
+                    self.fail("a transaction whose ops all failed committed");
+                }
+                if !model_apply(&mut self.model, &kept) {
+                    self.fail("the model refuses the ops an interactive transaction committed");
+                }
+                if committed.lsn != self.model.lsn() {
+                    self.fail("an interactive transaction committed at the wrong LSN");
+                }
+            }
+            Ok((_, None)) if kept.is_empty() => {}
+            Ok((_, None)) => self.fail("a transaction with ops that succeeded committed nothing"),
+            Err(Error::StepFailed(_)) if abort => {}
+            Err(e) => self.fail(&format!("an interactive transaction failed: {e}")),
+        }
+        self.check_equal("after an interactive transaction");
     }
 
     fn crash_during(&mut self, at: u64, commit: Option<Vec<Op>>, tear: Tear) {

@@ -39,7 +39,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! What lives where: [`Database`], [`Table`] and [`Rows`] here; the engine's types
+//! Writes that belong together go in one [`Database::transaction`]: it is serialized with every
+//! other writer, reads its own writes and commits all of it (one LSN, one cause) or, on an
+//! error or a panic, none of it. Every read-modify-write of a [`Table`] (`update`,
+//! `upsert_with`, `update_if`, `update_where`, ...) is such a transaction, so concurrent
+//! updates are never lost.
+//!
+//! What lives where: [`Database`], [`Table`], [`Rows`] and the transaction types
+//! ([`WriteTransaction`], [`TxTable`], [`TxRows`]) here; the engine's types
 //! ([`Options`], [`At`], [`LogFilter`], [`Migration`], [`Ttl`], ...) re-exported from
 //! `tabula-engine`; the data model ([`Value`], [`Row`], [`Filter`], [`Query`], [`TableDef`], ...)
 //! from `tabula-core`, whose `Database` (a consistent read-only state, what [`Engine::read`]

@@ -191,9 +191,12 @@ impl<'t> WriteTransaction<'t> {
         self.tx.borrow_mut().cause(cause);
     }
 
-    /// Reads the whole database as the transaction sees it so far.
-    pub fn read<R>(&self, f: impl FnOnce(&crate::View) -> R) -> R {
-        f(self.tx.borrow().state())
+    /// The whole database as the transaction sees it so far (an O(1) copy: later writes of
+    /// the transaction do not change it).
+    #[must_use]
+    pub fn read(&self) -> crate::View {
+        // A copy, not a borrow, so that the caller can go on writing while it holds the view.
+        self.tx.borrow().state().clone()
     }
 }
 

@@ -5,12 +5,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use tabula_core::{Cause, Filter, Lsn, Op, Query, Row, TableDef, Timestamp, Value};
+use tabula_core::{Cause, Filter, Lsn, Query, TableDef, Timestamp, Value};
 use tabula_engine::{At, Engine, VersionKind};
 
-use crate::record::{Record, from_row, to_row};
+use crate::Result;
+use crate::record::{Record, from_row};
 use crate::transaction::{TxTable, run};
-use crate::{Error, Result};
 
 /// A table read and written as `T`, from [`crate::Database::table`]. Cheap to clone; share it
 /// between threads. Each write is one transaction, and those that read first (`update`,
@@ -96,10 +96,6 @@ pub struct RecordVersion<T> {
     pub cause: Option<Cause>,
 }
 
-fn key_not_found(error: &tabula_engine::Error) -> bool {
-    matches!(error, tabula_engine::Error::Rejected(e) if matches!(**e, tabula_core::Error::KeyNotFound { .. }))
-}
-
 impl<T: Record> Table<T> {
     pub(crate) fn new(engine: Arc<Engine>, def: TableDef) -> Self {
         Table {
@@ -125,29 +121,15 @@ impl<T: Record> Table<T> {
         }
     }
 
-    fn row(&self, record: &T) -> Result<Row> {
-        to_row(record, &self.def)
-    }
-
-    fn commit(&self, ops: Vec<Op>) -> Result<tabula_engine::Committed> {
-        Ok(match &self.cause {
-            Some(cause) => self.engine.commit_with_cause(ops, cause.clone())?,
-            None => self.engine.commit(ops)?,
-        })
-    }
-
     /// Inserts `record` in its own transaction; returns its key (the one assigned, for an
     /// auto-increment key left `None`).
     ///
     /// # Errors
-    /// A duplicate key or unique value, a type or null violation ([`Error::Engine`]); a record
-    /// that does not convert ([`Error::Convert`]).
+    /// A duplicate key or unique value, a type or null violation
+    /// ([`Error::Engine`](crate::Error::Engine)); a record that does not convert
+    /// ([`Error::Convert`](crate::Error::Convert)).
     pub fn insert(&self, record: &T) -> Result<Value> {
-        let mut keys = self.insert_all([record])?;
-        keys.pop().ok_or_else(|| Error::Convert {
-            table: self.def.name.clone(),
-            message: "the insert changed no row".into(),
-        })
+        self.in_transaction(|t| t.insert(record))
     }
 
     /// Inserts every record in one transaction: all or none. Returns their keys in order.
@@ -158,17 +140,7 @@ impl<T: Record> Table<T> {
     where
         T: 'r,
     {
-        let ops = records
-            .into_iter()
-            .map(|r| {
-                Ok(Op::Insert {
-                    table: self.def.name.clone(),
-                    row: self.row(r)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let committed = self.commit(ops)?;
-        Ok(committed.changes.into_iter().map(|c| c.key).collect())
+        self.in_transaction(move |t| t.insert_all(records))
     }
 
     /// Inserts `record`, or replaces the whole record with its key.
@@ -176,20 +148,7 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// As [`Table::insert`], except a duplicate key.
     pub fn upsert(&self, record: &T) -> Result<Value> {
-        let row = self.row(record)?;
-        let committed = self.commit(vec![Op::Upsert {
-            table: self.def.name.clone(),
-            row,
-        }])?;
-        committed
-            .changes
-            .into_iter()
-            .next()
-            .map(|c| c.key)
-            .ok_or_else(|| Error::Convert {
-                table: self.def.name.clone(),
-                message: "the upsert changed no row".into(),
-            })
+        self.in_transaction(|t| t.upsert(record))
     }
 
     /// Runs `body` on this table in a write transaction of its own, with this handle's cause.
@@ -261,8 +220,8 @@ impl<T: Record> Table<T> {
     }
 
     /// Compare-and-set, for callers who read without a transaction: writes `new` only if the
-    /// stored record is still `expected`; otherwise [`Error::Conflict`] (with the record as it
-    /// is now) and nothing is written.
+    /// stored record is still `expected`; otherwise [`Error::Conflict`](crate::Error::Conflict)
+    /// (with the record as it is now) and nothing is written.
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
@@ -295,7 +254,7 @@ impl<T: Record> Table<T> {
     }
 
     /// Compare-and-delete: deletes the record only if it is still `expected`; otherwise
-    /// [`Error::Conflict`] and nothing is deleted.
+    /// [`Error::Conflict`](crate::Error::Conflict) and nothing is deleted.
     ///
     /// # Errors
     /// As [`TxTable::delete_if`].
@@ -333,14 +292,8 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// Commit errors.
     pub fn delete(&self, key: impl Into<Value>) -> Result<bool> {
-        match self.commit(vec![Op::Delete {
-            table: self.def.name.clone(),
-            key: key.into(),
-        }]) {
-            Ok(_) => Ok(true),
-            Err(Error::Engine(e)) if key_not_found(&e) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let key = key.into();
+        self.in_transaction(move |t| t.delete(key))
     }
 
     /// The table now, for several reads at one consistent point.

@@ -590,3 +590,80 @@ fn typed_records_go_into_any_op() {
         }
     );
 }
+
+/// History, the log, causes and `as_of` see a transaction as one step, however many times it
+/// changed a row.
+#[test]
+fn history_and_as_of_see_one_step_per_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let products = db.table::<Product>().unwrap();
+    products.insert(&product(1, 10)).unwrap();
+    let before = db.read().lsn();
+    let (_, committed) = db
+        .transaction_committed(|tx| {
+            let t = tx.table::<Product>()?;
+            for _ in 0..3 {
+                t.update(1, |p| p.stock += 1)?;
+            }
+            t.insert(&product(2, 0))?;
+            tx.cause(Cause::new().who("auditor").why("recount"));
+            Ok(())
+        })
+        .unwrap();
+    let committed = committed.unwrap();
+    assert_eq!(committed.lsn, before.next());
+    assert_eq!(committed.changes.len(), 4);
+    let versions = products.history(1).unwrap();
+    assert_eq!(
+        versions.len(),
+        2,
+        "the insert, then one version for the transaction"
+    );
+    let last = &versions[1];
+    assert_eq!(last.lsn, committed.lsn);
+    assert_eq!(last.before.as_ref().unwrap().stock, 10);
+    assert_eq!(last.after.as_ref().unwrap().stock, 13);
+    assert_eq!(last.cause.as_ref().unwrap().who.as_deref(), Some("auditor"));
+    assert_eq!(
+        products
+            .as_of(before)
+            .unwrap()
+            .get(1)
+            .unwrap()
+            .unwrap()
+            .stock,
+        10
+    );
+    assert!(products.as_of(before).unwrap().get(2).unwrap().is_none());
+    let log: Vec<_> = db
+        .log(LogFilter::new().who("auditor"))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].ops.len(), 4);
+}
+
+#[test]
+fn a_view_of_the_transaction_can_be_held_while_it_writes() {
+    let db = Database::open_in_memory();
+    db.table::<Product>()
+        .unwrap()
+        .insert(&product(1, 1))
+        .unwrap();
+    db.transaction(|tx| {
+        let view = tx.read();
+        tx.table::<Product>()?.update(1, |p| p.stock = 5)?;
+        assert_eq!(
+            view.get("products", &Value::Int(1))?.unwrap()["stock"],
+            Value::Int(1)
+        );
+        assert_eq!(
+            tx.read().get("products", &Value::Int(1))?.unwrap()["stock"],
+            Value::Int(5)
+        );
+        Ok(())
+    })
+    .unwrap();
+}
