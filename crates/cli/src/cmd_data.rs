@@ -455,7 +455,7 @@ fn set_value(def: &TableDef, column: &str, text: &str) -> Result<Value> {
         },
         Some(Some(ty)) => json().map_err(|e| {
             Usage(format!(
-                "--set {column}: {text:?} is not a {} value: {e}",
+                "--set {column}: {text:?} is not a value of type {}: {e}",
                 ty.name()
             ))
             .into()

@@ -362,23 +362,27 @@ impl<'t, T: Record> TxTable<'t, T> {
         Ok(true)
     }
 
-    /// Changes the record with `key` by `change` and writes it back, atomically; returns the
-    /// record after, or `None` (and nothing written) if there is no such key.
+    /// Changes the record with `key` by `change` and writes back the fields it changed,
+    /// atomically; returns the record after, or `None` (and nothing written) if there is no
+    /// such key. A change that leaves the record as it was writes nothing.
     ///
     /// # Errors
     /// As [`TxTable::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].
     pub fn update(&self, key: impl Into<Value>, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
         let key = key.into();
-        let Some(mut record) = self.get(key.clone())? else {
+        let Some(row) = self.tx.with(|tx| tx.get(&self.def.name, &key))? else {
             return Ok(None);
         };
+        let mut record = self.record(&row)?;
         change(&mut record);
-        let set = self.row(&record)?;
-        self.push(Op::Update {
-            table: self.def.name.clone(),
-            key,
-            set,
-        })?;
+        let set = changes(&row, self.row(&record)?);
+        if !set.is_empty() {
+            self.push(Op::Update {
+                table: self.def.name.clone(),
+                key,
+                set,
+            })?;
+        }
         Ok(Some(record))
     }
 
@@ -509,8 +513,8 @@ impl<'t, T: Record> TxTable<'t, T> {
             let key = self.key_of(&row)?;
             let mut record = self.record(&row)?;
             change(&mut record);
-            let set = self.row(&record)?;
-            if unchanged(&row, &set) {
+            let set = changes(&row, self.row(&record)?);
+            if set.is_empty() {
                 continue;
             }
             ops.push(Op::Update {
@@ -533,10 +537,18 @@ impl<'t, T: Record> TxTable<'t, T> {
     }
 }
 
-/// Whether writing `set` over `row` would change nothing.
-fn unchanged(row: &Row, set: &Row) -> bool {
-    set.iter()
-        .all(|(field, value)| row.get(field) == Some(value))
+/// The fields an update must set to turn `before` into `after`: those that differ, and null
+/// for those `after` lacks. Empty when nothing changes, so that no version is written for
+/// nothing, and the log holds what changed rather than the whole row.
+fn changes(before: &Row, mut after: Row) -> Row {
+    let removed: Vec<String> = before
+        .iter()
+        .filter(|(field, value)| **value != Value::Null && !after.contains_key(*field))
+        .map(|(field, _)| field.clone())
+        .collect();
+    after.retain(|field, value| before.get(field) != Some(value));
+    after.extend(removed.into_iter().map(|field| (field, Value::Null)));
+    after
 }
 
 fn delete_where(
@@ -652,11 +664,15 @@ impl TxRows<'_> {
         change: impl FnOnce(&mut Row),
     ) -> Result<Option<Row>> {
         let key = key.into();
-        let Some(mut row) = self.get(key.clone())? else {
+        let Some(before) = self.get(key.clone())? else {
             return Ok(None);
         };
+        let mut row = before.clone();
         change(&mut row);
-        self.update(key, row.clone())?;
+        let set = changes(&before, row.clone());
+        if !set.is_empty() {
+            self.update(key, set)?;
+        }
         Ok(Some(row))
     }
 
@@ -722,16 +738,11 @@ impl TxRows<'_> {
             let Some(key) = row.get(&primary_key).cloned() else {
                 continue;
             };
-            let mut set = Row::clone(&row);
-            change(&mut set);
-            if *row == set {
+            let mut after = Row::clone(&row);
+            change(&mut after);
+            let set = changes(&row, after);
+            if set.is_empty() {
                 continue;
-            }
-            // Fields `change` removed become null: an update only sets fields.
-            for field in row.keys() {
-                if !set.contains_key(field) {
-                    set.insert(field.clone(), Value::Null);
-                }
             }
             ops.push(Op::Update {
                 table: self.name.clone(),

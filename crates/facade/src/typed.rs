@@ -165,7 +165,8 @@ impl<T: Record> Table<T> {
 
     /// Changes the record with `key` by `change` and writes it back, in one transaction: the
     /// read and the write are atomic, so concurrent updates never overwrite each other (each
-    /// sees the one before it). Returns the record after, or `None` if there is no such key.
+    /// sees the one before it). Only the fields `change` changed are written (none: no
+    /// commit). Returns the record after, or `None` if there is no such key.
     ///
     /// # Errors
     /// As [`Table::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].

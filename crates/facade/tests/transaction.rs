@@ -667,3 +667,42 @@ fn a_view_of_the_transaction_can_be_held_while_it_writes() {
     })
     .unwrap();
 }
+
+/// An update writes only the fields it changed (the log holds what changed), a field taken out
+/// of an untyped row becomes null, and a change that changes nothing commits nothing.
+#[test]
+fn updates_write_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let products = db.table::<Product>().unwrap();
+    products.insert(&product(1, 5)).unwrap();
+    let lsn = db.read().lsn();
+    products.update(1, |_| {}).unwrap().unwrap();
+    assert_eq!(db.read().lsn(), lsn, "nothing changed, nothing committed");
+    products.update(1, |p| p.stock = 6).unwrap().unwrap();
+    let logged = db.log(LogFilter::new()).unwrap().last().unwrap().unwrap();
+    let [Op::Update { set, .. }] = &logged.ops[..] else {
+        panic!("{:?}", logged.ops)
+    };
+    assert_eq!(set, &Row::from([("stock".to_owned(), Value::Int(6))]));
+
+    db.create_table(TableDef::new("notes", "id")).unwrap();
+    let notes = db.rows("notes");
+    notes
+        .insert(Row::from([
+            ("id".to_owned(), Value::Int(1)),
+            ("text".to_owned(), Value::from("hi")),
+            ("draft".to_owned(), Value::Bool(true)),
+        ]))
+        .unwrap();
+    let after = notes
+        .update_with(1, |row| {
+            row.remove("draft");
+        })
+        .unwrap()
+        .unwrap();
+    assert!(!after.contains_key("draft"));
+    let stored = notes.get(1).unwrap().unwrap();
+    assert_eq!(stored.get("draft"), Some(&Value::Null));
+    assert_eq!(stored["text"], Value::from("hi"));
+}
