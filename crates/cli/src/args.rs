@@ -281,8 +281,9 @@ pub struct UpdateArgs {
     )]
     pub filter: Option<String>,
     /// A column and its new value, `COL=VALUE`; repeatable. VALUE is read by the column's type
-    /// where the table declares one (text as written, an RFC 3339 time for a timestamp), else
-    /// as JSON (`42`, `true`, `null`, `"text"`, `[1,2]`), else as text.
+    /// where the table declares one (text as written, an RFC 3339 time for a timestamp, `null`
+    /// for null in any column), else as JSON (`42`, `true`, `null`, `"text"`, `[1,2]`), else as
+    /// text.
     #[arg(long, value_name = "COL=VALUE", required = true)]
     pub set: Vec<String>,
     #[command(flatten)]

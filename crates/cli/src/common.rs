@@ -46,7 +46,7 @@ pub fn is_database(dir: &Path) -> bool {
 pub fn open_existing(dir: &Path) -> Result<Database> {
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "{}: no such directory (commands that only read never create a database)",
+            "{}: no such directory (only commands that add data create a database)",
             dir.display()
         ),
         Err(e) => return Err(e).with_context(|| format!("cannot open {}", dir.display())),

@@ -4,9 +4,9 @@
 //! `tabula` crate.
 //!
 //! Conventions, as the users of those tools expect:
-//! - commands that write (`create-table`, `put`, `delete`, `update`, `load`, `restore`, `stress`, `demo`)
-//!   create the database directory if it is missing; the others never create anything and fail
-//!   on a missing directory;
+//! - commands that add data (`create-table`, `put`, `load`, `restore`, `stress`, `demo`) create
+//!   the database directory if it is missing; the others (`delete` and `update` among them, which
+//!   change rows that must exist) never create anything and fail on a missing directory;
 //! - output is a table on a terminal and JSON Lines in a pipe, unless `--format` says otherwise;
 //!   progress bars go to stderr, only on a terminal (not a `dumb` one), and `--quiet` silences
 //!   them;

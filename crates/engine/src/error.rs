@@ -128,6 +128,10 @@ pub enum Error {
         "a write was started inside a write transaction on the same database; do it through the transaction"
     )]
     NestedTransaction,
+    /// A [`crate::WriteTx`] was swapped with one of another engine's (`std::mem::swap` of two
+    /// nested transactions' handles): nothing was committed.
+    #[error("a write transaction was swapped with another database's; nothing was committed")]
+    ForeignTransaction,
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -64,7 +64,13 @@ impl Drop for Writing {
 /// commit will be applied to, with this transaction's own writes.
 #[derive(Debug)]
 pub struct WriteTx {
+    /// The engine it belongs to (its address), checked at commit: a `&mut WriteTx` swapped
+    /// with another engine's (`std::mem::swap` inside two nested transactions) is refused.
+    engine: usize,
     draft: Draft,
+    /// How many of the caller's own ops succeeded: without any, nothing is committed (not even
+    /// the expiry deletes of the tables it read, which the reaper makes later).
+    own_ops: usize,
     /// When the transaction started: rows expired then are deleted at a table's first touch.
     started: tabula_core::Timestamp,
     cause: Option<Cause>,
@@ -93,10 +99,20 @@ impl WriteTx {
             Op::DropTable { table } => crate::ttl::rule_of_dropped(self.draft.state(), table),
             _ => None,
         };
-        let change = self.draft.push(op)?;
-        if let Some(rule) = rule {
-            self.draft.push(rule)?;
-        }
+        let change = match rule {
+            None => self.draft.push(op)?,
+            // The drop and its rule's delete go together, or neither does.
+            Some(rule) => {
+                let saved = self.draft.clone();
+                let change = self.draft.push(op)?;
+                if let Err(error) = self.draft.push(rule) {
+                    self.draft = saved;
+                    return Err(error.into());
+                }
+                change
+            }
+        };
+        self.own_ops += 1;
         if let Some(change) = &change {
             self.changes.push(change.clone());
         }
@@ -111,16 +127,22 @@ impl WriteTx {
     pub fn push_all(&mut self, ops: impl IntoIterator<Item = Op>) -> Result<Vec<RowChange>> {
         // The draft's state is persistent, so this copy is O(tables + ops so far), and the
         // rows it shares are not copied.
-        let saved = (self.draft.clone(), self.touched.len(), self.changes.len());
+        let saved = (
+            self.draft.clone(),
+            self.touched.len(),
+            self.changes.len(),
+            self.own_ops,
+        );
         let mut changes = Vec::new();
         for op in ops {
             match self.push(op) {
                 Ok(change) => changes.extend(change),
                 Err(error) => {
-                    let (draft, touched, own) = saved;
+                    let (draft, touched, own, own_ops) = saved;
                     self.draft = draft;
                     self.touched.truncate(touched);
                     self.changes.truncate(own);
+                    self.own_ops = own_ops;
                     return Err(error);
                 }
             }
@@ -188,8 +210,8 @@ impl Engine {
     /// Runs `body` as one write transaction and commits what it did: serialized with every
     /// other writer, reading its own writes, all or nothing, one LSN and one cause.
     ///
-    /// Returns `body`'s value and what was committed (`None` when `body` wrote nothing:
-    /// nothing is logged then). An `Err` from `body`, or a panic, commits nothing; so does an
+    /// Returns `body`'s value and what was committed (`None` when none of `body`'s ops
+    /// succeeded: nothing is logged then). An `Err` from `body`, or a panic, commits nothing; so does an
     /// error of the commit itself, which is returned.
     ///
     /// The writer lock is held while `body` runs: keep it short, and do no I/O in it that can
@@ -248,21 +270,28 @@ impl Engine {
         let writing = Writing::enter(inner)?;
         let mut state = inner.lock_writer();
         inner.check_poison()?;
+        let engine = std::ptr::from_ref(inner) as usize;
         let mut tx = WriteTx {
+            engine,
             draft: Draft::new(state.clone()),
+            own_ops: 0,
             started: now(),
             cause: None,
             touched: Vec::new(),
             changes: Vec::new(),
         };
         let value = body(&mut tx)?;
+        if tx.engine != engine || tx.draft.state().lsn() != state.lsn() {
+            return Err(Error::ForeignTransaction.into());
+        }
         let WriteTx {
             draft,
             cause,
             changes,
+            own_ops,
             ..
         } = tx;
-        if draft.ops().is_empty() {
+        if own_ops == 0 {
             return Ok((value, None));
         }
         let timestamp = inner.next_timestamp();

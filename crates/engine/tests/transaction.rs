@@ -231,9 +231,113 @@ fn transactions_agree_with_time_to_live() {
             Ok::<_, Error>(())
         })
         .unwrap();
-    assert!(engine.ttl("sessions").is_none());
+    // The rule's row is gone (`ttl()` would hide it anyway, the table being gone).
+    let rule = engine
+        .read()
+        .get(tabula_engine::system::TTL_TABLE, &Value::from("sessions"))
+        .unwrap()
+        .cloned();
+    assert!(rule.is_none(), "{rule:?}");
     engine.close().unwrap();
     let (engine, _) = Engine::open(dir.path(), Options::default()).unwrap();
     assert!(engine.read().table("sessions").is_none());
     assert!(engine.ttls().is_empty());
+}
+
+fn sessions_with_expired_rows(engine: &Engine, ids: std::ops::Range<i64>) {
+    engine
+        .commit(vec![Op::CreateTable(TableDef::new("sessions", "id"))])
+        .unwrap();
+    engine
+        .set_ttl("sessions", Ttl::after("seen", Duration::from_secs(60)))
+        .unwrap();
+    let rows = ids
+        .map(|id| Op::Insert {
+            table: "sessions".into(),
+            row: Row::from([
+                ("id".to_owned(), Value::Int(id)),
+                ("seen".to_owned(), Value::Timestamp(Timestamp::EPOCH)),
+            ]),
+        })
+        .collect();
+    engine.commit(rows).unwrap();
+}
+
+/// A transaction that only reads (or whose ops all fail) commits nothing, not even the deletes
+/// of the expired rows it did not see: the reaper makes those.
+#[test]
+fn a_transaction_without_writes_commits_no_expiry_deletes() {
+    let engine = Engine::in_memory(Options::default().background(false));
+    sessions_with_expired_rows(&engine, 0..3);
+    let lsn = engine.read().lsn();
+    let (rows, committed) = engine
+        .transaction(|tx| {
+            let rows = tx.query("sessions", &Query::new())?.rows.len();
+            let failed = tx.push(Op::Delete {
+                table: "sessions".into(),
+                key: Value::Int(1),
+            });
+            assert!(failed.is_err(), "an expired row is not there to delete");
+            Ok::<_, Error>(rows)
+        })
+        .unwrap();
+    assert_eq!(rows, 0);
+    assert!(committed.is_none());
+    assert_eq!(engine.read().lsn(), lsn);
+}
+
+/// Dropping a table with a rule takes two ops (the drop and the rule's delete); at the op limit
+/// the drop is refused whole rather than committed without its rule's delete.
+#[test]
+fn a_drop_that_does_not_fit_with_its_rule_is_refused_whole() {
+    let limits = tabula_core::Limits {
+        // Setting the rule takes three (its table, its index, its row).
+        max_ops_per_transaction: 3,
+        ..tabula_core::Limits::default()
+    };
+    let engine = Engine::in_memory(Options::default().background(false).limits(limits));
+    sessions_with_expired_rows(&engine, 0..0);
+    engine
+        .commit(vec![Op::CreateTable(TableDef::new("other", "id"))])
+        .unwrap();
+    let (dropped, _) = engine
+        .transaction(|tx| {
+            for id in 1..=2 {
+                tx.push(Op::Insert {
+                    table: "other".into(),
+                    row: Row::from([("id".to_owned(), Value::Int(id))]),
+                })?;
+            }
+            let dropped = tx.push(Op::DropTable {
+                table: "sessions".into(),
+            });
+            assert!(tx.state().table("sessions").is_some(), "unchanged");
+            Ok::<_, Error>(dropped.is_ok())
+        })
+        .unwrap();
+    assert!(!dropped);
+    assert!(engine.read().table("sessions").is_some());
+    assert!(engine.ttl("sessions").is_some());
+}
+
+/// Handles of two nested transactions on two engines swapped: neither commits the other's.
+#[test]
+fn a_transaction_swapped_with_another_engines_is_refused() {
+    let a = engine_with_counter();
+    let b = engine_with_counter();
+    let outer = a.transaction(|tx_a| {
+        let inner = b.transaction(|tx_b| {
+            tx_b.push(Op::Update {
+                table: "t".into(),
+                key: Value::Int(1),
+                set: set_n(7),
+            })?;
+            std::mem::swap(tx_a, tx_b);
+            Ok::<_, Error>(())
+        });
+        assert!(matches!(inner, Err(Error::ForeignTransaction)), "{inner:?}");
+        Ok::<_, Error>(())
+    });
+    assert!(matches!(outer, Err(Error::ForeignTransaction)), "{outer:?}");
+    assert_eq!((counter(&a), counter(&b)), (0, 0));
 }

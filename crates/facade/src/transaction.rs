@@ -62,9 +62,11 @@ impl Database {
     ///   returns its error; propagating it with `?` aborts the transaction, handling it lets
     ///   the transaction go on, as in SQLite.
     /// - Readers are never blocked, and see all of it or none of it. The writer lock is held
-    ///   while `body` runs, so keep it short; a write on the same database from inside it
-    ///   (another transaction, a `Table` write) gets
-    ///   [`tabula_engine::Error::NestedTransaction`]: use the transaction's tables instead.
+    ///   while `body` runs, so keep it short. A write on the same database from inside it, on
+    ///   the same thread (another transaction, a `Table` write), gets
+    ///   [`tabula_engine::Error::NestedTransaction`]: use the transaction's tables instead. A
+    ///   write from another thread that `body` waits for would wait for the lock `body` holds:
+    ///   a deadlock, as with any lock.
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
@@ -102,7 +104,8 @@ impl Database {
     /// assert_eq!(order, Value::Int(1));
     /// assert_eq!(db.table::<Product>()?.get(1)?.unwrap().stock, 7);
     ///
-    /// // Four more orders of 3 would need 12: the fourth is refused, and so nothing is taken.
+    /// // Four more orders of 3 would need 12 of the 7 left: the third already finds too little,
+    /// // and so nothing is taken.
     /// let all = db.transaction(|tx| {
     ///     for _ in 0..4 {
     ///         tx.table::<Product>()?.update(1, |p| p.stock -= 3)?;
@@ -537,18 +540,44 @@ impl<'t, T: Record> TxTable<'t, T> {
     }
 }
 
-/// The fields an update must set to turn `before` into `after`: those that differ, and null
-/// for those `after` lacks. Empty when nothing changes, so that no version is written for
-/// nothing, and the log holds what changed rather than the whole row.
+/// The fields an update must set to turn `before` into `after`: those that are not
+/// [`identical`], and null for those `after` lacks. Empty when nothing changes, so that no
+/// version is written for nothing, and the log holds what changed rather than the whole row.
 fn changes(before: &Row, mut after: Row) -> Row {
     let removed: Vec<String> = before
         .iter()
         .filter(|(field, value)| **value != Value::Null && !after.contains_key(*field))
         .map(|(field, _)| field.clone())
         .collect();
-    after.retain(|field, value| before.get(field) != Some(value));
+    after.retain(|field, value| !before.get(field).is_some_and(|old| identical(old, value)));
     after.extend(removed.into_iter().map(|field| (field, Value::Null)));
     after
+}
+
+/// Whether `a` and `b` are the same value in the same representation. `==` is the order's
+/// equality, where `Int(1)` equals `Float(1.0)` and `-0.0` equals `0.0`; a change between those
+/// is still a change to write. Iterative: a value's depth is the caller's.
+fn identical(a: &Value, b: &Value) -> bool {
+    let mut pairs = vec![(a, b)];
+    while let Some(pair) = pairs.pop() {
+        match pair {
+            (Value::Float(x), Value::Float(y)) if x.to_bits() == y.to_bits() => {}
+            (Value::List(x), Value::List(y)) if x.len() == y.len() => pairs.extend(x.iter().zip(y)),
+            (Value::Map(x), Value::Map(y)) if x.len() == y.len() => {
+                for ((xk, xv), (yk, yv)) in x.iter().zip(y) {
+                    if xk != yk {
+                        return false;
+                    }
+                    pairs.push((xv, yv));
+                }
+            }
+            (Value::Float(_) | Value::List(_) | Value::Map(_), _)
+            | (_, Value::Float(_) | Value::List(_) | Value::Map(_)) => return false,
+            (a, b) if a == b => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn delete_where(
@@ -653,8 +682,9 @@ impl TxRows<'_> {
         Ok(())
     }
 
-    /// Changes the row with `key` by `change` and writes it back, atomically; returns the row
-    /// after, or `None` if there is none.
+    /// Changes the row with `key` by `change` and writes the fields it changed back (null for a
+    /// field it took out), atomically; returns the row as stored after, or `None` if there is
+    /// none.
     ///
     /// # Errors
     /// The op's errors.
@@ -669,11 +699,13 @@ impl TxRows<'_> {
         };
         let mut row = before.clone();
         change(&mut row);
-        let set = changes(&before, row.clone());
-        if !set.is_empty() {
-            self.update(key, set)?;
+        let set = changes(&before, row);
+        if set.is_empty() {
+            return Ok(Some(before));
         }
-        Ok(Some(row))
+        self.update(key.clone(), set)?;
+        // The row as stored: a field `change` took out is there as null.
+        self.get(key)
     }
 
     /// Deletes the row with `key`; `false` if there was none.

@@ -701,8 +701,26 @@ fn updates_write_only_what_changed() {
         })
         .unwrap()
         .unwrap();
-    assert!(!after.contains_key("draft"));
+    assert_eq!(after.get("draft"), Some(&Value::Null), "the row as stored");
     let stored = notes.get(1).unwrap().unwrap();
-    assert_eq!(stored.get("draft"), Some(&Value::Null));
+    assert_eq!(stored, after);
     assert_eq!(stored["text"], Value::from("hi"));
+    // A change of representation is a change, though `==` (the order's equality) says equal.
+    let lsn = db.read().lsn();
+    notes
+        .update_with(1, |row| {
+            row.insert("n".into(), Value::Int(1));
+        })
+        .unwrap();
+    let written = notes
+        .update_where(Filter::eq("id", 1), |row| {
+            row.insert("n".into(), Value::Float(1.0));
+        })
+        .unwrap();
+    assert_eq!(written, 1);
+    assert!(matches!(
+        notes.get(1).unwrap().unwrap()["n"],
+        Value::Float(_)
+    ));
+    assert_eq!(db.read().lsn(), Lsn(lsn.0 + 2));
 }
