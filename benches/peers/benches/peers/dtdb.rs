@@ -221,9 +221,9 @@ pub fn tabula(records: usize) -> crate::Result<Vec<f64>> {
     let want_updated = (0..n).filter(|i| *i == half - 1 || *i == n - 1).count();
     expect_count("update", updated, want_updated)?;
 
-    // delete: tabula has no delete-by-filter op, so read the records the filter matches (in key
-    // order, as the test sorts by id; they are the returned data) and delete them by key in one
-    // transaction.
+    // delete: the test returns the deleted records, and `Table::delete_where` returns only
+    // their count, so read the records the filter matches (in key order, as the test sorts by
+    // id; they are the returned data) and delete them by key in one transaction.
     let doomed = table.filter(Filter::gt("age", half))?;
     let ops = doomed
         .iter()
