@@ -10,6 +10,7 @@ pub mod apply_ops;
 pub mod decode;
 pub mod detect;
 pub mod engine_model;
+pub mod filter_parse;
 pub mod json_sources;
 pub mod snapshot_read;
 pub mod timestamp_parse;

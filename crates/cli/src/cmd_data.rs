@@ -419,10 +419,10 @@ fn rows_word(n: usize) -> &'static str {
 
 /// A `--where` expression as a filter, or a usage error pointing at the column.
 fn where_filter(text: &str) -> Result<Filter> {
-    crate::expr::parse(text).map_err(|e| {
+    Filter::parse(text).map_err(|e| {
         Usage(format!(
             "--where: {e}\n  {text}\n  {}^",
-            " ".repeat(e.column.saturating_sub(1))
+            " ".repeat(e.column().saturating_sub(1))
         ))
         .into()
     })

@@ -20,7 +20,6 @@ mod cmd_files;
 mod cmd_history;
 mod common;
 mod demo;
-mod expr;
 mod output;
 mod progress;
 mod stress;

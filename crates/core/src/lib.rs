@@ -45,7 +45,7 @@ mod value;
 pub use database::Database;
 pub use draft::Draft;
 pub use error::{Error, NameKind};
-pub use filter::Filter;
+pub use filter::{Filter, ParseFilterError};
 pub use index::Index;
 pub use limits::Limits;
 pub use op::{Cause, Lsn, Op, SchemaChange, Transaction};

@@ -83,9 +83,9 @@ pub use tabula_derive::Record;
 /// what [`Engine::read`] and [`Engine::as_of`] return.
 pub use tabula_core::Database as View;
 pub use tabula_core::{
-    Cause, Column, ColumnType, Filter, IndexDef, Limits, Lsn, Map, Op, OrderBy, Path, Plan, Query,
-    QueryResult, Row, RowChange, RowRef, Schema, SchemaChange, TableDef, Timestamp, Transaction,
-    Value,
+    Cause, Column, ColumnType, Filter, IndexDef, Limits, Lsn, Map, Op, OrderBy, ParseFilterError,
+    Path, Plan, Query, QueryResult, Row, RowChange, RowRef, Schema, SchemaChange, TableDef,
+    Timestamp, Transaction, Value,
 };
 
 pub use tabula_engine::{

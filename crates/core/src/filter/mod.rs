@@ -1,9 +1,14 @@
 //! [`Filter`]: a serializable predicate over rows, and its evaluation.
 //!
-//! A filter is data, not a closure, so the CLI can parse one, the log can carry one and the query
-//! planner can look inside it for an index to use (see `query`).
+//! A filter is data, not a closure, so text can be parsed into one ([`Filter::parse`], in
+//! `parse.rs`), the log can carry one and the query planner can look inside it for an index to
+//! use (see `query`).
+
+mod parse;
 
 use serde::{Deserialize, Serialize};
+
+pub use parse::ParseFilterError;
 
 use crate::error::Error;
 use crate::limits::Limits;

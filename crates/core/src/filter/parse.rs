@@ -1,5 +1,7 @@
-//! The `tabula query --where EXPR` language: text in, a [`Filter`] out, or a [`ParseError`]
-//! naming the column where the text stopped making sense.
+//! [`Filter::parse`]: the filter text language (`tabula query --where EXPR`): text in, a
+//! [`Filter`] out, or a [`ParseFilterError`] naming the column where the text stopped making
+//! sense. It parses untrusted text, so it never recurses without a bound and never panics (the
+//! `filter_parse` fuzz target checks it).
 //!
 //! This module owns only the syntax. What a filter means (missing fields read as null, range
 //! comparisons are type-bracketed, ...) is core's, and so is checking names and nesting against a
@@ -35,7 +37,9 @@ use std::iter::Peekable;
 use std::mem;
 use std::str::CharIndices;
 
-use tabula::{Filter, Path, Value};
+use super::Filter;
+use crate::path::Path;
+use crate::value::Value;
 
 /// How deep `(` and `not` may nest. The parser recurses per level, so hostile input must get an
 /// error, not a stack overflow. Core checks the built filter's depth against the database's own
@@ -45,33 +49,81 @@ const MAX_DEPTH: usize = 64;
 /// Words with a meaning in the grammar, which a bare first path segment may not be.
 const RESERVED: [&str; 8] = ["and", "or", "not", "in", "is", "null", "true", "false"];
 
-/// Why an expression did not parse, and where.
+/// Why a filter's text did not parse, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ParseError {
+pub struct ParseFilterError {
     /// 1-based, counted in characters (not bytes), so it lines up under a terminal echo.
-    pub(crate) column: usize,
-    pub(crate) message: String,
+    column: usize,
+    message: String,
 }
 
-impl ParseError {
+impl ParseFilterError {
+    /// Where the text stopped making sense: 1-based, in characters (not bytes), so that a caret
+    /// printed under the echoed text lines up.
+    #[must_use]
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// What was wrong there.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     fn at(column: usize, message: impl Into<String>) -> Self {
-        ParseError {
+        ParseFilterError {
             column,
             message: message.into(),
         }
     }
 }
 
-impl fmt::Display for ParseError {
+impl fmt::Display for ParseFilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "column {}: {}", self.column, self.message)
     }
 }
 
-impl std::error::Error for ParseError {}
+impl std::error::Error for ParseFilterError {}
 
-/// Parses a `--where` expression; see the module docs for the grammar.
-pub(crate) fn parse(input: &str) -> Result<Filter, ParseError> {
+impl Filter {
+    /// Parses a filter from text, as `tabula query --where` takes it:
+    /// `gpa > 3.5 and (city = 'Paris' or address.city in ('Lyon', 'Nice'))`; also `!=`, `<=`,
+    /// `>=`, `is [not] null`, `starts with 'x'`, `not`, and `"quoted"` names. The grammar is in
+    /// the docs of `tabula-core`'s `filter/parse.rs`.
+    ///
+    /// ```
+    /// use tabula_core::{Filter, Row, Value};
+    ///
+    /// let filter = Filter::parse("age >= 18 and not (name starts with 'B')")?;
+    /// assert_eq!(filter, Filter::ge("age", 18).and(Filter::prefix("name", "B").negate()));
+    /// let ada = Row::from([("age".to_owned(), Value::Int(36)), ("name".to_owned(), Value::from("Ada"))]);
+    /// assert!(filter.matches(&ada));
+    ///
+    /// let error = Filter::parse("age > > 3").unwrap_err();
+    /// assert_eq!(error.column(), 7);
+    /// # Ok::<(), tabula_core::ParseFilterError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ParseFilterError`], with the column (in characters) where the text stopped making
+    /// sense.
+    pub fn parse(text: &str) -> Result<Filter, ParseFilterError> {
+        parse(text)
+    }
+}
+
+impl std::str::FromStr for Filter {
+    type Err = ParseFilterError;
+
+    fn from_str(text: &str) -> Result<Filter, ParseFilterError> {
+        parse(text)
+    }
+}
+
+/// Parses a filter's text; see the module docs for the grammar.
+fn parse(input: &str) -> Result<Filter, ParseFilterError> {
     let mut parser = Parser::new(input)?;
     if matches!(parser.current.kind, Kind::End) {
         return Err(parser.unexpected("a filter such as `age > 30`"));
@@ -79,7 +131,7 @@ pub(crate) fn parse(input: &str) -> Result<Filter, ParseError> {
     let filter = parser.or()?;
     match parser.current.kind {
         Kind::End => Ok(filter),
-        Kind::RParen => Err(ParseError::at(
+        Kind::RParen => Err(ParseFilterError::at(
             parser.current.column,
             "unbalanced parentheses: found `)` with no `(` to close",
         )),
@@ -160,7 +212,7 @@ impl<'a> Lexer<'a> {
         self.chars.peek().map_or(self.input.len(), |&(i, _)| i)
     }
 
-    fn next_token(&mut self) -> Result<Token<'a>, ParseError> {
+    fn next_token(&mut self) -> Result<Token<'a>, ParseFilterError> {
         self.bump_while(char::is_whitespace);
         let start = self.offset();
         let column = self.column;
@@ -191,7 +243,7 @@ impl<'a> Lexer<'a> {
                     ">" => Cmp::Gt,
                     ">=" => Cmp::Ge,
                     _ => {
-                        return Err(ParseError::at(
+                        return Err(ParseFilterError::at(
                             column,
                             format!(
                                 "unknown operator `{}`; expected one of `=`, `!=`, `<>`, `<`, \
@@ -208,7 +260,7 @@ impl<'a> Lexer<'a> {
                 Kind::Word
             }
             other => {
-                return Err(ParseError::at(
+                return Err(ParseFilterError::at(
                     column,
                     format!("unexpected character `{}`", other.escape_debug()),
                 ));
@@ -220,12 +272,17 @@ impl<'a> Lexer<'a> {
 
     /// The rest of a quoted token whose opening `quote` was at `column`; a doubled quote stands
     /// for one.
-    fn quoted(&mut self, quote: char, column: usize, what: &str) -> Result<String, ParseError> {
+    fn quoted(
+        &mut self,
+        quote: char,
+        column: usize,
+        what: &str,
+    ) -> Result<String, ParseFilterError> {
         let mut text = String::new();
         loop {
             match self.bump() {
                 None => {
-                    return Err(ParseError::at(
+                    return Err(ParseFilterError::at(
                         column,
                         format!(
                             "unterminated {what}: expected a closing `{quote}`, found end of input"
@@ -245,9 +302,9 @@ impl<'a> Lexer<'a> {
     }
 
     /// One or more digits, which must come next.
-    fn digits(&mut self, after: &str) -> Result<(), ParseError> {
+    fn digits(&mut self, after: &str) -> Result<(), ParseFilterError> {
         if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            return Err(ParseError::at(
+            return Err(ParseFilterError::at(
                 self.column,
                 format!("expected a digit after {after}"),
             ));
@@ -257,7 +314,12 @@ impl<'a> Lexer<'a> {
     }
 
     /// A number whose first character `first` (a digit or `-`) was at `start` / `column`.
-    fn number(&mut self, first: char, start: usize, column: usize) -> Result<Kind, ParseError> {
+    fn number(
+        &mut self,
+        first: char,
+        start: usize,
+        column: usize,
+    ) -> Result<Kind, ParseFilterError> {
         if first == '-' {
             self.digits("`-`")?;
         } else {
@@ -281,7 +343,7 @@ impl<'a> Lexer<'a> {
         if float {
             match text.parse::<f64>() {
                 Ok(x) if x.is_finite() => Ok(Kind::Float(x)),
-                _ => Err(ParseError::at(
+                _ => Err(ParseFilterError::at(
                     column,
                     format!(
                         "the number `{}` is too large for a 64-bit float",
@@ -292,7 +354,7 @@ impl<'a> Lexer<'a> {
         } else {
             // The text is `-?[0-9]+`, so the only way this fails is overflow.
             text.parse::<i64>().map(Kind::Int).map_err(|_| {
-                ParseError::at(
+                ParseFilterError::at(
                     column,
                     format!(
                         "the number `{}` does not fit in a 64-bit integer",
@@ -313,7 +375,7 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(input: &'a str) -> Result<Self, ParseError> {
+    fn new(input: &'a str) -> Result<Self, ParseFilterError> {
         let mut lexer = Lexer::new(input);
         let current = lexer.next_token()?;
         Ok(Parser {
@@ -324,7 +386,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Moves to the next token, returning the one moved past.
-    fn advance(&mut self) -> Result<Token<'a>, ParseError> {
+    fn advance(&mut self) -> Result<Token<'a>, ParseFilterError> {
         let next = self.lexer.next_token()?;
         Ok(mem::replace(&mut self.current, next))
     }
@@ -333,7 +395,7 @@ impl<'a> Parser<'a> {
         self.current.kind == Kind::Word && self.current.text.eq_ignore_ascii_case(keyword)
     }
 
-    fn eat_keyword(&mut self, keyword: &str) -> Result<bool, ParseError> {
+    fn eat_keyword(&mut self, keyword: &str) -> Result<bool, ParseFilterError> {
         let found = self.at_keyword(keyword);
         if found {
             self.advance()?;
@@ -341,7 +403,7 @@ impl<'a> Parser<'a> {
         Ok(found)
     }
 
-    fn expect_keyword(&mut self, keyword: &str, after: &str) -> Result<(), ParseError> {
+    fn expect_keyword(&mut self, keyword: &str, after: &str) -> Result<(), ParseFilterError> {
         if self.eat_keyword(keyword)? {
             Ok(())
         } else {
@@ -349,12 +411,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn unexpected(&self, expected: &str) -> ParseError {
+    fn unexpected(&self, expected: &str) -> ParseFilterError {
         let found = match self.current.kind {
             Kind::End => "end of input".to_owned(),
             _ => format!("`{}`", brief(self.current.text)),
         };
-        ParseError::at(
+        ParseFilterError::at(
             self.current.column,
             format!("expected {expected}, found {found}"),
         )
@@ -364,10 +426,10 @@ impl<'a> Parser<'a> {
     fn nested<T>(
         &mut self,
         column: usize,
-        parse: impl FnOnce(&mut Self) -> Result<T, ParseError>,
-    ) -> Result<T, ParseError> {
+        parse: impl FnOnce(&mut Self) -> Result<T, ParseFilterError>,
+    ) -> Result<T, ParseFilterError> {
         if self.depth >= MAX_DEPTH {
-            return Err(ParseError::at(
+            return Err(ParseFilterError::at(
                 column,
                 format!("the expression nests `(` and `not` more than {MAX_DEPTH} deep"),
             ));
@@ -378,7 +440,7 @@ impl<'a> Parser<'a> {
         result
     }
 
-    fn or(&mut self) -> Result<Filter, ParseError> {
+    fn or(&mut self) -> Result<Filter, ParseFilterError> {
         let mut any = vec![self.and()?];
         while self.eat_keyword("or")? {
             any.push(self.and()?);
@@ -386,7 +448,7 @@ impl<'a> Parser<'a> {
         Ok(join(any, Filter::Or))
     }
 
-    fn and(&mut self) -> Result<Filter, ParseError> {
+    fn and(&mut self) -> Result<Filter, ParseFilterError> {
         let mut all = vec![self.unary()?];
         while self.eat_keyword("and")? {
             all.push(self.unary()?);
@@ -394,7 +456,7 @@ impl<'a> Parser<'a> {
         Ok(join(all, Filter::And))
     }
 
-    fn unary(&mut self) -> Result<Filter, ParseError> {
+    fn unary(&mut self) -> Result<Filter, ParseFilterError> {
         if self.at_keyword("not") {
             let not = self.advance()?;
             return self.nested(not.column, Self::unary).map(Filter::negate);
@@ -414,7 +476,7 @@ impl<'a> Parser<'a> {
         self.predicate()
     }
 
-    fn predicate(&mut self) -> Result<Filter, ParseError> {
+    fn predicate(&mut self) -> Result<Filter, ParseFilterError> {
         let path = self.path()?;
         if let Kind::Cmp(op) = self.current.kind {
             let op_token = self.advance()?;
@@ -452,7 +514,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `( literal, ... )` after `keyword`.
-    fn list(&mut self, keyword: &str) -> Result<Vec<Value>, ParseError> {
+    fn list(&mut self, keyword: &str) -> Result<Vec<Value>, ParseFilterError> {
         if self.current.kind != Kind::LParen {
             return Err(self.unexpected(&format!("`(` after `{keyword}`")));
         }
@@ -475,7 +537,7 @@ impl<'a> Parser<'a> {
 
     /// Builds the path as dotted text: core's `Path` has no constructor from segments, which is
     /// why a quoted name may not contain a `.`.
-    fn path(&mut self) -> Result<Path, ParseError> {
+    fn path(&mut self) -> Result<Path, ParseFilterError> {
         let mut dotted = self.segment(true)?;
         while self.current.kind == Kind::Dot {
             self.advance()?;
@@ -485,13 +547,13 @@ impl<'a> Parser<'a> {
         Ok(Path::parse_lenient(&dotted))
     }
 
-    fn segment(&mut self, first: bool) -> Result<String, ParseError> {
+    fn segment(&mut self, first: bool) -> Result<String, ParseFilterError> {
         let column = self.current.column;
         let name = match &self.current.kind {
             Kind::Word => {
                 let word = self.current.text;
                 if first && RESERVED.iter().any(|k| word.eq_ignore_ascii_case(k)) {
-                    return Err(ParseError::at(
+                    return Err(ParseFilterError::at(
                         column,
                         format!(
                             "expected a column name, found the keyword `{word}` (write \
@@ -502,10 +564,13 @@ impl<'a> Parser<'a> {
                 word.to_owned()
             }
             Kind::Quoted(name) if name.is_empty() => {
-                return Err(ParseError::at(column, "a quoted name must not be empty"));
+                return Err(ParseFilterError::at(
+                    column,
+                    "a quoted name must not be empty",
+                ));
             }
             Kind::Quoted(name) if name.contains('.') => {
-                return Err(ParseError::at(
+                return Err(ParseFilterError::at(
                     column,
                     "a quoted name must not contain `.` (paths are split at dots)",
                 ));
@@ -518,7 +583,7 @@ impl<'a> Parser<'a> {
         Ok(name)
     }
 
-    fn literal(&mut self, expected: &str) -> Result<Value, ParseError> {
+    fn literal(&mut self, expected: &str) -> Result<Value, ParseFilterError> {
         let value = match &self.current.kind {
             Kind::Int(i) => Value::Int(*i),
             Kind::Float(x) => Value::Float(*x),
@@ -529,7 +594,7 @@ impl<'a> Parser<'a> {
             // The mistake SQL users make most: say what would have worked.
             Kind::Quoted(s) => {
                 let hint = format!(" (text values take single quotes: '{}')", brief(s));
-                return Err(ParseError::at(
+                return Err(ParseFilterError::at(
                     self.current.column,
                     self.unexpected(expected).message + &hint,
                 ));
@@ -542,14 +607,14 @@ impl<'a> Parser<'a> {
 }
 
 /// `path op value`, where the value started at `column`.
-fn compare(path: Path, op: Cmp, value: Value, column: usize) -> Result<Filter, ParseError> {
+fn compare(path: Path, op: Cmp, value: Value, column: usize) -> Result<Filter, ParseFilterError> {
     // Core gives `Eq(path, Null)` the meaning of `IsNull` (the planner too), so this only picks
     // one spelling, which keeps `= null` and `is null` equal as filters and in printed plans.
     Ok(match (op, value) {
         (Cmp::Eq, Value::Null) => Filter::is_null(path),
         (Cmp::Ne, Value::Null) => Filter::is_null(path).negate(),
         (Cmp::Lt | Cmp::Le | Cmp::Gt | Cmp::Ge, Value::Null) => {
-            return Err(ParseError::at(
+            return Err(ParseFilterError::at(
                 column,
                 "`<`, `<=`, `>` and `>=` never match null; use `is null` or `is not null`",
             ));
@@ -601,7 +666,7 @@ mod tests {
     }
 
     /// Asserts `input` fails at `column` with a message containing `fragment`.
-    fn err(input: &str, column: usize, fragment: &str) -> ParseError {
+    fn err(input: &str, column: usize, fragment: &str) -> ParseFilterError {
         let e = parse(input).expect_err(input);
         assert_eq!(e.column, column, "{input:?}: {e}");
         assert!(e.message.contains(fragment), "{input:?}: {e}");
