@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use tabula_core::{Lsn, Timestamp};
 
-use crate::engine::{Inner, POLICY_TICK, now};
+use crate::engine::{Inner, POLICY_TICK};
 use crate::{Error, Result};
 
 /// A checkpoint taken.
@@ -53,7 +53,7 @@ pub(crate) fn run(inner: &Inner) -> Result<Option<CheckpointInfo>> {
     log.wal().truncate_before(db.lsn().next())?;
     let info = CheckpointInfo {
         lsn: db.lsn(),
-        at: now(),
+        at: inner.now(),
         path: file.path,
         bytes: summary.bytes,
         rows: summary.rows,

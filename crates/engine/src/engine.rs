@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 use tabula_core::{Cause, Database, Lsn, Op, RowChange, Timestamp, Transaction};
@@ -267,7 +267,7 @@ impl Engine {
     #[must_use]
     pub fn read(&self) -> Database {
         let db = self.inner.visible.read().clone();
-        crate::ttl::hide_expired(db, now)
+        crate::ttl::hide_expired(db, || self.inner.now())
     }
 
     /// Commits `ops` as one transaction: all or nothing.
@@ -386,13 +386,6 @@ impl Tx {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
-}
-
-pub(crate) fn now() -> Timestamp {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-    Timestamp::from_micros(micros)
 }
 
 impl Inner {
@@ -568,11 +561,16 @@ impl Inner {
 
     /// The next commit's timestamp: now, or the last one's if the clock stepped back.
     pub(crate) fn next_timestamp(&self) -> Timestamp {
-        let now = now().as_micros();
+        let now = self.now().as_micros();
         let last = self.last_timestamp.load(Ordering::Relaxed);
         let next = now.max(last);
         self.last_timestamp.store(next, Ordering::Relaxed);
         Timestamp::from_micros(next)
+    }
+
+    /// Now, by the engine's clock ([`Options::clock`](crate::Options)).
+    pub(crate) fn now(&self) -> Timestamp {
+        self.options.clock.now()
     }
 
     /// The timestamp of the last commit, if one was made or replayed since open.

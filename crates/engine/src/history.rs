@@ -446,7 +446,7 @@ impl Engine {
         let db = self.inner.state_at(lsn)?;
         // Rows past their time to live then are left out, as reads then left them out.
         let time = match at {
-            At::Time(time) => Some(time.min(crate::engine::now())),
+            At::Time(time) => Some(time.min(self.inner.now())),
             At::Lsn(_) | At::Tag(_) => self.inner.commit_time(lsn),
         };
         Ok(match time {
@@ -595,7 +595,7 @@ impl Engine {
                 });
             }
             named = db.lsn();
-            let row = system::tag_row(name, named.0, crate::engine::now());
+            let row = system::tag_row(name, named.0, self.inner.now());
             let cause = Cause::new().what("tag").why(format!("tag {name:?}"));
             Ok((system::upsert(db, system::tags(), row), Some(cause)))
         })?;

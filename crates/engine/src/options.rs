@@ -2,12 +2,15 @@
 //! (durable commits, zstd bincode checkpoints, three snapshots kept).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tabula_codec::{Codec, Format};
 use tabula_core::Limits;
 use tabula_snapshot::{SnapshotOptions, SnapshotRetention};
 use tabula_wal::{RecoveryMode, Retention, SyncPolicy};
+
+use crate::clock::{Clock, SystemClock};
 
 /// When checkpoints are taken automatically, as Redis's `save` rules: after so many bytes of log,
 /// or so much time with changes, whichever comes first. Both `None` turns them off.
@@ -41,7 +44,7 @@ impl CheckpointPolicy {
 }
 
 /// How an engine is opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Options {
     /// When commits are durable. Default `Always`.
@@ -74,6 +77,9 @@ pub struct Options {
     /// Default true; tools that only look at a database turn it off so that looking writes
     /// nothing.
     pub background: bool,
+    /// Where the time comes from: commit timestamps, expiry, tag and checkpoint times. Default
+    /// the system's ([`SystemClock`]); tests use a [`crate::ManualClock`].
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for Options {
@@ -93,6 +99,7 @@ impl Default for Options {
             limits: Limits::default(),
             archive: None,
             background: true,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -178,6 +185,12 @@ impl Options {
     #[must_use]
     pub fn background(mut self, on: bool) -> Options {
         self.background = on;
+        self
+    }
+    /// Sets the clock (see [`Options::clock`](Options#structfield.clock)).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Options {
+        self.clock = Arc::new(clock);
         self
     }
 

@@ -26,7 +26,7 @@ use std::cell::RefCell;
 
 use tabula_core::{Cause, Database, Draft, Op, Query, QueryResult, RowChange, RowRef, Value};
 
-use crate::engine::{Committed, Engine, Inner, now};
+use crate::engine::{Committed, Engine, Inner};
 use crate::{Error, Result};
 
 thread_local! {
@@ -275,7 +275,7 @@ impl Engine {
             engine,
             draft: Draft::new(state.clone()),
             own_ops: 0,
-            started: now(),
+            started: inner.now(),
             cause: None,
             touched: Vec::new(),
             changes: Vec::new(),

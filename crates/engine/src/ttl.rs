@@ -29,7 +29,7 @@ use tabula_core::{
     Cause, ColumnType, Database, Filter, IndexDef, NameKind, Op, Path, Query, Row, Timestamp, Value,
 };
 
-use crate::engine::{Committed, Engine, Inner, now};
+use crate::engine::{Committed, Engine, Inner};
 use crate::system::{self, TTL_TABLE};
 use crate::{Error, Result};
 
@@ -255,7 +255,7 @@ pub(crate) fn reap(inner: &Inner) -> Result<usize> {
     let mut total = 0;
     // The check on the visible state takes no lock; the deletes are chosen again under the
     // writer lock, where a concurrent commit may have taken some of them already.
-    while any_expired(&inner.visible(), now()) {
+    while any_expired(&inner.visible(), inner.now()) {
         let committed = inner.commit_with(|db, at| {
             let mut ops = Vec::new();
             for rule in &rules(db) {

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tabula_core::{Cause, Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
-use tabula_engine::{At, CheckpointPolicy, Diff, Engine, Error, LogFilter, Options, VersionKind};
+use tabula_engine::{
+    At, CheckpointPolicy, Diff, Engine, Error, LogFilter, ManualClock, Options, VersionKind,
+};
 use tabula_snapshot::SnapshotRetention;
 use tabula_storage::SimStorage;
 use tabula_wal::Retention;
@@ -422,12 +424,15 @@ fn tags_name_points_survive_reopen_and_are_never_moved() {
 #[test]
 fn a_time_names_the_last_transaction_committed_by_then() {
     let dir = tempfile::tempdir().unwrap();
-    let options = options(Retention::archive_all(), 3);
+    // Each commit a millisecond after the one before, by a clock the test moves.
+    let clock = ManualClock::new("2026-12-07T10:00:00Z".parse().unwrap());
+    let options = options(Retention::archive_all(), 3).clock(clock.clone());
     let (engine, _) = Engine::open(dir.path(), options.clone()).unwrap();
     let mut times = Vec::new();
     engine
         .commit(vec![Op::CreateTable(TableDef::new("a", "id"))])
         .unwrap();
+    clock.advance(std::time::Duration::from_millis(1));
     for n in 0..5 {
         let c = engine
             .commit(vec![Op::Upsert {
@@ -436,7 +441,7 @@ fn a_time_names_the_last_transaction_committed_by_then() {
             }])
             .unwrap();
         times.push((c.lsn, c.timestamp));
-        std::thread::sleep(std::time::Duration::from_millis(2));
+        clock.advance(std::time::Duration::from_millis(1));
     }
     engine.checkpoint().unwrap();
     drop(engine);

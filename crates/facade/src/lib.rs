@@ -89,12 +89,12 @@ pub use tabula_core::{
 };
 
 pub use tabula_engine::{
-    ArchiveReport, At, BackupInfo, CheckReport, CheckpointInfo, CheckpointPolicy, Committed,
-    Compression, Damage, Diff, Engine, FeedOptions, Format, LogFilter, Migration, Options, Problem,
-    ProblemKind, RecoveryMode, RecoveryReport, Retention, SnapshotOptions, SnapshotRetention,
-    SourceFormat, Start, Stats, Subscription, SyncPolicy, Ttl, Tx, VerifyReport, Version,
-    VersionKind, WriteTx, check, create_database, list_backups, load_file, load_source,
-    remove_old_backups, repair, restore, restore_archive, save_file,
+    ArchiveReport, At, BackupInfo, CheckReport, CheckpointInfo, CheckpointPolicy, Clock, Committed,
+    Compression, Damage, Diff, Engine, FeedOptions, Format, LogFilter, ManualClock, Migration,
+    Options, Problem, ProblemKind, RecoveryMode, RecoveryReport, Retention, SnapshotOptions,
+    SnapshotRetention, SourceFormat, Start, Stats, Subscription, SyncPolicy, SystemClock, Ttl, Tx,
+    VerifyReport, Version, VersionKind, WriteTx, check, create_database, list_backups, load_file,
+    load_source, remove_old_backups, repair, restore, restore_archive, save_file,
 };
 
 /// The names most programs use, for `use tabula::prelude::*`.
