@@ -53,5 +53,5 @@ pub use path::Path;
 pub use query::{OrderBy, Plan, Query, QueryResult};
 pub use schema::{Column, ColumnType, IndexDef, Schema, TableDef};
 pub use table::{RowChange, RowDiff, RowRef, Table};
-pub use value::ParseTimestampError;
+pub use value::{ConvertError, ParseTimestampError, from_value, to_value};
 pub use value::{Map, Measure, Row, Timestamp, TypeClass, Value};

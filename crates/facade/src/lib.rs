@@ -56,7 +56,6 @@
 
 #[cfg(feature = "async")]
 mod r#async;
-mod convert;
 mod database;
 mod error;
 mod field;
@@ -68,11 +67,12 @@ pub use tabula_codec as codec;
 pub use tabula_core as core;
 pub use tabula_engine as engine;
 
-pub use convert::{ConvertError, from_value, to_value};
 pub use database::{Database, Rows};
 pub use error::{Error, Result};
 pub use field::Field;
 pub use record::Record;
+/// Serde types to and from [`Value`]s (`tabula-core`'s converter, the typed layer's format).
+pub use tabula_core::{ConvertError, from_value, to_value};
 pub use transaction::{TxRows, TxTable, WriteTransaction};
 pub use typed::{RecordVersion, Table, TableView};
 

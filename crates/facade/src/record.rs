@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tabula_core::{Column, ColumnType, Row, TableDef, Timestamp, Value};
 
-use crate::convert::{from_value, to_value};
 use crate::{Error, Result};
+use tabula_core::{from_value, to_value};
 
 /// A struct that is the row type of a table. Derive it with `#[derive(Record)]` (with serde's
 /// `Serialize` and `Deserialize`):

@@ -2,8 +2,10 @@
 //!
 //! This module owns the variants and their constructors and accessors. How values order and
 //! compare lives in [`ord`], the timestamp type in [`time`], and the iterative size/depth walk used
-//! to enforce limits in [`measure`]. Encoding to bytes belongs to `tabula-codec`, not here.
+//! to enforce limits in [`measure`]; serde types to and from values ([`to_value`],
+//! [`from_value`]) in `convert`. Encoding to bytes belongs to `tabula-codec`, not here.
 
+mod convert;
 mod measure;
 mod ord;
 mod serde_repr;
@@ -12,6 +14,7 @@ mod time;
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub use convert::{ConvertError, from_value, to_value};
 pub use measure::Measure;
 pub use ord::TypeClass;
 pub(crate) use serde_repr::some_value;

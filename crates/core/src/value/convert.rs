@@ -7,18 +7,21 @@
 //! (`serde_bytes`) `Bytes`, sequences and tuples `List`, maps and structs `Map` (keys must be
 //! strings, integers or chars), `None` and `()` `Null`, unit enum variants their name, and other
 //! variants a one-member map `{variant: content}` (serde's external tagging). A
-//! [`Timestamp`](tabula_core::Timestamp) serializes as its microseconds (serde's non-human-
+//! [`Timestamp`](crate::Timestamp) serializes as its microseconds (serde's non-human-
 //! readable form); the typed layer turns it back into a timestamp where the column says so.
+//!
+//! It is the typed layer's data format (the `tabula` crate's records are rows through it),
+//! and it sits here, next to [`Value`], so that any crate can use it without the facade.
 //!
 //! Reading is lenient where serde asks for it: a `Timestamp` reads as its microseconds, `Bytes`
 //! as a sequence of `u8`, and `Null` as `None` or `()`.
 
 use std::fmt;
 
+use super::{Map, Value};
 use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 use serde::ser::{self, Serialize};
-use tabula_core::{Map, Value};
 
 /// A value that does not convert, with serde's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,13 +50,13 @@ impl de::Error for ConvertError {
 /// `value` as a [`Value`].
 ///
 /// ```
-/// use tabula::Value;
+/// use tabula_core::Value;
 /// #[derive(serde::Serialize)]
 /// struct Point { x: i32, label: Option<String> }
-/// let v = tabula::to_value(&Point { x: 3, label: None })?;
+/// let v = tabula_core::to_value(&Point { x: 3, label: None })?;
 /// assert_eq!(v.as_map().unwrap()["x"], Value::Int(3));
 /// assert_eq!(v.as_map().unwrap()["label"], Value::Null);
-/// # Ok::<(), tabula::ConvertError>(())
+/// # Ok::<(), tabula_core::ConvertError>(())
 /// ```
 ///
 /// # Errors
