@@ -1,5 +1,7 @@
 //! `tabula-reliability`: runs the suite, or one part, or replays one failure. See the crate docs;
-//! every failure it prints comes with the command line that replays it.
+//! every failure it prints comes with the command line that replays it. `--help` lists the
+//! commands and their flags; an unknown flag is a usage error (exit 2), as a typo'd replay
+//! command must not run something else silently.
 //!
 //! ```text
 //! tabula-reliability all --scale ci|full [--json FILE] [--out RELIABILITY.md]
@@ -11,56 +13,125 @@
 //! tabula-reliability concurrency --writers W --commits C
 //! ```
 
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
 use tabula_reliability::bytes::{self, Damage};
 use tabula_reliability::suite::{self, Scale};
 use tabula_reliability::workload::Workload;
 use tabula_reliability::{Tally, concurrency, faults, kill, sim};
 
+/// tabula's reliability suite: simulated crashes, I/O faults, every-byte damage, process kills
+/// and concurrency, measured. Exit code 0 when clean, 1 on a failure, 2 on a usage error.
+#[derive(Debug, Parser)]
+#[command(name = "tabula-reliability")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every part at a scale; writes the report.
+    All(AllArgs),
+    /// The child process the kill part SIGKILLs (run by `kill`, not by hand).
+    #[command(hide = true)]
+    Child {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        seed: u64,
+    },
+    /// Simulated power loss at every storage operation of a workload, or at one (`--at`).
+    Crash {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 40)]
+        steps: usize,
+        /// Crash at this operation only.
+        #[arg(long)]
+        at: Option<u64>,
+    },
+    /// I/O errors at every operation, or one mode at one operation (`--mode` and `--at`).
+    Fault {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 30)]
+        steps: usize,
+        /// One fault mode (with `--at`).
+        #[arg(long, requires = "at")]
+        mode: Option<String>,
+        #[arg(long, requires = "mode")]
+        at: Option<u64>,
+        /// How many disk sizes the full-disk sweep tries.
+        #[arg(long, default_value_t = 20)]
+        sizes: u64,
+    },
+    /// Every cut and changed byte of every file, or one (`--file` and `--damage`).
+    Byte {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 16)]
+        steps: usize,
+        #[arg(long, requires = "damage")]
+        file: Option<PathBuf>,
+        /// `cut:N` or `flip:N:MASK`.
+        #[arg(long, requires = "file")]
+        damage: Option<String>,
+    },
+    /// SIGKILLs of a committing child process.
+    Kill {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 50)]
+        count: u64,
+    },
+    /// Writers, readers, checkpoints, backups and subscribers at once.
+    Concurrency {
+        #[arg(long, default_value_t = 4)]
+        writers: u64,
+        #[arg(long, default_value_t = 150)]
+        commits: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+struct AllArgs {
+    /// `ci` or `full`.
+    #[arg(long, default_value = "ci")]
+    scale: String,
+    /// Also write the results as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the Markdown report here (RELIABILITY.md).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The fuzz runs' output, for the report.
+    #[arg(long)]
+    fuzz: Option<PathBuf>,
+    /// miri's output, for the report.
+    #[arg(long)]
+    miri: Option<PathBuf>,
+    /// The command line the report names.
+    #[arg(long)]
+    command: Option<String>,
+    /// The machine the report names.
+    #[arg(long)]
+    machine: Option<String>,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = Cli::parse();
+    match run(cli.command) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "tabula-reliability: {e:#}");
             ExitCode::from(2)
         }
-    }
-}
-
-/// `--name value` pairs after the command.
-fn flags(args: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut flags = BTreeMap::new();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let Some(name) = arg.strip_prefix("--") else {
-            bail!("unexpected argument {arg:?}");
-        };
-        let value = args
-            .next()
-            .with_context(|| format!("--{name} needs a value"))?;
-        flags.insert(name.to_owned(), value.clone());
-    }
-    Ok(flags)
-}
-
-fn number<T: std::str::FromStr>(
-    flags: &BTreeMap<String, String>,
-    name: &str,
-    default: Option<T>,
-) -> anyhow::Result<T> {
-    match flags.get(name) {
-        Some(text) => text
-            .parse()
-            .ok()
-            .with_context(|| format!("--{name}: not a number: {text:?}")),
-        None => default.with_context(|| format!("--{name} is required")),
     }
 }
 
@@ -82,131 +153,107 @@ fn print(name: &str, tally: &Tally) {
     }
 }
 
-fn run(args: &[String]) -> anyhow::Result<bool> {
-    let Some((command, rest)) = args.split_first() else {
-        bail!("no command: all, crash, fault, byte, kill, concurrency");
-    };
-    let flags = flags(rest)?;
-    let tally = match command.as_str() {
-        "all" => return all(&flags),
-        "child" => {
-            let dir = flags.get("dir").context("--dir is required")?;
-            kill::child(Path::new(dir), number(&flags, "seed", None)?)?;
+fn run(command: Command) -> anyhow::Result<bool> {
+    let (name, tally) = match command {
+        Command::All(args) => return all(&args),
+        Command::Child { dir, seed } => {
+            kill::child(&dir, seed)?;
             return Ok(true);
         }
-        "crash" => {
-            let (seed, steps) = (
-                number(&flags, "seed", None)?,
-                number(&flags, "steps", Some(40))?,
-            );
-            match flags.get("at") {
-                Some(_) => {
+        Command::Crash { seed, steps, at } => {
+            let tally = match at {
+                Some(at) => {
                     let mut tally = Tally::default();
-                    sim::crash_at(
-                        &Workload::generate(seed, steps),
-                        steps,
-                        number(&flags, "at", None)?,
-                        &mut tally,
-                    );
+                    sim::crash_at(&Workload::generate(seed, steps), steps, at, &mut tally);
                     tally
                 }
                 None => sim::sweep(seed, sim::CrashSweep { steps, stride: 1 }),
-            }
+            };
+            ("crash", tally)
         }
-        "fault" => {
-            let (seed, steps) = (
-                number(&flags, "seed", None)?,
-                number(&flags, "steps", Some(30))?,
-            );
-            match flags.get("mode") {
-                Some(mode) => {
+        Command::Fault {
+            seed,
+            steps,
+            mode,
+            at,
+            sizes,
+        } => {
+            let tally = match (mode, at) {
+                (Some(mode), Some(at)) => {
                     let mut tally = Tally::default();
-                    faults::fault_at(
-                        &Workload::generate(seed, steps),
-                        steps,
-                        mode,
-                        number(&flags, "at", None)?,
-                        &mut tally,
-                    );
+                    let workload = Workload::generate(seed, steps);
+                    faults::fault_at(&workload, steps, &mode, at, &mut tally);
                     tally
                 }
-                None => faults::sweep(seed, steps, number(&flags, "sizes", Some(20))?),
-            }
+                _ => faults::sweep(seed, steps, sizes),
+            };
+            ("fault", tally)
         }
-        "byte" => {
-            let (seed, steps) = (
-                number(&flags, "seed", None)?,
-                number(&flags, "steps", Some(16))?,
-            );
-            match (flags.get("file"), flags.get("damage")) {
+        Command::Byte {
+            seed,
+            steps,
+            file,
+            damage,
+        } => {
+            let tally = match (file, damage) {
                 (Some(file), Some(damage)) => {
-                    let damage = Damage::parse(damage)
+                    let damage = Damage::parse(&damage)
                         .with_context(|| format!("--damage {damage:?}: cut:N or flip:N:MASK"))?;
                     let workload = Workload::generate(seed, steps);
                     let (storage, model) = bytes::build(&workload).map_err(anyhow::Error::msg)?;
                     let mut tally = Tally::default();
                     bytes::try_damage(
-                        &workload,
-                        steps,
-                        &storage,
-                        &model,
-                        Path::new(file),
-                        damage,
-                        &mut tally,
+                        &workload, steps, &storage, &model, &file, damage, &mut tally,
                     );
                     tally
                 }
                 _ => bytes::sweep(seed, steps),
-            }
+            };
+            ("byte", tally)
         }
-        "kill" => kill::kills(
-            &std::env::current_exe()?,
-            number(&flags, "count", Some(50))?,
-            number(&flags, "seed", Some(1))?,
-        ),
-        "concurrency" => concurrency::run(
-            number(&flags, "writers", Some(4))?,
-            number(&flags, "commits", Some(150))?,
-        ),
-        other => bail!("unknown command {other:?}"),
+        Command::Kill { seed, count } => {
+            ("kill", kill::kills(&std::env::current_exe()?, count, seed))
+        }
+        Command::Concurrency { writers, commits } => {
+            ("concurrency", concurrency::run(writers, commits))
+        }
     };
-    print(command, &tally);
+    print(name, &tally);
     Ok(tally.is_clean())
 }
 
-fn all(flags: &BTreeMap<String, String>) -> anyhow::Result<bool> {
-    let name = flags.get("scale").map_or("ci", String::as_str);
+fn all(args: &AllArgs) -> anyhow::Result<bool> {
+    let name = args.scale.as_str();
     let scale = Scale::named(name).with_context(|| format!("--scale {name:?}: ci or full"))?;
     let report = suite::run(&scale, &std::env::current_exe()?, &mut |name, tally| {
         print(name, tally)
     });
-    if let Some(path) = flags.get("json") {
+    if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("writing {path}"))?;
+            .with_context(|| format!("writing {}", path.display()))?;
     }
-    if let Some(out) = flags.get("out") {
-        let read = |flag: &str| -> anyhow::Result<Option<String>> {
-            flags
-                .get(flag)
+    if let Some(out) = &args.out {
+        let read = |path: &Option<PathBuf>| -> anyhow::Result<Option<String>> {
+            path.as_ref()
                 .map(|path| {
-                    std::fs::read_to_string(PathBuf::from(path))
-                        .with_context(|| format!("reading {path}"))
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))
                 })
                 .transpose()
         };
         let context = suite::Context {
-            command: flags
-                .get("command")
-                .cloned()
+            command: args
+                .command
+                .clone()
                 .unwrap_or_else(|| format!("tabula-reliability all --scale {name}")),
-            machine: flags.get("machine").cloned().unwrap_or_default(),
-            fuzz: read("fuzz")?
+            machine: args.machine.clone().unwrap_or_default(),
+            fuzz: read(&args.fuzz)?
                 .map(|text| suite::parse_fuzz(&text))
                 .unwrap_or_default(),
-            miri: read("miri")?.map(|text| text.trim().to_owned()),
+            miri: read(&args.miri)?.map(|text| text.trim().to_owned()),
         };
         std::fs::write(out, suite::render(&report, &context))
-            .with_context(|| format!("writing {out}"))?;
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(report.is_clean())
 }
