@@ -55,7 +55,9 @@ fn main() -> ExitCode {
             if let Some(failure) = e.downcast_ref::<Failure>() {
                 return ExitCode::from(failure.code);
             }
-            let _ = writeln!(io::stderr(), "error: {}", message(&e));
+            // Each error in the chain says its own part once (the workspace's rule: an error's
+            // `Display` carries its inner error, and then `source()` does not).
+            let _ = writeln!(io::stderr(), "error: {e:#}");
             if e.downcast_ref::<Usage>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -63,23 +65,6 @@ fn main() -> ExitCode {
             }
         }
     }
-}
-
-/// The error and its causes on one line, leaving out a cause whose text the line already holds
-/// (several error types repeat their source in their own message).
-fn message(e: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
 }
 
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {

@@ -80,7 +80,13 @@ pub enum Error {
     },
     /// Reading or writing failed.
     #[error("I/O error: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
+}
+
+impl From<io::Error> for Error {
+    fn from(error: io::Error) -> Self {
+        Error::Io(error)
+    }
 }
 
 fn offset_text(offset: Option<u64>) -> String {

@@ -46,7 +46,7 @@ fn store_on(storage: Arc<dyn Storage>, dir: &Path) -> Result<SnapshotStore> {
     storage.create_dir_all(dir).map_err(|source| Error::Io {
         op: "create directory",
         path: dir.to_path_buf(),
-        source,
+        error: source,
     })?;
     // Backups are removed only when asked (`remove_old_backups`).
     Ok(SnapshotStore::open_on(storage, dir)?.with_retention(SnapshotRetention::keep(usize::MAX)))

@@ -120,7 +120,7 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
         return Err(Error::Io {
             op: "open",
             path: dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+            error: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
         });
     }
     let _lock = shared_lock(dir)?;
@@ -288,7 +288,7 @@ fn shared_lock(dir: &Path) -> Result<Option<File>> {
             return Err(Error::Io {
                 op: "open",
                 path,
-                source,
+                error: source,
             });
         }
     };
@@ -309,7 +309,7 @@ fn shared_lock(dir: &Path) -> Result<Option<File>> {
         Err(std::fs::TryLockError::Error(source)) => Err(Error::Io {
             op: "lock",
             path,
-            source,
+            error: source,
         }),
     }
 }

@@ -157,7 +157,7 @@ impl Checkpointer {
             .map_err(|source| Error::Io {
                 op: "start the checkpoint thread for",
                 path: PathBuf::new(),
-                source,
+                error: source,
             })?;
         Ok(Some(Checkpointer {
             stop,

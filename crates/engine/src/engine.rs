@@ -49,7 +49,7 @@ pub(crate) fn lock_dir(
             Error::Io {
                 op: "lock",
                 path: lock_path,
-                source,
+                error: source,
             }
         }
     })
@@ -142,7 +142,7 @@ impl Engine {
         storage.create_dir_all(&dir).map_err(|source| Error::Io {
             op: "create directory",
             path: dir.clone(),
-            source,
+            error: source,
         })?;
         let lock = lock_dir(&*storage, &dir)?;
         let snapshots = SnapshotStore::open_on(Arc::clone(&storage), dir.join(SNAPSHOT_DIR))?

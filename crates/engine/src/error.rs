@@ -14,10 +14,10 @@ pub enum Error {
     Rejected(Box<tabula_core::Error>),
     /// The write-ahead log failed (or reported damage while recovering).
     #[error("write-ahead log: {0}")]
-    Wal(#[from] tabula_wal::Error),
+    Wal(tabula_wal::Error),
     /// A snapshot failed to write or load.
     #[error("snapshot: {0}")]
-    Snapshot(#[from] tabula_snapshot::Error),
+    Snapshot(tabula_snapshot::Error),
     /// Another engine, in this process or another, has the directory open.
     #[error("the database in {} is already open ({holder}); close it there first", dir.display())]
     AlreadyOpen {
@@ -27,15 +27,14 @@ pub enum Error {
         holder: String,
     },
     /// A file operation failed.
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}: {error}", path.display())]
     Io {
         /// What was being done.
         op: &'static str,
         /// The file or directory.
         path: PathBuf,
         /// The operating system's error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The log failed after a commit was applied in memory: the engine refuses every further
     /// write until it is reopened (reopening recovers exactly the durable commits).
@@ -98,7 +97,7 @@ pub enum Error {
         next: tabula_core::Lsn,
     },
     /// A migration failed; the database stays at the previous version.
-    #[error("migration {version} ({name}) failed; the schema stays at version {current}: {source}")]
+    #[error("migration {version} ({name}) failed; the schema stays at version {current}: {error}")]
     Migration {
         /// The migration's version.
         version: u64,
@@ -107,8 +106,7 @@ pub enum Error {
         /// The schema version the database stays at.
         current: u64,
         /// Why.
-        #[source]
-        source: Box<Error>,
+        error: Box<Error>,
     },
     /// A step the caller supplied (a migration's conversion or custom step) refused.
     #[error("{0}")]
@@ -137,6 +135,18 @@ pub enum Error {
     InvalidOption(String),
 }
 
+impl From<tabula_wal::Error> for Error {
+    fn from(error: tabula_wal::Error) -> Self {
+        Error::Wal(error)
+    }
+}
+
+impl From<tabula_snapshot::Error> for Error {
+    fn from(error: tabula_snapshot::Error) -> Self {
+        Error::Snapshot(error)
+    }
+}
+
 impl From<tabula_core::Error> for Error {
     fn from(error: tabula_core::Error) -> Self {
         Error::Rejected(Box::new(error))
@@ -146,7 +156,11 @@ impl From<tabula_core::Error> for Error {
 /// Maps an I/O error of `op` on `path` to [`Error::Io`] (for `map_err`).
 pub(crate) fn io(op: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_path_buf();
-    move |source| Error::Io { op, path, source }
+    move |source| Error::Io {
+        op,
+        path,
+        error: source,
+    }
 }
 
 /// The engine's result type.

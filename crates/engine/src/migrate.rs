@@ -339,7 +339,7 @@ impl Engine {
                     version: migration.version,
                     name: migration.name.clone(),
                     current,
-                    source: Box::new(source),
+                    error: Box::new(source),
                 })?;
             version = migration.version;
         }

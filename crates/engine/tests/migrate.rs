@@ -75,7 +75,7 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
         Err(Error::Migration {
             version: 4,
             current: 3,
-            ref source,
+            error: ref source,
             ..
         }) => assert!(source.to_string().contains("too many users")),
         other => panic!("{other:?}"),

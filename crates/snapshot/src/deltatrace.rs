@@ -265,7 +265,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
             self.cx.fail(Error::Invalid {
                 path: None,
                 table: String::new(),
-                source: Box::new(source),
+                error: Box::new(source),
             })
         })
     }
@@ -404,7 +404,7 @@ impl<'de> Visitor<'de> for CollectionSeed<'_> {
             self.cx.fail(Error::Invalid {
                 path: None,
                 table: self.name.clone(),
-                source: Box::new(source),
+                error: Box::new(source),
             })
         })
     }

@@ -226,7 +226,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
                 Error::Invalid {
                     path: None,
                     table: String::new(),
-                    source: Box::new(source),
+                    error: Box::new(source),
                 },
             )
         })

@@ -11,15 +11,14 @@ use tabula_core::Lsn;
 #[non_exhaustive]
 pub enum Error {
     /// A file operation failed.
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}: {error}", path.display())]
     Io {
         /// What was being done, such as "write" or "rename".
         op: &'static str,
         /// The file or directory (empty for a caller's reader or writer).
         path: PathBuf,
         /// The operating system's error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// The bytes are not a valid snapshot: bad magic, a checksum mismatch, a truncated chunk, a
     /// count that does not add up.
@@ -33,27 +32,25 @@ pub enum Error {
         reason: String,
     },
     /// A table definition or row could not be encoded or decoded.
-    #[error("{}at byte {offset}: {source}", path_prefix(path))]
+    #[error("{}at byte {offset}: {error}", path_prefix(path))]
     Codec {
         /// The file, when known.
         path: Option<PathBuf>,
         /// The start of the chunk holding it.
         offset: u64,
         /// The codec's error.
-        #[source]
-        source: tabula_codec::Error,
+        error: tabula_codec::Error,
     },
     /// The content breaks the data model: a row against its table's schema, a duplicate key or
     /// table, an invalid table definition.
-    #[error("{}table {table:?}: {source}", path_prefix(path))]
+    #[error("{}table {table:?}: {error}", path_prefix(path))]
     Invalid {
         /// The file, when known.
         path: Option<PathBuf>,
         /// The table.
         table: String,
         /// Core's error (boxed: it is large, and this error travels every `?`).
-        #[source]
-        source: Box<tabula_core::Error>,
+        error: Box<tabula_core::Error>,
     },
     /// A JSON document (DictDB layout or an export) does not have the expected shape.
     #[error("{}{reason}", path_prefix(path))]
@@ -127,7 +124,7 @@ impl Error {
         Error::Io {
             op,
             path: PathBuf::new(),
-            source,
+            error: source,
         }
     }
 }

@@ -36,7 +36,7 @@ fn invalid(table: &str, source: tabula_core::Error) -> Error {
     Error::Invalid {
         path: None,
         table: table.to_owned(),
-        source: Box::new(source),
+        error: Box::new(source),
     }
 }
 
@@ -303,7 +303,11 @@ struct Manifest {
 
 fn fs_error(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_path_buf();
-    move |source| Error::Io { op, path, source }
+    move |source| Error::Io {
+        op,
+        path,
+        error: source,
+    }
 }
 
 /// Writes `db` as the per-table directory layout under `dir` (created if missing).

@@ -170,7 +170,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
             .map_err(|source| Error::Codec {
                 path: None,
                 offset: at,
-                source,
+                error: source,
             })?;
         let name = def.name.clone();
         let mut rows = TableRows {
@@ -185,7 +185,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
         let table = built.map_err(|source| Error::Invalid {
             path: None,
             table: name,
-            source: Box::new(source),
+            error: Box::new(source),
         })?;
         rows_total += fixed.rows;
         tables.push(table);
@@ -225,7 +225,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
         Error::Invalid {
             path: None,
             table: String::new(),
-            source: Box::new(source),
+            error: Box::new(source),
         }
     })?;
     Ok(Loaded {
@@ -271,7 +271,7 @@ impl<R: Read> TableRows<'_, R> {
         while let Some(row) = reader.read::<Row>().map_err(|source| Error::Codec {
             path: None,
             offset: at,
-            source,
+            error: source,
         })? {
             if self.remaining == 0 {
                 return Err(Error::corrupted(

@@ -112,7 +112,7 @@ impl SnapshotStore {
         storage.create_dir_all(&dir).map_err(|e| Error::Io {
             op: "create directory",
             path: dir.clone(),
-            source: e,
+            error: e,
         })?;
         Ok(SnapshotStore {
             storage,
@@ -136,7 +136,11 @@ impl SnapshotStore {
 
     fn io(&self, op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
         let path = path.to_path_buf();
-        move |source| Error::Io { op, path, source }
+        move |source| Error::Io {
+            op,
+            path,
+            error: source,
+        }
     }
 
     /// Writes a snapshot of `db` atomically, then applies retention. A snapshot at the same LSN

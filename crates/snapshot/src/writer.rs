@@ -178,7 +178,7 @@ pub fn write_snapshot<W: Write>(
     let encode_error = |source| Error::Codec {
         path: None,
         offset: 0,
-        source,
+        error: source,
     };
     let mut rows_total = 0u64;
     let mut tables = 0u64;

@@ -587,7 +587,11 @@ fn names_and_limits_tabula_refuses_are_typed_errors_naming_the_collection() {
     // A collection name DeltaTraceDB allows but tabula does not.
     let error = load_json(&one_collection("my users", json!([{"id": 0}]), 1)).unwrap_err();
     match &error {
-        Error::Invalid { table, source, .. } => {
+        Error::Invalid {
+            table,
+            error: source,
+            ..
+        } => {
             assert_eq!(table, "my users");
             assert!(matches!(
                 **source,
@@ -607,7 +611,11 @@ fn names_and_limits_tabula_refuses_are_typed_errors_naming_the_collection() {
     ))
     .unwrap_err();
     match &error {
-        Error::Invalid { table, source, .. } => {
+        Error::Invalid {
+            table,
+            error: source,
+            ..
+        } => {
             assert_eq!(table, "users");
             assert!(matches!(
                 &**source,
@@ -625,7 +633,7 @@ fn names_and_limits_tabula_refuses_are_typed_errors_naming_the_collection() {
     };
     let error = read_deltatrace_document(bytes.as_slice(), &limits).unwrap_err();
     assert!(
-        matches!(&error, Error::Invalid { table, source, .. }
+        matches!(&error, Error::Invalid { table, error: source, .. }
             if table == "users" && matches!(**source, tabula_core::Error::LimitExceeded { .. })),
         "{error}"
     );
@@ -635,7 +643,7 @@ fn names_and_limits_tabula_refuses_are_typed_errors_naming_the_collection() {
     };
     let error = read_deltatrace_document(bytes.as_slice(), &limits).unwrap_err();
     assert!(
-        matches!(&error, Error::Invalid { table, source, .. }
+        matches!(&error, Error::Invalid { table, error: source, .. }
             if table == "users" && matches!(**source, tabula_core::Error::LimitExceeded { .. })),
         "{error}"
     );
@@ -646,7 +654,7 @@ fn names_and_limits_tabula_refuses_are_typed_errors_naming_the_collection() {
     // "createdAt" is 9 bytes.
     let error = read_deltatrace_document(bytes.as_slice(), &limits).unwrap_err();
     assert!(
-        matches!(&error, Error::Invalid { table, source, .. }
+        matches!(&error, Error::Invalid { table, error: source, .. }
             if table == "users" && matches!(**source, tabula_core::Error::InvalidName { .. })),
         "{error}"
     );
@@ -684,7 +692,7 @@ fn a_failing_reader_is_an_io_error() {
     }
     let error = read_deltatrace_document(Failing(0), &Limits::default()).unwrap_err();
     assert!(
-        matches!(&error, Error::Io { source, .. } if source.to_string().contains("disk on fire")),
+        matches!(&error, Error::Io { error: source, .. } if source.to_string().contains("disk on fire")),
         "{error}"
     );
 }

@@ -12,15 +12,14 @@ use tabula_core::Lsn;
 #[non_exhaustive]
 pub enum Error {
     /// A file operation failed.
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}: {error}", path.display())]
     Io {
         /// What the log was doing, such as "append to" or "rename".
         op: &'static str,
         /// The file or directory.
         path: PathBuf,
         /// The operating system's error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// The disk is full (ENOSPC). The log is poisoned until it is reopened; what was written before
     /// is intact, and reopening once space is freed recovers every acknowledged record.
@@ -31,13 +30,12 @@ pub enum Error {
     },
     /// An fsync failed. The log is poisoned and never retries: after a failed fsync the kernel may
     /// have dropped the dirty pages, so a retry that succeeds would acknowledge lost data.
-    #[error("fsync of {} failed: {source}", path.display())]
+    #[error("fsync of {} failed: {error}", path.display())]
     SyncFailed {
         /// The file or directory being synced.
         path: PathBuf,
         /// The operating system's error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// An earlier write or fsync failed; nothing is acknowledged until the log is reopened.
     #[error("the log is poisoned by an earlier failure: {cause}")]
@@ -100,13 +98,12 @@ pub enum Error {
     #[error("invalid option: {0}")]
     InvalidOption(String),
     /// A payload could not be encoded or decoded (the typed transaction log).
-    #[error("record at LSN {lsn}: {source}")]
+    #[error("record at LSN {lsn}: {error}")]
     Codec {
         /// The record's LSN.
         lsn: Lsn,
         /// The codec's error.
-        #[source]
-        source: tabula_codec::Error,
+        error: tabula_codec::Error,
     },
 }
 
@@ -135,7 +132,11 @@ impl Error {
         if is_enospc(&source) {
             Error::NoSpace { path }
         } else {
-            Error::Io { op, path, source }
+            Error::Io {
+                op,
+                path,
+                error: source,
+            }
         }
     }
 
@@ -146,7 +147,10 @@ impl Error {
             // disk either way, so the log is poisoned just the same.
             Error::NoSpace { path }
         } else {
-            Error::SyncFailed { path, source }
+            Error::SyncFailed {
+                path,
+                error: source,
+            }
         }
     }
 

@@ -66,7 +66,7 @@ impl TransactionLog {
             tx.lsn = lsn;
             codec
                 .encode_into(&*tx, out)
-                .map_err(|source| Error::Codec { lsn, source })
+                .map_err(|source| Error::Codec { lsn, error: source })
         })?;
         Ok(lsn)
     }
@@ -118,7 +118,7 @@ impl Iterator for Transactions {
         };
         let tx = match tx {
             Ok(tx) => tx,
-            Err(source) => return Some(Err(Error::Codec { lsn, source })),
+            Err(source) => return Some(Err(Error::Codec { lsn, error: source })),
         };
         if tx.lsn != lsn {
             return Some(Err(Error::Corrupted {
@@ -162,7 +162,7 @@ impl Iterator for Timestamps {
                 _ => codec
                     .decode::<Transaction>(payload)
                     .map(|tx| tx.timestamp.as_micros())
-                    .map_err(|source| Error::Codec { lsn, source }),
+                    .map_err(|source| Error::Codec { lsn, error: source }),
             };
             micros.map(|m| (lsn, Timestamp::from_micros(m)))
         });
