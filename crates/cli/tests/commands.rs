@@ -818,3 +818,38 @@ fn update_and_delete_by_filter_are_one_transaction_each() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["sku"], json!("c"));
 }
+
+/// An error chain (the CLI's context, the engine's, the log's, the file's) prints each message
+/// once, without de-duplication code: every wrapping error carries its inner one in `Display`
+/// only (ARCHITECTURE.md, invariant 12).
+#[test]
+fn an_error_chain_says_each_thing_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let d = s(&dir);
+    ok(&["create-table", d, "t", "--primary-key", "id"]);
+    for i in 1..=3 {
+        ok(&["put", d, "t", &format!("{{\"id\": {i}}}")]);
+    }
+    let segment = std::fs::read_dir(dir.join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "log"))
+        .unwrap();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes[60] ^= 0xff;
+    std::fs::write(&segment, bytes).unwrap();
+    let err = fails(&["get", d, "t", "1"], 1);
+    let line = err.trim();
+    assert_eq!(line.lines().count(), 1, "{err}");
+    let parts: Vec<&str> = line.split(": ").collect();
+    for (i, part) in parts.iter().enumerate() {
+        assert!(
+            !parts[i + 1..]
+                .iter()
+                .any(|later| later.contains(part) || part.contains(later)),
+            "{part:?} is said twice in {line}"
+        );
+    }
+    assert!(line.contains("checksum"), "{line}");
+}
