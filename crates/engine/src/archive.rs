@@ -134,8 +134,9 @@ impl Engine {
 /// database it returns).
 ///
 /// # Errors
-/// `dir` holding anything; an archive with no snapshot and no log from LSN 1, or with a gap in
-/// its log after the snapshot ([`Error::Inconsistent`]); I/O and recovery errors.
+/// `dir` holding anything ([`Error::NotEmpty`]); an archive with no snapshot and no log
+/// ([`Error::EmptyArchive`]), or with a gap in its log after the snapshot ([`Error::LogGap`]);
+/// I/O and recovery errors.
 pub fn restore_archive(
     archive: impl AsRef<Path>,
     dir: impl AsRef<Path>,
@@ -171,20 +172,17 @@ pub fn restore_archive(
         .unwrap_or(0);
     let needed: Vec<_> = segments.get(start..).unwrap_or_default().to_vec();
     if snapshot.is_none() && needed.is_empty() {
-        return Err(Error::Inconsistent(format!(
-            "the archive {} holds no readable snapshot and no log",
-            archive.display()
-        )));
+        return Err(Error::EmptyArchive {
+            dir: archive.to_path_buf(),
+        });
     }
     if let Some((first, _)) = needed.first()
         && *first > base.next()
     {
-        return Err(Error::Inconsistent(format!(
-            "the archive's log starts at LSN {first}, after LSN {}, the first its newest snapshot \
-             ({}) does not hold",
-            base.next(),
-            base
-        )));
+        return Err(Error::LogGap {
+            log_start: *first,
+            needed: base.next(),
+        });
     }
 
     let target_wal = dir.join(WAL_DIR);

@@ -127,10 +127,9 @@ pub(crate) fn create_database_dir(
 pub(crate) fn refuse_occupied(dir: &Path) -> Result<()> {
     let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if occupied {
-        return Err(Error::InvalidOption(format!(
-            "{} is not empty: a restore only makes a new database directory",
-            dir.display()
-        )));
+        return Err(Error::NotEmpty {
+            dir: dir.to_path_buf(),
+        });
     }
     Ok(())
 }

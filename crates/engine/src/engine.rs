@@ -493,9 +493,12 @@ impl Inner {
             match log.append(&mut tx) {
                 Ok(logged) if logged == lsn => {}
                 Ok(logged) => {
-                    return Err(self.poison(tabula_wal::Error::InvalidOption(format!(
-                        "the log gave LSN {logged} where the database expected {lsn}"
-                    ))));
+                    debug_assert_eq!(logged, lsn, "the log and the database disagree on LSNs");
+                    return Err(self.poison(tabula_wal::Error::Bug {
+                        what: format!(
+                            "the log gave LSN {logged} where the database expected {lsn}"
+                        ),
+                    }));
                 }
                 // Not appended (the record could not be encoded, or was too large): the
                 // transaction is refused and nothing changed.
@@ -599,8 +602,13 @@ impl Inner {
 
 /// The commit of a `build` that always returns ops: `commit_with` only skips when it does not.
 fn built(committed: Option<Committed>) -> Result<Committed> {
-    committed
-        .ok_or_else(|| Error::Inconsistent("a transaction was built but not committed".to_owned()))
+    debug_assert!(
+        committed.is_some(),
+        "a transaction was built but not committed"
+    );
+    committed.ok_or_else(|| Error::Bug {
+        what: "a transaction was built but not committed".to_owned(),
+    })
 }
 
 /// How long a thread sleeps between checks of the checkpoint policy, at most.

@@ -43,9 +43,64 @@ pub enum Error {
         /// The log's failure.
         cause: Arc<tabula_wal::Error>,
     },
-    /// The files disagree with each other (such as a log that ends before the snapshot).
-    #[error("inconsistent database directory: {0}")]
-    Inconsistent(String),
+    /// The log ends before an LSN it must hold (the snapshot's it continues, or a committed
+    /// one a history read replays to).
+    #[error("the log ends at LSN {log_end}, before LSN {needed}, which it must hold")]
+    LogEndsEarly {
+        /// The last LSN in the log.
+        log_end: tabula_core::Lsn,
+        /// The LSN it must reach.
+        needed: tabula_core::Lsn,
+    },
+    /// The log (or an archive's log) starts after the first LSN the base snapshot does not hold:
+    /// the records between are missing.
+    #[error("the log starts at LSN {log_start}, but LSN {needed} is needed after the snapshot")]
+    LogGap {
+        /// The first LSN the log holds.
+        log_start: tabula_core::Lsn,
+        /// The first LSN the snapshot does not hold.
+        needed: tabula_core::Lsn,
+    },
+    /// A logged transaction does not apply to the state before it: the log and the snapshot
+    /// disagree (damage that the checksums did not catch, or a tabula bug).
+    #[error("the logged transaction at LSN {lsn} does not apply: {error}")]
+    Replay {
+        /// The transaction's LSN.
+        lsn: tabula_core::Lsn,
+        /// Why it was refused.
+        error: Box<tabula_core::Error>,
+    },
+    /// An archive directory holds no readable snapshot and no log.
+    #[error("the archive {} holds no readable snapshot and no log", dir.display())]
+    EmptyArchive {
+        /// The archive.
+        dir: PathBuf,
+    },
+    /// A directory that must be new or empty (the target of a restore) holds files.
+    #[error("{} is not empty: a restore only makes a new database directory", dir.display())]
+    NotEmpty {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// A path that must be a directory (an exported directory) is a file.
+    #[error("{} is a file, not an exported directory", path.display())]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Migrations given out of order: versions must increase.
+    #[error("migration versions must increase: {versions:?}")]
+    MigrationOrder {
+        /// The two versions out of order.
+        versions: [u64; 2],
+    },
+    /// An invariant of tabula itself broke: this is a tabula bug, please report it with the
+    /// message. Debug builds assert first.
+    #[error("this is a tabula bug, please report it: {what}")]
+    Bug {
+        /// Which invariant.
+        what: String,
+    },
     /// A point in history before what the retained snapshots and archived log can rebuild.
     #[error(
         "LSN {requested} is no longer retained: the oldest point available is LSN {oldest_available}"

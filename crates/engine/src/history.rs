@@ -393,17 +393,16 @@ fn replay_until(
         }
         each(&db, &tx);
         let lsn = tx.lsn;
-        db.apply_owned(tx).map_err(|error| {
-            Error::Inconsistent(format!(
-                "the logged transaction at LSN {lsn} does not apply: {error}"
-            ))
+        db.apply_owned(tx).map_err(|error| Error::Replay {
+            lsn,
+            error: Box::new(error),
         })?;
     }
     if db.lsn() < target {
-        return Err(Error::Inconsistent(format!(
-            "the log ends at LSN {} before LSN {target}",
-            db.lsn()
-        )));
+        return Err(Error::LogEndsEarly {
+            log_end: db.lsn(),
+            needed: target,
+        });
     }
     Ok(db)
 }
@@ -552,10 +551,9 @@ impl Engine {
                 cause: None,
                 ops,
             };
-            db.apply_owned(filtered).map_err(|error| {
-                Error::Inconsistent(format!(
-                    "the logged transaction at LSN {lsn} does not apply: {error}"
-                ))
+            db.apply_owned(filtered).map_err(|error| Error::Replay {
+                lsn,
+                error: Box::new(error),
             })?;
             let after = row_of(&db);
             if before != after {

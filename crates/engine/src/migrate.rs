@@ -305,17 +305,15 @@ impl Engine {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] if versions are not strictly increasing; [`Error::Migration`]
+    /// [`Error::MigrationOrder`] if versions are not strictly increasing; [`Error::Migration`]
     /// for the first migration that fails (nothing of it is committed).
     pub fn migrate(&self, migrations: &[Migration]) -> Result<u64> {
-        if let Some(pair) = migrations
-            .windows(2)
-            .find(|pair| matches!(pair, [a, b] if a.version >= b.version))
-        {
-            return Err(Error::InvalidOption(format!(
-                "migration versions must increase: {:?}",
-                pair.iter().map(|m| m.version).collect::<Vec<_>>()
-            )));
+        let out_of_order = migrations.windows(2).find_map(|pair| match pair {
+            [a, b] if a.version >= b.version => Some([a.version, b.version]),
+            _ => None,
+        });
+        if let Some(versions) = out_of_order {
+            return Err(Error::MigrationOrder { versions });
         }
         let start = self.schema_version();
         let mut version = start;

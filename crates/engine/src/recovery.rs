@@ -38,31 +38,34 @@ impl RecoveryReport {
 pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Timestamp)> {
     let last = log.wal().last_lsn();
     if last < db.lsn() {
-        return Err(Error::Inconsistent(format!(
-            "the log ends at LSN {last}, before the snapshot's LSN {}",
-            db.lsn()
-        )));
+        return Err(Error::LogEndsEarly {
+            log_end: last,
+            needed: db.lsn(),
+        });
     }
     let mut last_timestamp = Timestamp::from_micros(i64::MIN);
     if last == db.lsn() {
         return Ok((0, last_timestamp));
     }
-    let transactions = log.read_from(db.lsn().next()).map_err(|error| match error {
-        tabula_wal::Error::Pruned { oldest_available, .. } => Error::Inconsistent(format!(
-            "the log starts at LSN {oldest_available}, after the snapshot's LSN {}: records between are missing",
-            db.lsn()
-        )),
-        other => Error::Wal(other),
-    })?;
+    let transactions = log
+        .read_from(db.lsn().next())
+        .map_err(|error| match error {
+            tabula_wal::Error::Pruned {
+                oldest_available, ..
+            } => Error::LogGap {
+                log_start: oldest_available,
+                needed: db.lsn().next(),
+            },
+            other => Error::Wal(other),
+        })?;
     let mut replayed = 0;
     for tx in transactions {
         let tx = tx?;
         let lsn = tx.lsn;
         last_timestamp = tx.timestamp;
-        db.apply_owned(tx).map_err(|error| {
-            Error::Inconsistent(format!(
-                "the logged transaction at LSN {lsn} does not apply: {error}"
-            ))
+        db.apply_owned(tx).map_err(|error| Error::Replay {
+            lsn,
+            error: Box::new(error),
         })?;
         replayed += 1;
     }

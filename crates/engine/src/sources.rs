@@ -108,10 +108,9 @@ pub fn load_source(
     let meta = std::fs::metadata(path).map_err(io("open", path))?;
     if meta.is_dir() || format == SourceFormat::TablesDir {
         if !meta.is_dir() {
-            return Err(Error::InvalidOption(format!(
-                "{} is a file, not an exported directory",
-                path.display()
-            )));
+            return Err(Error::NotADirectory {
+                path: path.to_path_buf(),
+            });
         }
         let db = tabula_snapshot::import_directory(path, limits)
             .map_err(|e| Error::Snapshot(e.in_file(path)))?;

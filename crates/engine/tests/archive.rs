@@ -100,7 +100,7 @@ fn a_restore_from_the_archive_equals_the_database_at_its_last_sealed_lsn() {
         // Not into a directory that holds anything.
         assert!(matches!(
             restore_archive(&archive, &restored_dir, Options::new()),
-            Err(Error::InvalidOption(_))
+            Err(Error::NotEmpty { .. })
         ));
     }
 }
@@ -121,7 +121,7 @@ fn a_restore_refuses_an_archive_with_a_gap_or_nothing() {
     std::fs::create_dir(&empty).unwrap();
     assert!(matches!(
         restore_archive(&empty, root.path().join("r1"), Options::new()),
-        Err(Error::Inconsistent(_))
+        Err(Error::EmptyArchive { .. })
     ));
 
     // No snapshot, and the log's first segment gone: nothing can rebuild LSN 1.
@@ -129,6 +129,6 @@ fn a_restore_refuses_an_archive_with_a_gap_or_nothing() {
     std::fs::remove_file(first).unwrap();
     assert!(matches!(
         restore_archive(&archive, root.path().join("r2"), Options::new()),
-        Err(Error::Inconsistent(_))
+        Err(Error::LogGap { needed: Lsn(1), .. })
     ));
 }

@@ -142,6 +142,6 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
     let unordered = [Migration::new(7, "b"), Migration::new(6, "a")];
     assert!(matches!(
         engine.migrate(&unordered),
-        Err(Error::InvalidOption(_))
+        Err(Error::MigrationOrder { versions: [7, 6] })
     ));
 }

@@ -97,6 +97,13 @@ pub enum Error {
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// An invariant of tabula itself broke: this is a tabula bug, please report it with the
+    /// message. Debug builds assert first.
+    #[error("this is a tabula bug, please report it: {what}")]
+    Bug {
+        /// Which invariant.
+        what: String,
+    },
     /// A payload could not be encoded or decoded (the typed transaction log).
     #[error("record at LSN {lsn}: {error}")]
     Codec {

@@ -482,9 +482,10 @@ impl Shared {
                 writer.active = Some(self.create_segment(first)?);
             }
             let Some(active) = writer.active.as_mut() else {
-                return Err(Error::InvalidOption(
-                    "no active segment after rotation".to_owned(),
-                ));
+                debug_assert!(false, "no active segment after rotation");
+                return Err(Error::Bug {
+                    what: "no active segment after rotation".to_owned(),
+                });
             };
             if let Err(error) = active.file.append(batch) {
                 // Leave no partial batch behind if we can: it frees the space a full disk needs
