@@ -1,18 +1,15 @@
 //! Checkpoints: a snapshot of the visible (durable) state, written while writers go on, then the
-//! log before it removed or archived. Manual ([`crate::Engine::checkpoint`]) or automatic, by the
-//! engine's background thread, which applies the [`crate::CheckpointPolicy`] (log bytes,
-//! interval) and deletes expired rows ([`crate::Ttl`]).
+//! log before it removed or archived. Manual ([`crate::Engine::checkpoint`]) or automatic: the
+//! background worker's `Checkpoint` job (`worker.rs`) asks [`due`] at every tick, which applies
+//! the [`crate::CheckpointPolicy`] (log bytes, interval).
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
 use tabula_core::{Lsn, Timestamp};
 
-use crate::engine::{Inner, POLICY_TICK};
-use crate::{Error, Result};
+use crate::Result;
+use crate::engine::Inner;
 
 /// A checkpoint taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +68,7 @@ fn covered(inner: &Inner) -> Lsn {
 }
 
 /// Whether the policy asks for a checkpoint now.
-fn due(inner: &Inner, since: Instant) -> bool {
+pub(crate) fn due(inner: &Inner, since: Instant) -> bool {
     let policy = &inner.options.checkpoint;
     let last = inner.last_checkpoint.lock().as_ref().map(|c| c.lsn);
     let covered = last
@@ -101,76 +98,4 @@ fn due(inner: &Inner, since: Instant) -> bool {
                 >= limit
         })
         .unwrap_or(false)
-}
-
-/// The background thread of automatic checkpoints.
-pub(crate) struct Checkpointer {
-    stop: Arc<(Mutex<bool>, Condvar)>,
-    handle: Option<JoinHandle<()>>,
-}
-
-impl Checkpointer {
-    /// Starts the thread: it applies the checkpoint policy and deletes expired rows.
-    pub(crate) fn start(inner: &Arc<Inner>) -> Result<Option<Checkpointer>> {
-        if !inner.options.background {
-            return Ok(None);
-        }
-        let policy = &inner.options.checkpoint;
-        let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let thread_stop = Arc::clone(&stop);
-        // A weak handle: the thread must not keep the engine alive.
-        let weak = Arc::downgrade(inner);
-        let tick = policy.interval.map_or(POLICY_TICK, |i| i.min(POLICY_TICK));
-        let handle = std::thread::Builder::new()
-            .name("tabula-background".to_owned())
-            .spawn(move || {
-                let (stopped, cond) = &*thread_stop;
-                let mut since = Instant::now();
-                let mut stopped = stopped.lock();
-                while !*stopped {
-                    let _ = cond.wait_for(&mut stopped, tick);
-                    if *stopped {
-                        return;
-                    }
-                    let Some(inner) = weak.upgrade() else { return };
-                    let ran = parking_lot::MutexGuard::unlocked(&mut stopped, || {
-                        // As a failed checkpoint, a failed reap or copy to the archive is
-                        // retried at the next tick.
-                        let _ = crate::ttl::reap(&inner);
-                        if inner.options.archive.is_some() {
-                            let _one = inner.checkpointing.lock();
-                            let _ = crate::archive::copy_new(&inner);
-                        }
-                        if due(&inner, since) {
-                            // A failed checkpoint is retried at the next tick; the error itself
-                            // has nowhere to go but the next manual checkpoint or the stats.
-                            run(&inner).is_ok()
-                        } else {
-                            false
-                        }
-                    });
-                    if ran {
-                        since = Instant::now();
-                    }
-                }
-            })
-            .map_err(|source| Error::Io {
-                op: "start the checkpoint thread for",
-                path: PathBuf::new(),
-                error: source,
-            })?;
-        Ok(Some(Checkpointer {
-            stop,
-            handle: Some(handle),
-        }))
-    }
-
-    pub(crate) fn stop(mut self) {
-        let (stopped, cond) = &*self.stop;
-        *stopped.lock() = true;
-        cond.notify_all();
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
 }

@@ -28,9 +28,10 @@ use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_storage::{FsStorage, Storage};
 use tabula_wal::{SyncPolicy, TransactionLog, Wal, WalOptions};
 
-use crate::checkpoint::{CheckpointInfo, Checkpointer};
+use crate::checkpoint::CheckpointInfo;
 use crate::options::Options;
 use crate::recovery::RecoveryReport;
+use crate::worker::Worker;
 use crate::{Error, Result};
 
 /// Takes the lock of the database directory `dir` (held until the returned guard drops).
@@ -82,7 +83,7 @@ pub const WAL_DIR: &str = "wal";
 /// ```
 pub struct Engine {
     pub(crate) inner: Arc<Inner>,
-    checkpointer: Option<Checkpointer>,
+    worker: Option<Worker>,
 }
 
 pub(crate) struct Inner {
@@ -199,14 +200,8 @@ impl Engine {
             _lock: Some(lock),
             options,
         });
-        let checkpointer = Checkpointer::start(&inner)?;
-        Ok((
-            Engine {
-                inner,
-                checkpointer,
-            },
-            recovery,
-        ))
+        let worker = Worker::start(&inner)?;
+        Ok((Engine { inner, worker }, recovery))
     }
 
     /// A database in memory only, with no directory, log or snapshots (for tests and caches).
@@ -234,11 +229,8 @@ impl Engine {
         // The background thread deletes expired rows. Should it fail to start, reads and writes
         // still leave expired rows out; they are deleted by the next write to their table or by
         // `reap_expired`.
-        let checkpointer = Checkpointer::start(&inner).ok().flatten();
-        Engine {
-            inner,
-            checkpointer,
-        }
+        let worker = Worker::start(&inner).ok().flatten();
+        Engine { inner, worker }
     }
 
     /// The directory, if the database has one.
@@ -319,6 +311,14 @@ impl Engine {
         self.inner.last_checkpoint.lock().clone()
     }
 
+    /// The background jobs whose last run failed, with their errors.
+    pub(crate) fn background_errors(&self) -> Vec<(crate::worker::Job, String)> {
+        self.worker
+            .as_ref()
+            .map(Worker::last_errors)
+            .unwrap_or_default()
+    }
+
     /// The write-ahead log underneath, if any (for statistics and tools).
     #[must_use]
     pub fn transaction_log(&self) -> Option<&TransactionLog> {
@@ -328,8 +328,8 @@ impl Engine {
     /// Closes the database: stops the background checkpoints, syncs the log, releases the lock.
     /// Dropping without closing is safe too (the next open recovers); `close` reports failures.
     pub fn close(mut self) -> Result<()> {
-        if let Some(checkpointer) = self.checkpointer.take() {
-            checkpointer.stop();
+        if let Some(worker) = self.worker.take() {
+            worker.stop();
         }
         if let Some(log) = &self.inner.log {
             log.wal().sync()?;
@@ -340,8 +340,8 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        if let Some(checkpointer) = self.checkpointer.take() {
-            checkpointer.stop();
+        if let Some(worker) = self.worker.take() {
+            worker.stop();
         }
     }
 }

@@ -55,6 +55,7 @@ mod stats;
 pub mod system;
 mod transaction;
 mod ttl;
+mod worker;
 
 pub use archive::{ArchiveReport, restore_archive};
 pub use backup::{BackupInfo, list_backups, remove_old_backups, restore};

@@ -63,6 +63,9 @@ pub struct Stats {
     pub subscribers: usize,
     /// What the last open recovered.
     pub recovery: RecoveryReport,
+    /// The background jobs that failed at their last run, with the error (`job: error`); each
+    /// is retried at the next tick.
+    pub background_errors: Vec<String>,
 }
 
 /// Bytes a field costs in memory beyond its encoded size (map entry, `Value`, key `String`).
@@ -136,6 +139,11 @@ impl Engine {
             },
             subscribers: self.inner.feed.lock().len(),
             recovery: self.inner.recovery.clone(),
+            background_errors: self
+                .background_errors()
+                .into_iter()
+                .map(|(job, error)| format!("{job:?}: {error}"))
+                .collect(),
         })
     }
 }

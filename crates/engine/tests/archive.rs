@@ -132,3 +132,33 @@ fn a_restore_refuses_an_archive_with_a_gap_or_nothing() {
         Err(Error::LogGap { needed: Lsn(1), .. })
     ));
 }
+
+/// The background worker's jobs are named, and a job that fails (here: archiving into a path
+/// that is a file) is retried at every tick and reported by `stats` until it succeeds.
+#[test]
+fn a_failing_background_job_is_reported_by_name() {
+    let root = tempfile::tempdir().unwrap();
+    let blocked = root.path().join("not-a-directory");
+    std::fs::write(&blocked, b"a file where the archive should be").unwrap();
+    let options = Options::new()
+        .checkpoint(tabula_engine::CheckpointPolicy::manual())
+        .segment_size(4096)
+        .archive_to(&blocked);
+    let (engine, _) = Engine::open(root.path().join("db"), options).unwrap();
+    engine
+        .commit(vec![Op::CreateTable(TableDef::new("t", "id"))])
+        .unwrap();
+    let started = std::time::Instant::now();
+    let reported = loop {
+        let errors = engine.stats().unwrap().background_errors;
+        if let Some(error) = errors.into_iter().find(|e| e.starts_with("Archive: ")) {
+            break error;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the failing archive job was never reported"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(reported.contains("not-a-directory"), "{reported}");
+}
