@@ -141,7 +141,7 @@ fn a_failing_background_job_is_reported_by_name() {
     let blocked = root.path().join("not-a-directory");
     std::fs::write(&blocked, b"a file where the archive should be").unwrap();
     let options = Options::new()
-        .checkpoint(tabula_engine::CheckpointPolicy::manual())
+        .checkpoint(CheckpointPolicy::manual())
         .segment_size(4096)
         .archive_to(&blocked);
     let (engine, _) = Engine::open(root.path().join("db"), options).unwrap();
