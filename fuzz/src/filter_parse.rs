@@ -14,7 +14,11 @@ pub fn check(data: &[u8]) {
         return;
     };
     let parsed = Filter::parse(text);
-    assert_eq!(parsed, Filter::parse(text), "parsing {text:?} twice differs");
+    assert_eq!(
+        parsed,
+        Filter::parse(text),
+        "parsing {text:?} twice differs"
+    );
     let filter = match parsed {
         Ok(filter) => filter,
         Err(error) => {
@@ -43,5 +47,8 @@ pub fn check(data: &[u8]) {
     let _ = filter.matches(&row);
     let json = serde_json::to_string(&filter).unwrap_or_else(|e| panic!("{filter:?}: {e}"));
     let back: Filter = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
-    assert_eq!(back, filter, "{text:?}: the JSON round trip changed the filter");
+    assert_eq!(
+        back, filter,
+        "{text:?}: the JSON round trip changed the filter"
+    );
 }
