@@ -25,7 +25,7 @@ use std::hint::black_box;
 use tabula_codec::{Codec, Format};
 use tabula_core::{Row, Timestamp, Value};
 
-use crate::SplitMix64;
+use crate::{SplitMix64, below};
 
 /// The number of rows the codec benchmarks encode and decode.
 pub const ROWS: usize = 100_000;
@@ -57,13 +57,13 @@ const CREATED_SPAN: u64 = 6 * 365 * 86_400;
 
 /// One of `items`, picked by `rng`.
 fn pick<'a>(rng: &mut SplitMix64, items: &[&'a str]) -> &'a str {
-    let i = usize::try_from(rng.below(items.len() as u64)).unwrap_or(0);
+    let i = usize::try_from(below(rng, items.len() as u64)).unwrap_or(0);
     items.get(i).copied().unwrap_or("")
 }
 
 /// A number below `bound` as an `i64` (`bound` is small).
 fn below_i64(rng: &mut SplitMix64, bound: u64) -> i64 {
-    i64::try_from(rng.below(bound)).unwrap_or(0)
+    i64::try_from(below(rng, bound)).unwrap_or(0)
 }
 
 /// `n` realistic rows (see the module docs), the same for every call with the same `n`.
@@ -78,15 +78,15 @@ pub fn rows(n: usize) -> Vec<Row> {
                 "{}.{}{}@{}",
                 first.to_ascii_lowercase(),
                 last.to_ascii_lowercase(),
-                rng.below(100),
+                below(&mut rng, 100),
                 pick(&mut rng, &DOMAINS)
             );
-            let tags = (0..rng.below(3))
+            let tags = (0..below(&mut rng, 3))
                 .map(|_| Value::Text(pick(&mut rng, &TAGS).to_owned()))
                 .collect();
             #[expect(clippy::cast_precision_loss, reason = "below 10^6, exact in an f64")]
-            let score = rng.below(1_000_000) as f64 / 100.0;
-            let score = if rng.below(10) == 0 {
+            let score = below(&mut rng, 1_000_000) as f64 / 100.0;
+            let score = if below(&mut rng, 10) == 0 {
                 Value::Null
             } else {
                 Value::Float(score)
@@ -98,7 +98,7 @@ pub fn rows(n: usize) -> Vec<Row> {
                 ("name", Value::Text(format!("{first} {last}"))),
                 ("email", Value::Text(email)),
                 ("score", score),
-                ("active", Value::Bool(rng.below(4) != 0)),
+                ("active", Value::Bool(below(&mut rng, 4) != 0)),
                 (
                     "created",
                     Value::Timestamp(Timestamp::from_micros(created * 1_000_000)),

@@ -151,43 +151,20 @@ pub const SCORE_INDEX: &str = "by_score";
 /// How many rows share one score value on average: scores are drawn from `0..n / ROWS_PER_SCORE`.
 pub const ROWS_PER_SCORE: usize = 10;
 
-/// The splitmix64 finalizer: a bijection on `u64` that scatters its input.
-///
-/// Being a bijection is what makes [`Dataset::key`] distinct for distinct row numbers without
-/// any bookkeeping.
-#[must_use]
-pub const fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+/// The splitmix64 finalizer, a bijection on `u64` (the workspace's one copy, in
+/// `tabula-storage`): being a bijection is what makes [`Dataset::key`] distinct for distinct row
+/// numbers without any bookkeeping.
+pub use tabula_storage::mix64 as mix;
 
-/// Sebastiano Vigna's splitmix64 generator: tiny, fast, and good enough to pick benchmark data.
-#[derive(Debug, Clone)]
-pub struct SplitMix64 {
-    state: u64,
-}
+/// The workspace's one seeded generator (splitmix64, in `tabula-storage`).
+pub use tabula_storage::SplitMix64;
 
-impl SplitMix64 {
-    /// A generator whose stream is fixed by `seed`.
-    #[must_use]
-    pub const fn new(seed: u64) -> Self {
-        SplitMix64 { state: seed }
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix(self.state)
-    }
-
-    /// A number in `0..bound` (`bound > 0`), by multiply-shift: unbiased enough for picking
-    /// benchmark probes, and free of division.
-    pub fn below(&mut self, bound: u64) -> u64 {
-        let wide = u128::from(self.next_u64()) * u128::from(bound);
-        // The high half of a 64x64-bit product always fits in 64 bits.
-        (wide >> 64) as u64
-    }
+/// A number in `0..bound` (`bound > 0`) from `rng`, by multiply-shift: unbiased enough for
+/// picking benchmark probes, and free of division (the stream the benchmarks have always used).
+pub fn below(rng: &mut SplitMix64, bound: u64) -> u64 {
+    let wide = u128::from(rng.next_u64()) * u128::from(bound);
+    // The high half of a 64x64-bit product always fits in 64 bits.
+    (wide >> 64) as u64
 }
 
 /// Widens a row count or row number; `usize` is at most 64 bits on every supported target.
@@ -290,7 +267,7 @@ impl Dataset {
         let n = wide(self.n);
         (0..count)
             .map(|_| {
-                let i = usize::try_from(rng.below(n)).unwrap_or(0);
+                let i = usize::try_from(below(&mut rng, n)).unwrap_or(0);
                 self.key(i)
             })
             .collect()
@@ -301,7 +278,7 @@ impl Dataset {
     pub fn probe_scores(&self, count: usize, seed: u64) -> Vec<i64> {
         let mut rng = SplitMix64::new(seed);
         let range = self.score_range().unsigned_abs();
-        (0..count).map(|_| signed(rng.below(range))).collect()
+        (0..count).map(|_| signed(below(&mut rng, range))).collect()
     }
 
     /// The rows in a `HashMap<i64, Row>`, the floor tabula is compared with.

@@ -23,13 +23,15 @@ pub const KEY_COLUMN: &str = "k";
 /// Length of every key in bytes.
 pub const KEY_LEN: usize = 24;
 
-/// splitmix64's finalizer: a bijection on `u64`, so distinct inputs give distinct keys.
+/// `i` scattered by splitmix64's finalizer (the workspace's one copy, in `tabula-storage`)
+/// after the seed and the golden-ratio multiply: a bijection on `u64`, so distinct inputs give
+/// distinct keys.
 #[must_use]
 pub fn mix(i: u64) -> u64 {
-    let mut z = i.wrapping_add(SEED).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    tabula_storage::mix64(
+        i.wrapping_add(SEED)
+            .wrapping_mul(tabula_storage::GOLDEN_GAMMA),
+    )
 }
 
 /// The key of row `i`: `key:` and 20 zero-padded digits (24 bytes).

@@ -14,6 +14,7 @@
 
 mod fs;
 pub mod le;
+mod rng;
 mod sim;
 
 use std::fmt::Debug;
@@ -21,6 +22,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use fs::FsStorage;
+pub use rng::{GOLDEN_GAMMA, SplitMix64, mix64};
 pub use sim::{Fault, SimStorage, Tear};
 
 /// The file operations tabula uses. Paths are whatever the caller builds from the directory it

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use super::{Storage, StorageFile, parent};
+use super::{SplitMix64, Storage, StorageFile, parent};
 
 /// An injected failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +181,7 @@ impl SimStorage {
     #[must_use]
     pub fn crash(&self, tear: Tear) -> SimStorage {
         let sim = self.inner.lock();
-        let mut rng = Rng(match tear {
+        let mut rng = SplitMix64::new(match tear {
             Tear::Torn { seed } | Tear::Reordered { seed } => seed,
             _ => 0,
         });
@@ -288,7 +288,7 @@ impl SimStorage {
     }
 }
 
-fn torn(data: &Data, rng: &mut Rng) -> Vec<u8> {
+fn torn(data: &Data, rng: &mut SplitMix64) -> Vec<u8> {
     let Some(unsynced) = data.live.strip_prefix(data.durable.as_slice()) else {
         // Changed below its durable length and not synced: the durable image survives.
         return data.durable.clone();
@@ -322,24 +322,6 @@ fn names_in(names: &BTreeMap<PathBuf, usize>, dir: &Path) -> Vec<String> {
         .filter(|path| path.parent() == Some(dir))
         .filter_map(|path| path.file_name()?.to_str().map(str::to_owned))
         .collect()
-}
-
-/// splitmix64: small, seedable, good enough to pick tear points.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
 }
 
 fn fault_error(fault: Fault) -> io::Error {

@@ -28,7 +28,7 @@ fn options() -> WalOptions {
 /// Runs the workload drawn from `seed` until it ends or the storage fails; returns the highest LSN
 /// acknowledged as durable.
 fn workload(wal: &Wal, seed: u64, steps: u64) -> Lsn {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut acknowledged = Lsn::ZERO;
     let mut next = wal.last_lsn().0 + 1;
     for _ in 0..steps {

@@ -42,7 +42,7 @@ pub fn read_all(wal: &Wal) -> tabula_wal::Result<Vec<Record>> {
 
 /// The payload of record `i` in the run drawn from `seed`: its length varies from 0 to 90 bytes.
 pub fn payload(seed: u64, i: u64) -> Vec<u8> {
-    let mut rng = Rng(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut rng = Rng::new(seed ^ i.wrapping_mul(tabula_storage::GOLDEN_GAMMA));
     let len = rng.below(91) as usize;
     (0..len).map(|_| rng.below(256) as u8).collect()
 }
@@ -66,20 +66,5 @@ pub fn assert_prefix(records: &[Record], seed: u64, acknowledged: Lsn, context: 
     );
 }
 
-/// splitmix64.
-#[derive(Debug, Clone)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-}
+/// The workspace's one seeded generator (`tabula-storage`).
+pub use tabula_storage::SplitMix64 as Rng;
