@@ -1,9 +1,10 @@
 //! `filter_parse`: [`Filter::parse`] (the `--where` language, the one parser of untrusted text
 //! outside the decoders) never panics, and what it returns is consistent:
 //! - an error points at a column within the text (1 to its length in characters + 1);
-//! - an accepted filter passes [`Filter::validate`] with the default limits (the parser's own
-//!   nesting bound is within them), evaluates on an empty row and on a row of every field the
-//!   text could name without panicking, and survives a JSON round trip as it is logged;
+//! - an accepted filter that passes [`Filter::validate`] with the default limits (the parser
+//!   leaves names and the total depth to core, so not every accepted filter does) evaluates on
+//!   an empty row and on a row of every word in the text without panicking, and survives a JSON
+//!   round trip as it is logged;
 //! - parsing is deterministic.
 
 use tabula_core::{Filter, Limits, Row, Value};

@@ -41,7 +41,7 @@ pub(crate) fn targets(fuzz_dir: &Path) -> crate::Result<Vec<String>> {
     let out = cmd.output().map_err(|source| Error::Io {
         step: "fuzz list".into(),
         command: command.clone(),
-        source,
+        error: source,
     })?;
     if !out.status.success() {
         return Err(Error::StepFailed {

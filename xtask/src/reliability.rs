@@ -128,7 +128,7 @@ pub(crate) fn run(options: &ReliabilityOptions) -> crate::Result {
     std::fs::create_dir_all(&work).map_err(|source| Error::Io {
         step: "reliability".into(),
         command: format!("mkdir {}", work.display()),
-        source,
+        error: source,
     })?;
     let mut steps = Steps::new();
     let mut build = cargo();
@@ -146,7 +146,7 @@ pub(crate) fn run(options: &ReliabilityOptions) -> crate::Result {
         std::fs::write(&path, text).map_err(|source| Error::Io {
             step: "reliability".into(),
             command: format!("write {}", path.display()),
-            source,
+            error: source,
         })?;
         Ok::<_, Error>(path)
     };

@@ -30,7 +30,7 @@ pub(crate) enum Error {
     Io {
         step: String,
         command: String,
-        source: io::Error,
+        error: io::Error,
     },
     /// A tool the command needs is not installed.
     MissingTool { tool: String, install: String },
@@ -61,8 +61,8 @@ impl fmt::Display for Error {
             Error::Io {
                 step,
                 command,
-                source,
-            } => write!(f, "step `{step}` could not run `{command}`: {source}"),
+                error,
+            } => write!(f, "step `{step}` could not run `{command}`: {error}"),
             Error::MissingTool { tool, install } => {
                 write!(f, "{tool} is not installed; install it with `{install}`")
             }
@@ -71,14 +71,8 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+// Each message carries its inner error, so no `source()` (ARCHITECTURE.md, invariant 12).
+impl std::error::Error for Error {}
 
 impl From<UsageError> for Error {
     fn from(e: UsageError) -> Self {
@@ -158,7 +152,7 @@ impl Steps {
         let io_error = |source| Error::Io {
             step: name.to_owned(),
             command: command.clone(),
-            source,
+            error: source,
         };
         eprintln!("\nxtask: ==> {name}: {command}");
         cmd.current_dir(dir).stdin(Stdio::null());

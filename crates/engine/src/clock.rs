@@ -3,9 +3,10 @@
 //! [`SystemClock`] reads the system's; [`ManualClock`] is moved by hand, so that tests of
 //! expiry and history advance time instead of sleeping.
 //!
-//! Not covered: the write-ahead log's own times (its `EverySecond` flusher and the names of
-//! archived segments) and durations measured with `Instant` (how long a recovery took), which
-//! are the lower crates' and the machine's.
+//! Not covered: the write-ahead log's own times (its `EverySecond` flusher, the names of
+//! archived segments and age-based retention), the times snapshot and backup files record
+//! (`BackupInfo::created`), and durations measured with `Instant` (how long a recovery took),
+//! which are the lower crates' and the machine's.
 
 use std::fmt;
 use std::sync::Arc;
@@ -89,7 +90,9 @@ impl ManualClock {
             });
     }
 
-    /// Sets it to `to` (back in time too: the engine's commit times still never go back).
+    /// Sets it to `to`, back in time too: while an engine is open its commit times still never
+    /// go back (it keeps the last one); across a reopen they continue from the last commit the
+    /// log replayed.
     pub fn set(&self, to: Timestamp) {
         self.micros.store(to.as_micros(), Ordering::SeqCst);
     }

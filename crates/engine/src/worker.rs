@@ -17,6 +17,9 @@ use parking_lot::{Condvar, Mutex};
 use crate::engine::{Inner, POLICY_TICK};
 use crate::{Error, Result};
 
+/// The shortest tick, whatever the checkpoint interval.
+const MIN_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// A kind of background work, in the order a tick runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Job {
@@ -73,11 +76,12 @@ impl Worker {
             return Ok(None);
         }
         let jobs = Job::wanted(inner);
+        // A floor, so that a zero checkpoint interval cannot make the thread spin.
         let tick = inner
             .options
             .checkpoint
             .interval
-            .map_or(POLICY_TICK, |i| i.min(POLICY_TICK));
+            .map_or(POLICY_TICK, |i| i.clamp(MIN_TICK, POLICY_TICK));
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let errors = Arc::new(Mutex::new(Vec::new()));
         let (thread_stop, thread_errors) = (Arc::clone(&stop), Arc::clone(&errors));
@@ -133,6 +137,10 @@ fn run(
         let Some(inner) = weak.upgrade() else { return };
         parking_lot::MutexGuard::unlocked(&mut stopped, || {
             for &job in jobs {
+                // A stop asked for during the tick waits for one job at most, not all of them.
+                if *stop.0.lock() {
+                    return;
+                }
                 let result = job.run(&inner, &mut since);
                 let mut last = errors.lock();
                 last.retain(|(failed, _)| *failed != job);

@@ -69,8 +69,10 @@ pub enum Error {
         current: Option<Box<tabula_core::Row>>,
     },
     /// A transaction's closure gave up ([`Error::abort`]): nothing was committed.
-    #[error("the transaction was aborted: {0}")]
-    Aborted(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The reason is the caller's own error, whose own causes are in its `source()` chain, so
+    /// it is this error's source (and not repeated in its message).
+    #[error("the transaction was aborted")]
+    Aborted(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A call run on the async runtime's blocking pool did not finish (it panicked, or the
     /// runtime shut down).
     #[error("a background task failed: {0}")]
@@ -79,8 +81,8 @@ pub enum Error {
 
 impl Error {
     /// The error a [`crate::Database::transaction`] closure returns to give up for its own
-    /// reason (a message or any error): nothing is committed, and the reason is what the
-    /// [`Error::Aborted`] holds.
+    /// reason (a message or any error): nothing is committed, and the reason is the
+    /// [`Error::Aborted`]'s source.
     ///
     /// ```
     /// use tabula::{Database, Error};

@@ -159,7 +159,12 @@ pub fn sweep(seed: u64, steps: usize) -> Tally {
     let (storage, model) = match build(&workload) {
         Ok(built) => built,
         Err(what) => {
-            tally.fail(what, replay_command(seed, steps, Path::new("-"), "-"));
+            // The build itself failed: the sweep replays it (a `--file - --damage -` did not
+            // parse).
+            tally.fail(
+                what,
+                format!("cargo run --release -p tabula-reliability -- byte --seed {seed} --steps {steps}"),
+            );
             return tally;
         }
     };

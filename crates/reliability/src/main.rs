@@ -7,7 +7,7 @@
 //! tabula-reliability all --scale ci|full [--json FILE] [--out RELIABILITY.md]
 //!                        [--fuzz FILE] [--miri FILE] [--command TEXT] [--machine TEXT]
 //! tabula-reliability crash --seed S --steps N [--at OP]
-//! tabula-reliability fault --seed S --steps N [--mode MODE --at N]
+//! tabula-reliability fault --seed S --steps N [--mode MODE --at N] [--sizes N]
 //! tabula-reliability byte --seed S --steps N [--file PATH --damage cut:N|flip:N:MASK]
 //! tabula-reliability kill --seed S --count N
 //! tabula-reliability concurrency --writers W --commits C

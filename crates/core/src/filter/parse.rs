@@ -89,9 +89,25 @@ impl std::error::Error for ParseFilterError {}
 
 impl Filter {
     /// Parses a filter from text, as `tabula query --where` takes it:
-    /// `gpa > 3.5 and (city = 'Paris' or address.city in ('Lyon', 'Nice'))`; also `!=`, `<=`,
-    /// `>=`, `is [not] null`, `starts with 'x'`, `not`, and `"quoted"` names. The grammar is in
-    /// the docs of `tabula-core`'s `filter/parse.rs`.
+    /// `gpa > 3.5 and (city = 'Paris' or address.city in ('Lyon', 'Nice'))`.
+    ///
+    /// ```text
+    /// expr      := and ("or" and)*
+    /// and       := unary ("and" unary)*
+    /// unary     := "not" unary | "(" expr ")" | predicate
+    /// predicate := path ("=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=") literal
+    ///            | path ["not"] "in" "(" literal ("," literal)* ")"
+    ///            | path "is" ["not"] "null"
+    ///            | path "starts" "with" string
+    /// path      := name ("." name)*
+    /// name      := [A-Za-z_][A-Za-z0-9_]*  |  "double-quoted, "" for a quote"
+    /// literal   := integer | float | string | "true" | "false" | "null"
+    /// string    := 'single-quoted, '' for a quote'
+    /// ```
+    ///
+    /// Keywords are case-insensitive and must be double-quoted to name a column; `= null` means
+    /// `is null`; integers are `i64` and a number with a `.` or an exponent is a float. Names
+    /// and nesting are checked against a database's limits when a query runs, not here.
     ///
     /// ```
     /// use tabula_core::{Filter, Row, Value};
