@@ -91,8 +91,8 @@ impl ManualClock {
     }
 
     /// Sets it to `to`, back in time too: while an engine is open its commit times still never
-    /// go back (it keeps the last one); across a reopen they continue from the last commit the
-    /// log replayed.
+    /// go back (it keeps the last one); across a reopen they go on from the last commit the log
+    /// (or its archive) still holds.
     pub fn set(&self, to: Timestamp) {
         self.micros.store(to.as_micros(), Ordering::SeqCst);
     }

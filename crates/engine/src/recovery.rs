@@ -34,7 +34,9 @@ impl RecoveryReport {
 }
 
 /// Replays the log after `db`'s LSN into `db`; returns how many transactions, and the last
-/// one's timestamp (`i64::MIN` µs when none was replayed).
+/// commit's timestamp: the last one replayed, or with none, the one the snapshot ends at if the
+/// log (or its archive) still holds it, so that commit times go on from there after a reopen
+/// even if the clock stepped back (`i64::MIN` µs when neither is known).
 pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Timestamp)> {
     let last = log.wal().last_lsn();
     if last < db.lsn() {
@@ -45,6 +47,14 @@ pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Ti
     }
     let mut last_timestamp = Timestamp::from_micros(i64::MIN);
     if last == db.lsn() {
+        // Best effort: a pruned or unreadable record only leaves the time unknown.
+        let at_snapshot = (db.lsn() > tabula_core::Lsn::ZERO)
+            .then(|| log.read_from(db.lsn()).ok()?.next()?.ok())
+            .flatten()
+            .filter(|tx| tx.lsn == db.lsn());
+        if let Some(tx) = at_snapshot {
+            last_timestamp = tx.timestamp;
+        }
         return Ok((0, last_timestamp));
     }
     let transactions = log

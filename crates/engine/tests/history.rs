@@ -480,3 +480,38 @@ fn a_time_names_the_last_transaction_committed_by_then() {
         0
     );
 }
+
+/// Regression: after a checkpoint covered every record, a reopened engine started its commit
+/// times from nothing, so a clock that had stepped back across the restart gave a commit an
+/// earlier time than the one before it (and `At::Time` assumes times never go back).
+#[test]
+fn commit_times_go_on_after_a_reopen_whose_clock_stepped_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let later: Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(later);
+    let options = options(Retention::archive_all(), 3).clock(clock.clone());
+    let (engine, _) = Engine::open(dir.path(), options.clone()).unwrap();
+    let first = engine
+        .commit(vec![Op::CreateTable(TableDef::new("a", "id"))])
+        .unwrap();
+    engine.checkpoint().unwrap();
+    engine.close().unwrap();
+
+    clock.set("2026-12-07T09:00:00Z".parse().unwrap());
+    let (engine, report) = Engine::open(dir.path(), options).unwrap();
+    assert_eq!(report.replayed, 0, "the snapshot covers everything");
+    let next = engine
+        .commit(vec![Op::Upsert {
+            table: "a".into(),
+            row: row(1, 1),
+        }])
+        .unwrap();
+    assert!(
+        next.timestamp >= first.timestamp,
+        "{next:?} before {first:?}"
+    );
+    assert_eq!(
+        engine.resolve(&At::Time(first.timestamp)).unwrap(),
+        next.lsn
+    );
+}
