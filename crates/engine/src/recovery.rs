@@ -48,7 +48,7 @@ pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Ti
     let mut last_timestamp = Timestamp::from_micros(i64::MIN);
     if last == db.lsn() {
         // Best effort: a pruned or unreadable record only leaves the time unknown.
-        let at_snapshot = (db.lsn() > tabula_core::Lsn::ZERO)
+        let at_snapshot = (db.lsn() > Lsn::ZERO)
             .then(|| log.read_from(db.lsn()).ok()?.next()?.ok())
             .flatten()
             .filter(|tx| tx.lsn == db.lsn());
