@@ -486,9 +486,6 @@ impl Inner {
         mut tx: Transaction,
     ) -> Result<()> {
         let lsn = tx.lsn;
-        // An interactive transaction ran its caller's code under the lock meanwhile: a commit
-        // that failed then (outside the lock, in step 2) poisoned the log.
-        self.check_poison()?;
         if let Some(log) = &self.log {
             match log.append(&mut tx) {
                 Ok(logged) if logged == lsn => {}

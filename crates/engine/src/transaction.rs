@@ -284,6 +284,9 @@ impl Engine {
         if tx.engine != engine || tx.draft.state().lsn() != state.lsn() {
             return Err(Error::ForeignTransaction.into());
         }
+        // The caller's code ran under the lock: a commit that failed meanwhile (outside the
+        // lock, waiting for its fsync) poisoned the log.
+        inner.check_poison()?;
         let WriteTx {
             draft,
             cause,

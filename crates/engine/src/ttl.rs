@@ -204,10 +204,7 @@ pub(crate) fn around(db: &Database, ops: &[Op], at: Timestamp, room: usize) -> (
             .iter()
             .any(|op| matches!(op, Op::DropTable { table } if table == rule.table))
         {
-            after.push(Op::Delete {
-                table: TTL_TABLE.to_owned(),
-                key: Value::Text(rule.table.to_owned()),
-            });
+            after.push(rule_delete(rule.table));
         }
     }
     (before, after)
@@ -235,10 +232,15 @@ pub(crate) fn rule_of_dropped(db: &Database, table: &str) -> Option<Op> {
     rules(db)
         .iter()
         .any(|rule| rule.table == table)
-        .then(|| Op::Delete {
-            table: TTL_TABLE.to_owned(),
-            key: Value::Text(table.to_owned()),
-        })
+        .then(|| rule_delete(table))
+}
+
+/// The delete of `table`'s rule row.
+fn rule_delete(table: &str) -> Op {
+    Op::Delete {
+        table: TTL_TABLE.to_owned(),
+        key: Value::Text(table.to_owned()),
+    }
 }
 
 /// Whether any row of `db` is expired at `at`.
@@ -362,10 +364,7 @@ impl Engine {
                     index: TTL_INDEX.to_owned(),
                 });
             }
-            ops.push(Op::Delete {
-                table: TTL_TABLE.to_owned(),
-                key: Value::Text(table.to_owned()),
-            });
+            ops.push(rule_delete(table));
             Ok(Some((ops, Some(Cause::new().what("remove ttl")))))
         })?;
         Ok(removed)
