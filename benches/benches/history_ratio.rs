@@ -179,7 +179,7 @@ fn time_as_of(engine: &Engine, at: Lsn) -> (Vec<Duration>, Database) {
         // Dropped outside the timing (but for the last, which is kept).
         state = Some(db);
     }
-    (times, state.unwrap())
+    (times, state.unwrap().state().clone())
 }
 
 /// The log's segment files (live and archived) and their total size.

@@ -4,28 +4,38 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use tabula::{Compression, Format, Options, SourceFormat, View};
+use tabula::{Compression, Format, Options, SourceFormat};
 
 use crate::args::{Compress, DumpArgs, DumpFormat, From, LoadArgs};
 use crate::common::{Usage, open_existing, point, table_def};
 use crate::progress;
 
-fn rows_and_tables(db: &View) -> (usize, usize) {
-    let tables = db.tables().filter(|t| !t.name().starts_with("_tabula"));
-    tables.fold((0, 0), |(rows, n), t| (rows + t.len(), n + 1))
+/// Rows and tables, the engine's own left out, of the written state `db`.
+fn rows_and_tables(db: &tabula::core::Database) -> (usize, usize) {
+    count_user_tables(db.tables().map(|t| (t.name(), t.len())))
+}
+
+/// Rows and tables of `tables` (names and row counts), the engine's own left out.
+fn count_user_tables<'a>(tables: impl Iterator<Item = (&'a str, usize)>) -> (usize, usize) {
+    let tables = tables.filter(|(name, _)| !name.starts_with("_tabula"));
+    tables.fold((0, 0), |(rows, n), (_, len)| (rows + len, n + 1))
 }
 
 /// `tabula dump DIR FILE [--format F] [--compress C] [--table T] [--as-of POINT]`.
 pub fn dump(args: &DumpArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let db = open_existing(&args.dir)?;
-    let mut view = match &args.as_of {
+    let view = match &args.as_of {
         Some(at) => db.as_of(point(at))?,
         None => db.read(),
     };
     if let Some(table) = &args.table {
         table_def(&view, table)?;
-        let only = view.table(table).cloned().into_iter();
-        view = View::from_tables(view.lsn(), only, *view.limits())?;
+    }
+    // What is written: the rows the view shows (not those past their time to live).
+    let mut view = view.to_database()?;
+    if let Some(table) = &args.table {
+        let only = view.table(table).cloned();
+        view = tabula::core::Database::from_tables(view.lsn(), only, *view.limits())?;
     }
     let format = match args.format {
         DumpFormat::Json => Format::Json,
@@ -68,7 +78,8 @@ pub fn export(dir: &Path, out_dir: &Path, out: &mut dyn Write) -> Result<()> {
     let db = open_existing(dir)?;
     db.export_directory(out_dir)
         .with_context(|| format!("cannot export to {}", out_dir.display()))?;
-    let (rows, tables) = rows_and_tables(&db.read());
+    let view = db.read();
+    let (rows, tables) = count_user_tables(view.tables().map(|t| (t.name(), t.len())));
     writeln!(
         out,
         "exported {rows} row(s) in {tables} table(s) to {}",
@@ -154,7 +165,7 @@ pub fn load(args: &LoadArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
 /// database stays usable.
 pub fn backup(dir: &Path, file: &Path, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let db = open_existing(dir)?;
-    let view = db.read();
+    let view = db.read().to_database()?;
     let bar = progress::bytes("backing up", None, quiet);
     tabula::save_file(&view, file, Format::Bincode, Compression::Zstd, &mut |n| {
         bar.set_position(n);

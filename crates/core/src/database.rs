@@ -11,6 +11,7 @@
 //! values from untrusted bytes (the decoders of `tabula-codec`) must bound depth as they decode;
 //! [`Database::apply`] clones each op's values before measuring them.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use imbl::OrdMap;
@@ -160,28 +161,6 @@ impl Database {
         self.existing(table)?.query(query, &self.limits)
     }
 
-    /// Leaves rows out of this copy of the database without a transaction: its LSN stays, and
-    /// keys that are not there are passed over. This is for read views that hide rows (a
-    /// time-to-live hides expired ones until logged deletes remove them); a database's own
-    /// state only ever changes by [`Database::apply`]. Returns how many rows were left out.
-    ///
-    /// # Errors
-    /// [`Error::UnknownTable`].
-    pub fn hide_rows<'k>(
-        &mut self,
-        table: &str,
-        keys: impl IntoIterator<Item = &'k Value>,
-    ) -> Result<usize, Error> {
-        let t = self.existing_mut(table)?;
-        let mut hidden = 0;
-        for key in keys {
-            if t.delete(key).is_ok() {
-                hidden += 1;
-            }
-        }
-        Ok(hidden)
-    }
-
     /// Applies a transaction: all its ops, or on any error none of them.
     ///
     /// Returns every row change in op order. The transaction's LSN must be greater than the
@@ -190,7 +169,22 @@ impl Database {
     /// # Errors
     /// The first op's error, naming the table, column, key and value; the database is unchanged.
     pub fn apply(&mut self, tx: &Transaction) -> Result<Vec<RowChange>, Error> {
-        self.apply_ops(tx.lsn, tx.ops.iter().cloned())
+        let all = 0..tx.ops.len();
+        self.apply_ops(tx.lsn, tx.ops.iter().cloned(), all)
+    }
+
+    /// As [`Database::apply`], returning only the changes made by the ops at the indexes in
+    /// `own`: for a commit that wraps its caller's ops in ops of its own (the engine's
+    /// time-to-live deletes), so that the caller gets back the changes of its ops and no others.
+    ///
+    /// # Errors
+    /// As [`Database::apply`].
+    pub fn apply_part(
+        &mut self,
+        tx: &Transaction,
+        own: Range<usize>,
+    ) -> Result<Vec<RowChange>, Error> {
+        self.apply_ops(tx.lsn, tx.ops.iter().cloned(), own)
     }
 
     /// As [`Database::apply`], moving the rows out of the transaction instead of copying them.
@@ -198,13 +192,17 @@ impl Database {
     /// # Errors
     /// As [`Database::apply`].
     pub fn apply_owned(&mut self, tx: Transaction) -> Result<Vec<RowChange>, Error> {
-        self.apply_ops(tx.lsn, tx.ops.into_iter())
+        let all = 0..tx.ops.len();
+        self.apply_ops(tx.lsn, tx.ops.into_iter(), all)
     }
 
+    /// Applies `ops` at `lsn`, all or none; returns the changes of the ops at the indexes in
+    /// `own`.
     fn apply_ops(
         &mut self,
         lsn: Lsn,
         ops: impl ExactSizeIterator<Item = Op>,
+        own: Range<usize>,
     ) -> Result<Vec<RowChange>, Error> {
         if lsn <= self.lsn {
             return Err(Error::LsnNotIncreasing {
@@ -224,13 +222,28 @@ impl Database {
             steps: Vec::new(),
         };
         let mut changes = Vec::with_capacity(ops.len());
-        for op in ops {
+        // The changes of the ops in `own` are `changes[first..last]`: the number of changes
+        // made before op `own.start`, and before op `own.end`.
+        let (mut first, mut last) = (None, None);
+        for (index, op) in ops.enumerate() {
+            if index == own.start {
+                first = Some(changes.len());
+            }
+            if index == own.end {
+                last = Some(changes.len());
+            }
             if let Err(e) = self.apply_op(op, &mut undo, &mut changes) {
                 self.roll_back(undo.steps);
                 return Err(e);
             }
         }
         self.lsn = lsn;
+        let last = last.unwrap_or(changes.len());
+        let first = first.unwrap_or(changes.len()).min(last);
+        if first > 0 || last < changes.len() {
+            changes.truncate(last);
+            changes.drain(..first);
+        }
         Ok(changes)
     }
 

@@ -197,6 +197,22 @@ impl Table {
     /// # Errors
     /// [`Error::InvalidFilter`] or [`Error::LimitExceeded`] if the filter or a path is invalid.
     pub fn query(&self, query: &Query, limits: &Limits) -> Result<QueryResult, Error> {
+        self.query_hiding(query, None, limits)
+    }
+
+    /// Runs `query` as if the rows matching `hidden` were not there: for read views that leave
+    /// rows out without changing the table (the engine hides rows past their time to live until
+    /// logged deletes remove them). `hidden` is the view's, not the caller's, so it is not
+    /// held to the caller's filter limits.
+    ///
+    /// # Errors
+    /// As [`Table::query`].
+    pub fn query_hiding(
+        &self,
+        query: &Query,
+        hidden: Option<&Filter>,
+        limits: &Limits,
+    ) -> Result<QueryResult, Error> {
         for path in query
             .order_by
             .iter()
@@ -211,7 +227,7 @@ impl Table {
             _ => None,
         };
         let (mut rows, plan, examined) =
-            self.matching(query.filter.as_ref(), stop_after, limits)?;
+            self.matching(query.filter.as_ref(), hidden, stop_after, limits)?;
         if !query.order_by.is_empty() {
             // Stable sort: ties keep key order.
             rows.sort_by(|a, b| compare_rows(a, b, &query.order_by));
@@ -236,7 +252,20 @@ impl Table {
     /// # Errors
     /// As [`Table::query`].
     pub fn count(&self, filter: Option<&Filter>, limits: &Limits) -> Result<usize, Error> {
-        Ok(self.matching(filter, None, limits)?.0.len())
+        self.count_hiding(filter, None, limits)
+    }
+
+    /// Number of rows matching `filter` and not `hidden` (see [`Table::query_hiding`]).
+    ///
+    /// # Errors
+    /// As [`Table::query`].
+    pub fn count_hiding(
+        &self,
+        filter: Option<&Filter>,
+        hidden: Option<&Filter>,
+        limits: &Limits,
+    ) -> Result<usize, Error> {
+        Ok(self.matching(filter, hidden, None, limits)?.0.len())
     }
 
     /// The plan `filter` would use, without running it.
@@ -247,10 +276,12 @@ impl Table {
             .map_or(Plan::FullScan, |a| a.plan())
     }
 
-    /// Rows matching `filter`, in key order, stopping after `stop_after` matches.
+    /// Rows matching `filter` and not `hidden`, in key order, stopping after `stop_after`
+    /// matches.
     fn matching(
         &self,
         filter: Option<&Filter>,
+        hidden: Option<&Filter>,
         stop_after: Option<usize>,
         limits: &Limits,
     ) -> Result<(Vec<RowRef>, Plan, usize), Error> {
@@ -262,7 +293,7 @@ impl Table {
         let mut examined = 0;
         let mut check = |row: &RowRef| {
             examined += 1;
-            if filter.is_none_or(|f| f.matches(row)) {
+            if filter.is_none_or(|f| f.matches(row)) && hidden.is_none_or(|h| !h.matches(row)) {
                 out.push(Arc::clone(row));
             }
             out.len() < want

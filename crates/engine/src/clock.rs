@@ -103,3 +103,13 @@ impl Clock for ManualClock {
         ManualClock::now(self)
     }
 }
+
+/// `clock` as the log's clock ([`tabula_wal::WalClock`]): archived segments are named, and aged
+/// by retention, by the engine's time.
+pub(crate) fn wal_clock(clock: &Arc<dyn Clock>) -> tabula_wal::WalClock {
+    let clock = Arc::clone(clock);
+    tabula_wal::WalClock::new(move || {
+        let micros = u64::try_from(clock.now().as_micros()).unwrap_or(0);
+        UNIX_EPOCH + Duration::from_micros(micros)
+    })
+}

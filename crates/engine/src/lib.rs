@@ -8,10 +8,11 @@
 //!   [`Engine::in_memory`] has no directory at all.
 //! - [`Engine::commit`] / [`Engine::write`]: validate and apply against an O(1) copy of the state,
 //!   append to the log, wait for the sync policy (concurrent committers share fsyncs), publish.
-//!   See `engine.rs` for what readers see when.
+//!   See `db/inner.rs` for what readers see when.
 //! - [`Engine::transaction`]: an interactive write transaction ([`WriteTx`]) that reads its own
-//!   writes under the writer lock, so read-modify-write is atomic; see `transaction.rs`.
-//! - [`Engine::read`]: a consistent view at one LSN, O(1), never blocking writers.
+//!   writes under the writer lock, so read-modify-write is atomic; see `db/transaction.rs`.
+//! - [`Engine::read`]: a consistent view ([`ReadView`]) at one LSN, O(1), never blocking
+//!   writers.
 //! - [`Engine::checkpoint`] and automatic checkpoints ([`CheckpointPolicy`]): a snapshot of the
 //!   durable state taken while writers go on, then the log before it removed or archived.
 //! - [`Engine::save`] / [`load_file`] / [`Engine::import`]: whole-database files in any codec
@@ -25,7 +26,14 @@
 //! - [`check`] reads every snapshot and log record of a directory without changing it, and
 //!   reports torn tails and corruption with file and offset; [`repair`] removes a torn tail.
 //! - Time to live: [`Engine::set_ttl`] ([`Ttl`]); expired rows are hidden from reads at once and
-//!   removed by logged deletes (see `ttl.rs`).
+//!   removed by logged deletes (see `maintenance/ttl.rs`).
+//!
+//! # Layout
+//!
+//! `db/` is the hub: the engine, its shared state and commit path, read views, transactions,
+//! the lock order and the `Hook`s through which features take part. The features (`history/`,
+//! `maintenance/`, `interop/`, `migrate.rs`, `stats.rs`) use the hub and never the reverse;
+//! `open.rs` builds an engine and installs the features' hooks.
 //!
 //! ```text
 //! DIR/
@@ -36,45 +44,37 @@
 
 #![deny(missing_docs)]
 
-mod archive;
-mod backup;
-mod check;
-mod checkpoint;
 mod clock;
-mod diff;
-mod engine;
+mod db;
 mod error;
-mod feed;
-mod files;
 mod history;
+mod interop;
+mod maintenance;
 mod migrate;
+mod open;
 mod options;
-mod recovery;
-mod sources;
 mod stats;
 pub mod system;
-mod transaction;
-mod ttl;
-mod worker;
 
-pub use archive::{ArchiveReport, restore_archive};
-pub use backup::{BackupInfo, list_backups, remove_old_backups, restore};
-pub use check::{CheckReport, Problem, ProblemKind, check, repair};
-pub use checkpoint::CheckpointInfo;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use diff::{Diff, TableDiff};
-pub use engine::{Committed, Engine, LOCK_FILE, SNAPSHOT_DIR, Tx, WAL_DIR};
+pub use db::{
+    Committed, Engine, LOCK_FILE, ReadView, RecoveryReport, SNAPSHOT_DIR, Tx, ViewTable, WAL_DIR,
+    WriteTx,
+};
 pub use error::{Error, Result};
-pub use feed::{FeedOptions, Start, Subscription};
-pub use files::{load_file, save_file};
+pub use history::backup::{BackupInfo, list_backups, remove_old_backups, restore};
+pub use history::diff::{Diff, TableDiff};
+pub use history::feed::{FeedOptions, Start, Subscription};
 pub use history::{At, LogEntries, LogFilter, Version, VersionKind};
+pub use interop::files::{load_file, save_file};
+pub use interop::sources::{SourceFormat, create_database, load_source};
+pub use maintenance::archive::{ArchiveReport, restore_archive};
+pub use maintenance::check::{CheckReport, Problem, ProblemKind, check, repair};
+pub use maintenance::checkpoint::CheckpointInfo;
+pub use maintenance::ttl::{TTL_INDEX, Ttl};
 pub use migrate::Migration;
 pub use options::{CheckpointPolicy, Options};
-pub use recovery::RecoveryReport;
-pub use sources::{SourceFormat, create_database, load_source};
 pub use stats::{DiskStats, Stats, TableStats};
-pub use transaction::WriteTx;
-pub use ttl::{TTL_INDEX, Ttl};
 
 // The lower crates' types that appear in the engine's options and reports, so that users of the
 // engine (and of the `tabula` facade) can name them without depending on those crates.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tabula_core::{Cause, Column, ColumnType, Database, Op, Row, SchemaChange, Value};
 
-use crate::engine::Engine;
+use crate::db::Engine;
 use crate::system::{self, is_reserved};
 use crate::{Error, Result};
 
@@ -284,7 +284,7 @@ impl Engine {
     /// The schema version the applied migrations reached (0: none).
     #[must_use]
     pub fn schema_version(&self) -> u64 {
-        version_of(&self.read())
+        version_of(self.read().state())
     }
 
     /// Runs, in version order, each migration of `migrations` newer than the database's schema

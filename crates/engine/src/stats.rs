@@ -4,9 +4,9 @@
 use tabula_core::{Lsn, Measure};
 
 use crate::Result;
-use crate::checkpoint::CheckpointInfo;
-use crate::engine::Engine;
-use crate::recovery::RecoveryReport;
+use crate::db::Engine;
+use crate::db::RecoveryReport;
+use crate::maintenance::checkpoint::CheckpointInfo;
 
 /// Per-table figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +96,7 @@ impl Engine {
                 }
             })
             .collect();
-        let disk = match (&self.inner.log, &self.inner.snapshots) {
+        let disk = match (self.inner.log(), self.inner.snapshots()) {
             (Some(log), Some(snapshots)) => {
                 let mut disk = DiskStats::default();
                 for file in snapshots.list()? {
@@ -116,15 +116,8 @@ impl Engine {
             }
             _ => None,
         };
-        let commits = self
-            .inner
-            .commits
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let fsyncs = self
-            .inner
-            .log
-            .as_ref()
-            .map_or(0, |log| log.wal().sync_count());
+        let commits = self.inner.commits();
+        let fsyncs = self.inner.log().map_or(0, |log| log.wal().sync_count());
         Ok(Stats {
             lsn: db.lsn(),
             tables,
@@ -137,12 +130,12 @@ impl Engine {
             } else {
                 commits as f64 / fsyncs as f64
             },
-            subscribers: self.inner.feed.lock().len(),
-            recovery: self.inner.recovery.clone(),
+            subscribers: crate::history::feed::subscribers(&self.inner),
+            recovery: self.inner.recovery().clone(),
             background_errors: self
                 .background_errors()
                 .into_iter()
-                .map(|(job, error)| format!("{job:?}: {error}"))
+                .map(|(job, error)| format!("{job}: {error}"))
                 .collect(),
         })
     }

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tabula_core::{Database, Lsn, Op, Row, TableDef, Value};
+use tabula_core::{Lsn, Op, Row, TableDef, Value};
 use tabula_engine::{
     CheckpointPolicy, Diff, Engine, Options, list_backups, remove_old_backups, restore,
 };
@@ -27,7 +27,7 @@ fn options() -> Options {
         .wal_retention(Retention::archive_all())
 }
 
-fn rows(db: &Database) -> BTreeMap<Value, Row> {
+fn rows(db: &tabula_engine::ReadView) -> BTreeMap<Value, Row> {
     db.table("t")
         .map(|t| t.iter().map(|(k, r)| (k.clone(), (**r).clone())).collect())
         .unwrap_or_default()
@@ -64,9 +64,15 @@ fn backups_taken_under_concurrent_writes_restore_to_the_state_at_their_lsn() {
                 }
             });
         }
-        let mut backups = Vec::new();
+        let mut backups: Vec<tabula_engine::BackupInfo> = Vec::new();
         for _ in 0..4 {
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            // Each backup after some writes: wait (with a deadline) for the LSN to move on.
+            let last = backups.last().map_or(Lsn(1), |b| b.lsn);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while engine.read().lsn() <= last.next() {
+                assert!(std::time::Instant::now() < deadline, "the writers stalled");
+                std::thread::yield_now();
+            }
             backups.push(engine.backup(dir.path().join("backups")).unwrap());
         }
         running.store(false, Ordering::Relaxed);
@@ -95,7 +101,13 @@ fn backups_taken_under_concurrent_writes_restore_to_the_state_at_their_lsn() {
             "backup at LSN {}",
             backup.lsn
         );
-        assert!(Diff::between(&then, &restored.read()).is_empty());
+        assert!(
+            Diff::between(
+                &then.to_database().unwrap(),
+                &restored.read().to_database().unwrap()
+            )
+            .is_empty()
+        );
         // The restored database takes commits after the backup's LSN.
         let next = restored.commit(vec![upsert(1, -1)]).unwrap();
         assert_eq!(next.lsn, backup.lsn.next());

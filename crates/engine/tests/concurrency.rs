@@ -13,12 +13,12 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tabula_core::{Database, Lsn, Op, Row, TableDef, Value};
+use tabula_core::{Lsn, Op, Row, TableDef, Value};
 use tabula_engine::{CheckpointPolicy, Engine, Error, Options};
 
 /// The ledger's total: every transaction inserts a debit and its credit, so any consistent view
 /// sums to zero; a view holding half a transaction does not.
-fn ledger_total(db: &Database) -> (i64, usize) {
+fn ledger_total(db: &tabula_engine::ReadView) -> (i64, usize) {
     let table = db.table("ledger").unwrap();
     let sum = table
         .iter()

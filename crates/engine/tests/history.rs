@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tabula_core::{Cause, Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
+use tabula_core::{Cause, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
 use tabula_engine::{
     At, CheckpointPolicy, Diff, Engine, Error, LogFilter, ManualClock, Options, VersionKind,
 };
@@ -44,13 +44,21 @@ impl Rng {
     }
 }
 
-/// The user tables of a database, as plain maps.
-fn state_of(db: &Database) -> State {
-    db.tables()
-        .filter(|t| !tabula_engine::system::is_reserved(t.name()))
-        .map(|t| {
-            let rows = t.iter().map(|(k, r)| (k.clone(), (**r).clone())).collect();
-            (t.name().to_owned(), rows)
+/// The user tables of a read view, as plain maps.
+fn state_of(db: &tabula_engine::ReadView) -> State {
+    tables_of(db.tables().map(|t| (t.name(), t.iter())))
+}
+
+/// The user tables among `tables` (names and rows), as plain maps.
+fn tables_of<'a, R>(tables: impl Iterator<Item = (&'a str, R)>) -> State
+where
+    R: Iterator<Item = (&'a Value, &'a tabula_core::RowRef)>,
+{
+    tables
+        .filter(|(name, _)| !tabula_engine::system::is_reserved(name))
+        .map(|(name, rows)| {
+            let rows = rows.map(|(k, r)| (k.clone(), (**r).clone())).collect();
+            (name.to_owned(), rows)
         })
         .collect()
 }
@@ -293,7 +301,7 @@ fn diff_applied_to_a_gives_b_and_rollback_restores_while_keeping_history() {
             diff.is_empty(),
             states[a.0 as usize] == states[b.0 as usize]
         );
-        let mut db = engine.as_of(a).unwrap();
+        let mut db = engine.as_of(a).unwrap().to_database().unwrap();
         let tx = Transaction {
             lsn: db.lsn().next(),
             timestamp: Timestamp::EPOCH,
@@ -301,7 +309,8 @@ fn diff_applied_to_a_gives_b_and_rollback_restores_while_keeping_history() {
             ops: diff.ops(),
         };
         db.apply(&tx).unwrap();
-        assert_eq!(state_of(&db), states[b.0 as usize], "diff({a}, {b})");
+        let tables = db.tables().map(|t| (t.name(), t.iter()));
+        assert_eq!(tables_of(tables), states[b.0 as usize], "diff({a}, {b})");
     }
 
     // Roll back to a point where table "a" held rows, and check the result and the history.
@@ -316,7 +325,8 @@ fn diff_applied_to_a_gives_b_and_rollback_restores_while_keeping_history() {
     let rolled = engine.rollback_to(target, None).unwrap();
     assert_eq!(rolled.lsn, before.next());
     assert_eq!(state_of(&engine.read()), states[target.0 as usize]);
-    assert!(Diff::between(&engine.as_of(target).unwrap(), &engine.read()).is_empty());
+    let target_state = engine.as_of(target).unwrap().to_database().unwrap();
+    assert!(Diff::between(&target_state, &engine.read().to_database().unwrap()).is_empty());
     // The old states are still there, and the rollback is in the log with its cause.
     assert_eq!(
         state_of(&engine.as_of(before).unwrap()),
@@ -330,7 +340,10 @@ fn diff_applied_to_a_gives_b_and_rollback_restores_while_keeping_history() {
         Some("rollback")
     );
     // Some row changed by the rollback shows it as its newest version.
-    let changed = Diff::between(&engine.as_of(before).unwrap(), &engine.read());
+    let changed = Diff::between(
+        &engine.as_of(before).unwrap().to_database().unwrap(),
+        &engine.read().to_database().unwrap(),
+    );
     let t = &changed.tables[0];
     let key = t
         .added

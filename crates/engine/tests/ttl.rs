@@ -42,7 +42,7 @@ fn insert(table: &str, row: Row) -> Op {
     }
 }
 
-fn keys(db: &tabula_core::Database, table: &str) -> Vec<Value> {
+fn keys(db: &tabula_engine::ReadView, table: &str) -> Vec<Value> {
     db.table(table)
         .unwrap()
         .iter()
@@ -349,4 +349,57 @@ fn the_background_thread_deletes_expired_rows() {
             .rows,
         0
     );
+}
+
+/// A read view hides expired rows at every access, while the stored state (and its LSN) stays
+/// exactly what the log reached: no row is changed without an op.
+#[test]
+fn a_read_view_hides_expired_rows_at_every_access_and_changes_nothing() {
+    let clock = ManualClock::new(Timestamp::from_micros(1_000_000_000));
+    let options = Options::default().clock(clock.clone()).background(false);
+    let engine = Engine::in_memory(options);
+    engine
+        .commit(vec![Op::CreateTable(TableDef::new("s", "id"))])
+        .unwrap();
+    engine
+        .set_ttl("s", Ttl::after("seen", Duration::from_secs(10)))
+        .unwrap();
+    let start = clock.now();
+    let ops = (0..6)
+        .map(|id| {
+            insert(
+                "s",
+                row(id, "seen", plus(start, Duration::from_secs(id as u64))),
+            )
+        })
+        .collect();
+    engine.commit(ops).unwrap();
+    let fresh = engine.read();
+    assert_eq!(fresh.table("s").unwrap().len(), 6);
+    // Rows 0, 1 and 2 expire.
+    clock.advance(Duration::from_secs(12));
+    let view = engine.read();
+    assert_eq!(view.lsn(), fresh.lsn(), "hiding is not a transaction");
+    assert!(view.hides_rows());
+    let table = view.table("s").unwrap();
+    assert_eq!(table.len(), 3);
+    assert!(table.get(&Value::Int(1)).is_none());
+    assert!(table.get(&Value::Int(4)).is_some());
+    assert!(view.get("s", &Value::Int(2)).unwrap().is_none());
+    let keys: Vec<Value> = table.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(keys, [3, 4, 5].map(Value::Int));
+    let all = view.query("s", &tabula_core::Query::new()).unwrap();
+    assert_eq!(all.rows.len(), 3);
+    let limited = view
+        .query("s", &tabula_core::Query::new().limit(2))
+        .unwrap();
+    assert_eq!(limited.rows.len(), 2, "the limit counts shown rows only");
+    assert_eq!(view.count("s", None).unwrap(), 3);
+    // The stored state holds every row, and materializing drops the hidden ones.
+    assert_eq!(view.state().table("s").unwrap().len(), 6);
+    let materialized = view.to_database().unwrap();
+    assert_eq!(materialized.table("s").unwrap().len(), 3);
+    assert_eq!(materialized.lsn(), view.lsn());
+    // The earlier view still shows them all: views never move.
+    assert_eq!(fresh.table("s").unwrap().len(), 6);
 }

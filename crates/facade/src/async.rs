@@ -12,7 +12,7 @@ use tabula_engine::{BackupInfo, Committed, Options};
 
 use tabula_core::Value;
 
-use crate::{Database, Error, Record, Result, Table, View, WriteTransaction};
+use crate::{Database, Error, Record, Result, Table, WriteTransaction};
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
@@ -64,12 +64,12 @@ impl Database {
     }
 
     /// [`tabula_engine::load_file`] on the blocking pool: a saved database, snapshot, backup or
-    /// DictDB JSON file, read into a [`View`] (import it with
+    /// DictDB JSON file, read into a database state (import it with
     /// [`tabula_engine::Engine::import`]).
     ///
     /// # Errors
     /// As [`tabula_engine::load_file`].
-    pub async fn load_async(path: impl AsRef<Path>) -> Result<View> {
+    pub async fn load_async(path: impl AsRef<Path>) -> Result<tabula_core::Database> {
         let path: PathBuf = path.as_ref().to_path_buf();
         blocking(move || Ok(tabula_engine::load_file(path, &Options::default().limits)?)).await
     }

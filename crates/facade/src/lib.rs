@@ -49,8 +49,8 @@
 //! ([`WriteTransaction`], [`TxTable`], [`TxRows`]) here; the engine's types
 //! ([`Options`], [`At`], [`LogFilter`], [`Migration`], [`Ttl`], ...) re-exported from
 //! `tabula-engine`; the data model ([`Value`], [`Row`], [`Filter`], [`Query`], [`TableDef`], ...)
-//! from `tabula-core`, whose `Database` (a consistent read-only state, what [`Engine::read`]
-//! returns) is [`View`] here; the codecs in [`codec`].
+//! from `tabula-core`; a consistent read-only view of the whole database (what [`Engine::read`]
+//! returns, the engine's `ReadView`) is [`View`] here; the codecs in [`codec`].
 
 #![deny(missing_docs)]
 
@@ -79,14 +79,15 @@ pub use typed::{RecordVersion, Table, TableView};
 /// Derives [`Record`] for a struct with named fields; see [`Record`] for the attributes.
 pub use tabula_derive::Record;
 
-/// A consistent, read-only state of the whole database at one LSN (`tabula_core::Database`):
-/// what [`Engine::read`] and [`Engine::as_of`] return.
-pub use tabula_core::Database as View;
 pub use tabula_core::{
     Cause, Column, ColumnType, Filter, IndexDef, Limits, Lsn, Map, Op, OrderBy, ParseFilterError,
     Path, Plan, Query, QueryResult, Row, RowChange, RowRef, Schema, SchemaChange, TableDef,
     Timestamp, Transaction, Value,
 };
+/// A consistent, read-only view of the whole database at one LSN (`tabula_engine::ReadView`):
+/// what [`Engine::read`] and [`Engine::as_of`] return.
+pub use tabula_engine::ReadView as View;
+pub use tabula_engine::ViewTable;
 
 pub use tabula_engine::{
     ArchiveReport, At, BackupInfo, CheckReport, CheckpointInfo, CheckpointPolicy, Clock, Committed,

@@ -199,7 +199,7 @@ impl<'t> WriteTransaction<'t> {
     #[must_use]
     pub fn read(&self) -> crate::View {
         // A copy, not a borrow, so that the caller can go on writing while it holds the view.
-        self.tx.borrow().state().clone()
+        self.tx.borrow().view()
     }
 }
 

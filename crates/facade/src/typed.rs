@@ -413,7 +413,7 @@ impl<T: Record> Table<T> {
 /// # Ok::<(), tabula::Error>(())
 /// ```
 pub struct TableView<T> {
-    db: tabula_core::Database,
+    db: tabula_engine::ReadView,
     name: String,
     _record: PhantomData<fn() -> T>,
 }
@@ -428,7 +428,7 @@ impl<T> fmt::Debug for TableView<T> {
 }
 
 impl<T: Record> TableView<T> {
-    fn new(db: tabula_core::Database, name: &str) -> Self {
+    fn new(db: tabula_engine::ReadView, name: &str) -> Self {
         TableView {
             db,
             name: name.to_owned(),
@@ -442,7 +442,7 @@ impl<T: Record> TableView<T> {
         self.db.lsn()
     }
 
-    fn table(&self) -> Option<&tabula_core::Table> {
+    fn table(&self) -> Option<tabula_engine::ViewTable<'_>> {
         self.db.table(&self.name)
     }
 
@@ -484,7 +484,7 @@ impl<T: Record> TableView<T> {
     /// How many records.
     #[must_use]
     pub fn count(&self) -> usize {
-        self.table().map_or(0, tabula_core::Table::len)
+        self.table().map_or(0, |table| table.len())
     }
 
     /// How many records `filter` matches.
@@ -495,7 +495,6 @@ impl<T: Record> TableView<T> {
         if self.table().is_none() {
             return Ok(0);
         }
-        let result = self.db.query(&self.name, &Query::new().filter(filter))?;
-        Ok(result.rows.len())
+        Ok(self.db.count(&self.name, Some(&filter))?)
     }
 }

@@ -121,7 +121,7 @@ pub fn try_damage(
 
 /// What an open of a damaged database gave.
 fn judge(engine: &Engine, model: &Model, damage: Damage) -> Result<&'static str, String> {
-    let db = engine.read();
+    let db = engine.read().state().clone();
     let Some(expected) = model.at(db.lsn()) else {
         return Err(format!("opened at LSN {}, never committed", db.lsn()));
     };

@@ -202,7 +202,7 @@ fn ledger(writers: u64, commits: u64) -> Result<Counts, String> {
             scope.spawn(move || {
                 let mut last = Lsn::ZERO;
                 while !done.load(Ordering::Relaxed) {
-                    let db = engine.read();
+                    let db = engine.read().state().clone();
                     if db.lsn() < last {
                         return fail(format!("a reader saw LSN {} after {last}", db.lsn()));
                     }
@@ -253,7 +253,7 @@ fn ledger(writers: u64, commits: u64) -> Result<Counts, String> {
     }
     engine.close().map_err(|e| e.to_string())?;
     let (engine, _) = Engine::open(&dir, options).map_err(|e| format!("reopen: {e}"))?;
-    let db = engine.read();
+    let db = engine.read().state().clone();
     let acked = acknowledged.into_inner().map_err(|e| e.to_string())?;
     for (lsn, id) in &acked {
         if !matches!(db.get(TABLE, &Value::Int(*id + 1)), Ok(Some(_))) {

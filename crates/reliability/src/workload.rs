@@ -399,7 +399,7 @@ impl<'w> Runner<'w> {
             },
             Step::Tag(name) => match engine.tag(name) {
                 Ok(lsn) if lsn == self.model.lsn() => {
-                    let db = engine.read();
+                    let db = engine.read().state().clone();
                     if db.lsn() != lsn.next() {
                         return Err(finding!(
                             "tagging at LSN {lsn} left the database at {}",
@@ -484,7 +484,7 @@ impl<'w> Runner<'w> {
     /// Checks a freshly opened engine against the model, taking in the in-flight step if it
     /// landed.
     fn reconcile(&mut self, engine: &Engine) -> Result<(), Finding> {
-        let db = engine.read();
+        let db = engine.read().state().clone();
         let acked = self.model.lsn();
         let in_flight = std::mem::take(&mut self.in_flight);
         if db.lsn() == acked.next() && !in_flight.is_empty() {
@@ -540,7 +540,9 @@ impl<'w> Runner<'w> {
         let lsn = Lsn(oldest.0 + self.rng.below(newest - oldest.0 + 1));
         let past = engine
             .as_of(lsn)
-            .map_err(|e| finding!("as_of({lsn}) fails after recovery: {e}"))?;
+            .map_err(|e| finding!("as_of({lsn}) fails after recovery: {e}"))?
+            .state()
+            .clone();
         match self.model.at(lsn) {
             Some(expected) if *expected == past => Ok(()),
             _ => Err(finding!(

@@ -102,7 +102,7 @@ mod verify;
 
 pub use error::{Error, Result};
 pub use log::Wal;
-pub use options::{RecoveryMode, Retention, SyncPolicy, WalOptions};
+pub use options::{RecoveryMode, Retention, SyncPolicy, WalClock, WalOptions};
 pub use reader::{Record, Records};
 pub use recovery::{Damage, RecoveryReport};
 pub use retention::{SegmentInfo, TruncateReport};

@@ -1,7 +1,9 @@
 //! [`WalOptions`] and the policies it holds: when to sync ([`SyncPolicy`]), what recovery does with
 //! damage ([`RecoveryMode`]), and what happens to segments a checkpoint covers ([`Retention`]).
 
-use std::time::Duration;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use tabula_core::Lsn;
 
@@ -126,7 +128,50 @@ pub struct WalOptions {
     /// between segments that ends at or before it (the records are in the caller's snapshot).
     /// Default 1.
     pub first_lsn: Lsn,
+    /// Where the log reads the time: the names of archived segments and the age retention
+    /// judges them by. Default: the system clock.
+    pub clock: WalClock,
 }
+
+/// The clock a log reads ([`WalOptions::clock`]): the system's, or one a test or the engine
+/// (its `Options::clock`) moves.
+#[derive(Clone)]
+pub struct WalClock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl WalClock {
+    /// The system clock.
+    #[must_use]
+    pub fn system() -> WalClock {
+        WalClock(Arc::new(SystemTime::now))
+    }
+
+    /// A clock that asks `now` for the time.
+    #[must_use]
+    pub fn new(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> WalClock {
+        WalClock(Arc::new(now))
+    }
+
+    /// Now, by this clock.
+    #[must_use]
+    pub fn now(&self) -> SystemTime {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for WalClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WalClock")
+    }
+}
+
+impl PartialEq for WalClock {
+    /// The same clock (one `WalClock` and its clones).
+    fn eq(&self, other: &WalClock) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for WalClock {}
 
 impl Default for WalOptions {
     fn default() -> Self {
@@ -139,6 +184,7 @@ impl Default for WalOptions {
             recovery: RecoveryMode::TolerateTornTail,
             retention: Retention::default(),
             first_lsn: Lsn(1),
+            clock: WalClock::system(),
         }
     }
 }
@@ -203,6 +249,13 @@ impl WalOptions {
     #[must_use]
     pub fn first_lsn(mut self, lsn: Lsn) -> WalOptions {
         self.first_lsn = lsn;
+        self
+    }
+
+    /// Sets the clock ([`WalOptions::clock`]).
+    #[must_use]
+    pub fn clock(mut self, clock: WalClock) -> WalOptions {
+        self.clock = clock;
         self
     }
 

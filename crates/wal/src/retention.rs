@@ -73,7 +73,7 @@ impl Wal {
                 .create_dir_all(&archive_dir)
                 .map_err(|e| Error::io("create directory", &archive_dir, e))?;
         }
-        let now = unix_ms(SystemTime::now());
+        let now = unix_ms(shared.options.clock.now());
         // A crash between the archive's directory sync and the log's can leave a segment in
         // both; archiving it again replaces the archived copy (the same synced bytes) instead of
         // adding a second one that history reads would see as an overlap.
@@ -116,15 +116,15 @@ impl Wal {
             .sync_dir(dir)
             .map_err(|e| shared.poison(Error::sync(dir, e)))?;
         if archive {
-            let trimmed = self.apply_retention_at(SystemTime::now())?;
+            let trimmed = self.apply_retention_at(shared.options.clock.now())?;
             report.removed.extend(trimmed.removed);
         }
         Ok(report)
     }
 
-    /// Applies the retention policy to the archive as of now.
+    /// Applies the retention policy to the archive as of now (by [`crate::WalOptions::clock`]).
     pub fn apply_retention(&self) -> Result<TruncateReport> {
-        self.apply_retention_at(SystemTime::now())
+        self.apply_retention_at(self.shared.options.clock.now())
     }
 
     /// Applies the retention policy to the archive as if the time were `now`. The oldest archived

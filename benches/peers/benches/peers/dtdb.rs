@@ -170,7 +170,7 @@ pub fn tabula(records: usize) -> crate::Result<Vec<f64>> {
 
     // save: the whole database as a JSON document in memory, with tabula's own writer (the one
     // `save_file` uses for JSON), as the test's `json.dumps(db.to_dict())` makes a string.
-    let json = tabula_snapshot::write_json_document(&db.read(), Vec::new())?;
+    let json = tabula_snapshot::write_json_document(&db.read().to_database()?, Vec::new())?;
     lap(&mut seconds);
 
     // load: that document back into a database, as `DeltaTraceDatabase.from_dict(json.loads())`.

@@ -60,7 +60,7 @@ impl Store for TabulaStore {
     }
 
     fn dump(&self, dir: &Path) -> Result<Vec<Dump>> {
-        let view = self.0.read();
+        let view = self.0.read().to_database()?;
         let mut dumps = Vec::new();
         for format in Format::ALL {
             let path = dir.join(format!("dump.{}", format.name()));
@@ -99,11 +99,11 @@ struct TabulaHandle<'a> {
     engine: &'a Engine,
     /// The read view, taken at the first read: reads see one consistent state, as a read
     /// transaction of the peers does.
-    view: Option<tabula_core::Database>,
+    view: Option<tabula_engine::ReadView>,
 }
 
 impl TabulaHandle<'_> {
-    fn view(&mut self) -> &tabula_core::Database {
+    fn view(&mut self) -> &tabula_engine::ReadView {
         self.view.get_or_insert_with(|| self.engine.read())
     }
 }
@@ -143,6 +143,6 @@ impl Handle for TabulaHandle<'_> {
             .engine
             .read()
             .table(TABLE)
-            .map_or(0, tabula_core::Table::len))
+            .map_or(0, |table| table.len()))
     }
 }

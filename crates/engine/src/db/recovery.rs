@@ -36,8 +36,8 @@ impl RecoveryReport {
 /// Replays the log after `db`'s LSN into `db`; returns how many transactions, and the last
 /// commit's timestamp: the last one replayed, or with none, the one the snapshot ends at if the
 /// log (or its archive) still holds it, so that commit times go on from there after a reopen
-/// even if the clock stepped back (`i64::MIN` µs when neither is known).
-pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Timestamp)> {
+/// even if the clock stepped back (`None` when neither is known).
+pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Option<Timestamp>)> {
     let last = log.wal().last_lsn();
     if last < db.lsn() {
         return Err(Error::LogEndsEarly {
@@ -45,7 +45,7 @@ pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Ti
             needed: db.lsn(),
         });
     }
-    let mut last_timestamp = Timestamp::from_micros(i64::MIN);
+    let mut last_timestamp = None;
     if last == db.lsn() {
         // Best effort: a pruned or unreadable record only leaves the time unknown.
         let at_snapshot = (db.lsn() > Lsn::ZERO)
@@ -53,7 +53,7 @@ pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Ti
             .flatten()
             .filter(|tx| tx.lsn == db.lsn());
         if let Some(tx) = at_snapshot {
-            last_timestamp = tx.timestamp;
+            last_timestamp = Some(tx.timestamp);
         }
         return Ok((0, last_timestamp));
     }
@@ -72,7 +72,7 @@ pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Ti
     for tx in transactions {
         let tx = tx?;
         let lsn = tx.lsn;
-        last_timestamp = tx.timestamp;
+        last_timestamp = Some(tx.timestamp);
         db.apply_owned(tx).map_err(|error| Error::Replay {
             lsn,
             error: Box::new(error),

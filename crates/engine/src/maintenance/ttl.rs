@@ -29,7 +29,7 @@ use tabula_core::{
     Cause, ColumnType, Database, Filter, IndexDef, NameKind, Op, Path, Query, Row, Timestamp, Value,
 };
 
-use crate::engine::{Committed, Engine, Inner};
+use crate::db::{Around, Committed, Engine, Hidden, Hook, Inner};
 use crate::system::{self, TTL_TABLE};
 use crate::{Error, Result};
 
@@ -142,10 +142,7 @@ fn rule_row(table: &str, ttl: &Ttl) -> Row {
 
 /// The keys of at most `limit` rows of the rule's table expired at `at`, oldest key first.
 fn expired(db: &Database, rule: &Rule<'_>, at: Timestamp, limit: usize) -> Vec<Value> {
-    let cutoff = Timestamp::from_micros(at.as_micros().saturating_sub(rule.after));
-    let query = Query::new()
-        .filter(Filter::le(rule.column, Value::Timestamp(cutoff)))
-        .limit(limit);
+    let query = Query::new().filter(expired_filter(rule, at)).limit(limit);
     let (Ok(result), Some(table)) = (db.query(rule.table, &query), db.table(rule.table)) else {
         return Vec::new();
     };
@@ -164,75 +161,82 @@ fn deletes(table: &str, keys: Vec<Value>) -> impl Iterator<Item = Op> + '_ {
     })
 }
 
-/// `db` without the rows expired at `at` (the same value if no table has a rule).
-pub(crate) fn hide_expired(mut db: Database, at: impl FnOnce() -> Timestamp) -> Database {
-    if db.table(TTL_TABLE).is_none() {
-        return db;
-    }
-    let at = at();
-    let hidden: Vec<(String, Vec<Value>)> = rules(&db)
-        .iter()
-        .map(|rule| (rule.table.to_owned(), expired(&db, rule, at, usize::MAX)))
-        .filter(|(_, keys)| !keys.is_empty())
-        .collect();
-    for (table, keys) in &hidden {
-        // The table exists: the rule was only taken if it did.
-        let _ = db.hide_rows(table, keys);
-    }
-    db
+/// The filter matching the rows of the rule's table expired at `at`.
+fn expired_filter(rule: &Rule<'_>, at: Timestamp) -> Filter {
+    let cutoff = Timestamp::from_micros(at.as_micros().saturating_sub(rule.after));
+    Filter::le(rule.column, Value::Timestamp(cutoff))
 }
 
-/// What a user transaction `ops` committed at `at` on `db` needs around it: before, the deletes
-/// of the expired rows (at most `room`) of the tables it writes; after, the deletes of the rules
-/// of the tables it drops.
-pub(crate) fn around(db: &Database, ops: &[Op], at: Timestamp, room: usize) -> (Vec<Op>, Vec<Op>) {
-    if db.table(TTL_TABLE).is_none() {
-        return (Vec::new(), Vec::new());
+/// Time to live's part in the hub: reads leave expired rows out, commits and interactive
+/// transactions delete them from the tables they write first, and a drop of a table deletes
+/// its rule.
+#[derive(Debug)]
+pub(crate) struct TtlHook;
+
+impl Hook for TtlHook {
+    /// Before, the deletes of the expired rows (at most `room`) of the tables `ops` write;
+    /// after, the deletes of the rules of the tables they drop.
+    fn around(&self, db: &Database, ops: &[Op], at: Timestamp, room: usize) -> Around {
+        let mut around = Around::default();
+        if db.table(TTL_TABLE).is_none() {
+            return around;
+        }
+        for rule in &rules(db) {
+            if !ops.iter().any(|op| op.table() == rule.table) {
+                continue;
+            }
+            let left = room.saturating_sub(around.before.len());
+            if left > 0 {
+                around
+                    .before
+                    .extend(deletes(rule.table, expired(db, rule, at, left)));
+            }
+            if ops
+                .iter()
+                .any(|op| matches!(op, Op::DropTable { table } if table == rule.table))
+            {
+                around.after.push(rule_delete(rule.table));
+            }
+        }
+        around
     }
-    let rules = rules(db);
-    let mut before = Vec::new();
-    let mut after = Vec::new();
-    for rule in &rules {
-        if !ops.iter().any(|op| op.table() == rule.table) {
-            continue;
+
+    /// The deletes of at most `room` rows of `table` expired at `at`, if a rule covers it.
+    fn first_touch(&self, db: &Database, table: &str, at: Timestamp, room: usize) -> Vec<Op> {
+        if db.table(TTL_TABLE).is_none() || room == 0 {
+            return Vec::new();
         }
-        let left = room.saturating_sub(before.len());
-        if left > 0 {
-            before.extend(deletes(rule.table, expired(db, rule, at, left)));
-        }
-        if ops
+        rules(db)
             .iter()
-            .any(|op| matches!(op, Op::DropTable { table } if table == rule.table))
-        {
-            after.push(rule_delete(rule.table));
-        }
+            .filter(|rule| rule.table == table)
+            .flat_map(|rule| deletes(rule.table, expired(db, rule, at, room)).collect::<Vec<_>>())
+            .collect()
     }
-    (before, after)
-}
 
-/// The deletes of at most `room` rows of `table` expired at `at`, if a rule covers it: what
-/// an interactive transaction ([`crate::WriteTx`]) runs before it first reads or writes
-/// `table`, as a commit runs [`around`]'s.
-pub(crate) fn expired_in(db: &Database, table: &str, at: Timestamp, room: usize) -> Vec<Op> {
-    if db.table(TTL_TABLE).is_none() || room == 0 {
-        return Vec::new();
+    /// The delete of `table`'s rule, if it has one.
+    fn after_drop(&self, db: &Database, table: &str) -> Option<Op> {
+        // Without the rules' table there is nothing to look up.
+        db.table(TTL_TABLE)?;
+        rules(db)
+            .iter()
+            .any(|rule| rule.table == table)
+            .then(|| rule_delete(table))
     }
-    rules(db)
-        .iter()
-        .filter(|rule| rule.table == table)
-        .flat_map(|rule| deletes(rule.table, expired(db, rule, at, room)).collect::<Vec<_>>())
-        .collect()
-}
 
-/// The delete of `table`'s rule, if it has one: what follows a drop of `table` (`db` is the
-/// state before the drop).
-pub(crate) fn rule_of_dropped(db: &Database, table: &str) -> Option<Op> {
-    // Without the rules' table there is nothing to look up.
-    db.table(TTL_TABLE)?;
-    rules(db)
-        .iter()
-        .any(|rule| rule.table == table)
-        .then(|| rule_delete(table))
+    fn may_hide(&self, db: &Database) -> bool {
+        db.table(TTL_TABLE).is_some_and(|rules| !rules.is_empty())
+    }
+
+    /// Per rule, the rows expired at `at`: found at each access, never by a scan here.
+    fn hidden(&self, db: &Database, at: Timestamp) -> Vec<Hidden> {
+        rules(db)
+            .iter()
+            .map(|rule| Hidden {
+                table: rule.table.to_owned(),
+                rows: expired_filter(rule, at),
+            })
+            .collect()
+    }
 }
 
 /// The delete of `table`'s rule row.
@@ -253,7 +257,7 @@ fn any_expired(db: &Database, at: Timestamp) -> bool {
 /// Deletes every expired row, in logged transactions of at most [`REAP_BATCH`] deletes; returns
 /// how many rows it deleted.
 pub(crate) fn reap(inner: &Inner) -> Result<usize> {
-    let batch = REAP_BATCH.min(inner.options.limits.max_ops_per_transaction);
+    let batch = REAP_BATCH.min(inner.options().limits.max_ops_per_transaction);
     let mut total = 0;
     // The check on the visible state takes no lock; the deletes are chosen again under the
     // writer lock, where a concurrent commit may have taken some of them already.

@@ -23,7 +23,7 @@ use tabula_core::{Database, Lsn, Transaction};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_wal::{Damage, VerifyReport, WalOptions};
 
-use crate::engine::{Engine, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR};
+use crate::db::{Engine, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR};
 use crate::error::io;
 use crate::{Error, Options, RecoveryReport, Result};
 

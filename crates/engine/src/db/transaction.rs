@@ -23,10 +23,12 @@
 //! [`Error::NestedTransaction`] instead.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use tabula_core::{Cause, Database, Draft, Op, Query, QueryResult, RowChange, RowRef, Value};
 
-use crate::engine::{Committed, Engine, Inner};
+use super::hook::Hook;
+use super::{Committed, Engine, Inner, ReadView, is_reserved};
 use crate::{Error, Result};
 
 thread_local! {
@@ -43,7 +45,7 @@ impl Writing {
     /// # Errors
     /// [`Error::NestedTransaction`] if it already is.
     pub(crate) fn enter(inner: &Inner) -> Result<Writing> {
-        let id = std::ptr::from_ref(inner) as usize;
+        let id = inner.id();
         WRITING.with_borrow_mut(|engines| {
             if engines.contains(&id) {
                 return Err(Error::NestedTransaction);
@@ -67,6 +69,8 @@ pub struct WriteTx {
     /// The engine it belongs to (its address), checked at commit: a `&mut WriteTx` swapped
     /// with another engine's (`std::mem::swap` inside two nested transactions) is refused.
     engine: usize,
+    /// The engine's hooks: time to live deletes expired rows at a table's first touch.
+    hooks: Arc<[Arc<dyn Hook>]>,
     draft: Draft,
     /// How many of the caller's own ops succeeded: without any, nothing is committed (not even
     /// the expiry deletes of the tables it read, which the reaper makes later).
@@ -89,28 +93,33 @@ impl WriteTx {
     /// unknown table or key, a limit) or [`Error::ReservedTable`]; the transaction is unchanged
     /// and can go on.
     pub fn push(&mut self, op: Op) -> Result<Option<RowChange>> {
-        if crate::system::is_reserved(op.table()) {
+        if is_reserved(op.table()) {
             return Err(Error::ReservedTable {
                 table: op.table().to_owned(),
             });
         }
         self.touch(op.table())?;
-        let rule = match &op {
-            Op::DropTable { table } => crate::ttl::rule_of_dropped(self.draft.state(), table),
-            _ => None,
+        let after: Vec<Op> = match &op {
+            Op::DropTable { table } => self
+                .hooks
+                .iter()
+                .filter_map(|hook| hook.after_drop(self.draft.state(), table))
+                .collect(),
+            _ => Vec::new(),
         };
-        let change = match rule {
-            None => self.draft.push(op)?,
-            // The drop and its rule's delete go together, or neither does.
-            Some(rule) => {
-                let saved = self.draft.clone();
-                let change = self.draft.push(op)?;
-                if let Err(error) = self.draft.push(rule) {
+        let change = if after.is_empty() {
+            self.draft.push(op)?
+        } else {
+            // The drop and what follows it go together, or none of them does.
+            let saved = self.draft.clone();
+            let change = self.draft.push(op)?;
+            for op in after {
+                if let Err(error) = self.draft.push(op) {
                     self.draft = saved;
                     return Err(error.into());
                 }
-                change
             }
+            change
         };
         self.own_ops += 1;
         if let Some(change) = &change {
@@ -175,6 +184,20 @@ impl WriteTx {
         self.draft.state()
     }
 
+    /// A read view of the database as this transaction sees it so far, leaving out the rows
+    /// expired at its start (as [`Engine::read`] does): a copy the caller may keep.
+    #[must_use]
+    pub fn view(&self) -> ReadView {
+        let state = self.draft.state();
+        let hidden = self
+            .hooks
+            .iter()
+            .filter(|hook| hook.may_hide(state))
+            .flat_map(|hook| hook.hidden(state, self.started))
+            .collect();
+        ReadView::new(state.clone(), hidden)
+    }
+
     /// Sets the cause recorded with the transaction.
     pub fn cause(&mut self, cause: Cause) -> &mut Self {
         self.cause = Some(cause);
@@ -187,19 +210,19 @@ impl WriteTx {
         &self.changes
     }
 
-    /// Deletes the expired rows of `table` the first time the transaction touches it.
+    /// Runs the hooks' ops for `table` (time to live: deletes its expired rows) the first
+    /// time the transaction touches it.
     fn touch(&mut self, table: &str) -> Result<()> {
         if self.touched.iter().any(|t| t == table) {
             return Ok(());
         }
-        let limits = self.draft.state().limits();
-        // Room for at least the op that touches the table.
-        let room = limits
-            .max_ops_per_transaction
-            .saturating_sub(self.draft.ops().len())
-            .saturating_sub(1);
-        for delete in crate::ttl::expired_in(self.draft.state(), table, self.started, room) {
-            self.draft.push(delete)?;
+        let max = self.draft.state().limits().max_ops_per_transaction;
+        for hook in self.hooks.iter() {
+            // Room for at least the op that touches the table.
+            let left = max.saturating_sub(self.draft.ops().len()).saturating_sub(1);
+            for op in hook.first_touch(self.draft.state(), table, self.started, left) {
+                self.draft.push(op)?;
+            }
         }
         self.touched.push(table.to_owned());
         Ok(())
@@ -270,9 +293,10 @@ impl Engine {
         let writing = Writing::enter(inner)?;
         let mut state = inner.lock_writer();
         inner.check_poison()?;
-        let engine = std::ptr::from_ref(inner) as usize;
+        let engine = inner.id();
         let mut tx = WriteTx {
             engine,
+            hooks: Arc::clone(inner.hooks()),
             draft: Draft::new(state.clone()),
             own_ops: 0,
             started: inner.now(),

@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::engine::{Inner, POLICY_TICK};
+use super::Maintenance;
+use crate::db::{Background, Inner, POLICY_TICK};
 use crate::{Error, Result};
 
 /// The shortest tick, whatever the checkpoint interval.
@@ -35,7 +36,7 @@ impl Job {
     /// The jobs `inner`'s options ask for.
     fn wanted(inner: &Inner) -> Vec<Job> {
         let mut jobs = vec![Job::ReapTtl];
-        if inner.options.archive.is_some() {
+        if inner.options().archive.is_some() {
             jobs.push(Job::Archive);
         }
         jobs.push(Job::Checkpoint);
@@ -46,14 +47,13 @@ impl Job {
     /// started), which the checkpoint job moves.
     fn run(self, inner: &Inner, since: &mut Instant) -> Result<()> {
         match self {
-            Job::ReapTtl => crate::ttl::reap(inner).map(|_| ()),
+            Job::ReapTtl => super::ttl::reap(inner).map(|_| ()),
             Job::Archive => {
-                let _one = inner.checkpointing.lock();
-                crate::archive::copy_new(inner).map(|_| ())
+                Maintenance::exclusive(inner, || super::archive::copy_new(inner)).map(|_| ())
             }
             Job::Checkpoint => {
-                if crate::checkpoint::due(inner, *since) {
-                    crate::checkpoint::run(inner)?;
+                if super::checkpoint::due(inner, *since) {
+                    super::checkpoint::run(inner)?;
                     *since = Instant::now();
                 }
                 Ok(())
@@ -72,13 +72,13 @@ pub(crate) struct Worker {
 impl Worker {
     /// Starts the thread, unless the options turn background work off.
     pub(crate) fn start(inner: &Arc<Inner>) -> Result<Option<Worker>> {
-        if !inner.options.background {
+        if !inner.options().background {
             return Ok(None);
         }
         let jobs = Job::wanted(inner);
         // A floor, so that a zero checkpoint interval cannot make the thread spin.
         let tick = inner
-            .options
+            .options()
             .checkpoint
             .interval
             .map_or(POLICY_TICK, |i| i.clamp(MIN_TICK, POLICY_TICK));
@@ -149,5 +149,29 @@ fn run(
                 }
             }
         });
+    }
+}
+
+impl Job {
+    /// The job's name, as [`crate::Stats::background_errors`] reports it.
+    fn name(self) -> &'static str {
+        match self {
+            Job::ReapTtl => "ReapTtl",
+            Job::Archive => "Archive",
+            Job::Checkpoint => "Checkpoint",
+        }
+    }
+}
+
+impl Background for Worker {
+    fn stop(self: Box<Self>) {
+        Worker::stop(*self);
+    }
+
+    fn errors(&self) -> Vec<(&'static str, String)> {
+        self.last_errors()
+            .into_iter()
+            .map(|(job, error)| (job.name(), error))
+            .collect()
     }
 }

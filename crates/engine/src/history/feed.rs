@@ -20,6 +20,7 @@
 //! Only visible transactions are delivered: under `SyncPolicy::Always`, durable ones, so a
 //! subscriber never sees a transaction a crash could take back.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 use tabula_core::{Lsn, Transaction};
 use tabula_wal::Transactions;
 
-use crate::engine::{Engine, Inner};
+use crate::db::{Engine, Hook, Inner, Level, OrderedMutex};
 use crate::{Error, Result};
 
 /// Where a subscription starts.
@@ -106,14 +107,13 @@ struct Live {
 impl Subscribers {
     /// Sends newly visible transactions, in LSN order, to every live subscriber that wants
     /// them; drops subscribers that lag or are gone. Never blocks.
-    pub(crate) fn publish(&mut self, transactions: Vec<Transaction>) {
+    fn publish(&mut self, transactions: &[Arc<Transaction>]) {
         if self.live.is_empty() {
             return;
         }
         for tx in transactions {
-            let tx = Arc::new(tx);
             self.live.retain(|sub| {
-                if !sub.options.matches(&tx) {
+                if !sub.options.matches(tx) {
                     return true;
                 }
                 // The channel holds `buffer + 1`: the last place is kept for the lag error.
@@ -125,7 +125,7 @@ impl Subscribers {
                     let _gone_or_sent = sub.sender.try_send(Err(lagged));
                     return false;
                 }
-                match sub.sender.try_send(Ok(Arc::clone(&tx))) {
+                match sub.sender.try_send(Ok(Arc::clone(tx))) {
                     Ok(()) => true,
                     Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
                 }
@@ -138,11 +138,62 @@ impl Subscribers {
         self.live.push(Live { sender, options });
         receiver
     }
+}
 
-    /// How many live subscribers there are.
-    pub(crate) fn len(&self) -> usize {
-        self.live.len()
+/// The change feed's part in the hub: it receives every transaction as it becomes visible and
+/// sends it to the live subscribers.
+#[derive(Debug)]
+pub(crate) struct Feed {
+    subscribers: OrderedMutex<Subscribers>,
+    /// How many live subscribers there are, readable without the lock: with none, the hub
+    /// skips handing transactions over.
+    live: AtomicUsize,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Feed {
+            subscribers: OrderedMutex::new(Level::Feed, Subscribers::default()),
+            live: AtomicUsize::new(0),
+        }
     }
+}
+
+impl Hook for Feed {
+    fn listening(&self) -> bool {
+        self.live.load(Ordering::Relaxed) > 0
+    }
+
+    fn published(&self, inner: &Inner, transactions: &[Arc<Transaction>]) {
+        let mut subscribers = inner.lock(&self.subscribers);
+        subscribers.publish(transactions);
+        self.live.store(subscribers.live.len(), Ordering::Relaxed);
+    }
+}
+
+impl Feed {
+    /// Registers a live subscriber of `inner` (under the hub's pending lock, from
+    /// `with_visible_frozen`).
+    fn register(&self, inner: &Inner, options: FeedOptions) -> Receiver<Item> {
+        let mut subscribers = inner.lock(&self.subscribers);
+        let receiver = subscribers.register(options);
+        self.live.store(subscribers.live.len(), Ordering::Relaxed);
+        receiver
+    }
+}
+
+/// `inner`'s feed.
+fn feed(inner: &Inner) -> Result<&Feed> {
+    inner.part::<Feed>().ok_or_else(|| Error::Bug {
+        what: "the engine has no change feed".to_owned(),
+    })
+}
+
+/// How many live subscribers `inner` has.
+pub(crate) fn subscribers(inner: &Inner) -> usize {
+    inner
+        .part::<Feed>()
+        .map_or(0, |feed| feed.live.load(Ordering::Relaxed))
 }
 
 /// A change feed subscription, from [`Engine::subscribe`]: an iterator of committed
@@ -258,10 +309,11 @@ fn catch_up_or_register(
     next: Lsn,
     options: &FeedOptions,
 ) -> Result<Result<Receiver<Item>, (Transactions, Lsn)>> {
+    let feed = feed(engine)?;
     let visible = engine.with_visible_frozen(|db| {
         let visible = db.lsn();
         if visible < next {
-            Ok(engine.feed.lock().register(options.clone()))
+            Ok(feed.register(engine, options.clone()))
         } else {
             Err(visible)
         }
@@ -270,7 +322,7 @@ fn catch_up_or_register(
         Ok(receiver) => return Ok(Ok(receiver)),
         Err(until) => until,
     };
-    let Some(log) = &engine.log else {
+    let Some(log) = engine.log() else {
         // An in-memory engine keeps no history to catch up from.
         return Err(Error::Pruned {
             requested: next,
@@ -279,7 +331,7 @@ fn catch_up_or_register(
     };
     let reader = log
         .read_from(next)
-        .map_err(|error| crate::history::pruned(error, next))?;
+        .map_err(|error| super::pruned(error, next))?;
     Ok(Err((reader, until)))
 }
 
@@ -305,8 +357,9 @@ impl Engine {
     /// ```
     pub fn subscribe(&self, start: Start, options: FeedOptions) -> Result<Subscription> {
         let inner = &self.inner;
+        let feed = feed(inner)?;
         let phase = inner.with_visible_frozen(|db| match start {
-            Start::Now => Ok(Phase::Live(inner.feed.lock().register(options.clone()))),
+            Start::Now => Ok(Phase::Live(feed.register(inner, options.clone()))),
             Start::After(lsn) if lsn > db.lsn() => Err(Error::NotCommitted {
                 requested: lsn,
                 last: db.lsn(),

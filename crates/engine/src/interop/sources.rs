@@ -158,5 +158,9 @@ pub fn load_source(
 /// # Errors
 /// `dir` holding anything (a new database only); I/O errors.
 pub fn create_database(db: &Database, dir: impl AsRef<Path>) -> Result<Lsn> {
-    crate::backup::create_database_dir(db, dir.as_ref(), &crate::Options::default().snapshot)
+    crate::history::backup::create_database_dir(
+        db,
+        dir.as_ref(),
+        &crate::Options::default().snapshot,
+    )
 }

@@ -9,7 +9,7 @@
 use tabula_core::{Cause, Database, Lsn, Op, RowDiff, RowRef, Table, TableDef, Value};
 
 use crate::Result;
-use crate::engine::{Committed, Engine};
+use crate::db::{Committed, Engine};
 use crate::history::At;
 use crate::system::is_reserved;
 
@@ -209,7 +209,7 @@ impl Engine {
     pub fn diff(&self, a: impl Into<At>, b: impl Into<At>) -> Result<Diff> {
         let a = self.as_of(a)?;
         let b = self.as_of(b)?;
-        Ok(Diff::between(&a, &b))
+        Ok(Diff::between(&a.to_database()?, &b.to_database()?))
     }
 
     /// Brings the database back to the state at `point` by committing, as one new transaction,
@@ -236,7 +236,7 @@ impl Engine {
     pub fn rollback_to(&self, point: impl Into<At>, cause: Option<Cause>) -> Result<Committed> {
         let point = point.into();
         let target_lsn = self.resolve(&point)?;
-        let target = self.as_of(At::Lsn(target_lsn))?;
+        let target = self.as_of(At::Lsn(target_lsn))?.to_database()?;
         self.inner.commit_built(|current| {
             let ops = Diff::between(current, &target).ops();
             let cause = cause.unwrap_or_else(|| {

@@ -20,7 +20,7 @@ use tabula_core::{Database, Lsn, Timestamp};
 use tabula_snapshot::{SnapshotRetention, SnapshotStore};
 use tabula_storage::{FsStorage, Storage};
 
-use crate::engine::{Engine, SNAPSHOT_DIR};
+use crate::db::{Engine, SNAPSHOT_DIR};
 use crate::history::At;
 use crate::{Error, Result};
 
@@ -76,11 +76,11 @@ impl Engine {
     pub fn backup(&self, dir: impl AsRef<Path>) -> Result<BackupInfo> {
         // On the engine's own storage, so that a database opened on a simulated disk backs up
         // onto it too.
-        let store = store_on(Arc::clone(&self.inner.storage), dir.as_ref())?;
+        let store = store_on(Arc::clone(self.inner.storage()), dir.as_ref())?;
         // The state at its LSN, rows past their time to live included: the restored database's
         // reads hide them, and its writes delete them.
         let db = self.inner.visible();
-        let (file, _) = store.write(&db, &self.inner.options.snapshot)?;
+        let (file, _) = store.write(&db, &self.inner.options().snapshot)?;
         let created = store.created_at(&file.path).map(Timestamp::from_micros);
         Ok(BackupInfo {
             lsn: file.lsn,
@@ -96,7 +96,11 @@ impl Engine {
     /// As [`Engine::as_of`]; `new_dir` holding anything; I/O errors.
     pub fn restore_to(&self, at: impl Into<At>, new_dir: impl AsRef<Path>) -> Result<Lsn> {
         let db = self.as_of(at)?;
-        create_database_dir(&db, new_dir.as_ref(), &self.inner.options.snapshot)
+        create_database_dir(
+            &db.to_database()?,
+            new_dir.as_ref(),
+            &self.inner.options().snapshot,
+        )
     }
 }
 

@@ -19,6 +19,13 @@
 //! Commit timestamps never decrease along the log (the engine takes the later of the clock and
 //! the previous commit's time), so `At::Time(t)` names one state: after the last transaction
 //! committed at or before `t`.
+//!
+//! Beside it: diffs and rollbacks (`diff.rs`), the change feed (`feed.rs`) and backups
+//! (`backup.rs`).
+
+pub(crate) mod backup;
+pub(crate) mod diff;
+pub(crate) mod feed;
 
 use std::fmt;
 
@@ -26,7 +33,7 @@ use tabula_core::{Cause, Database, Lsn, Op, RowRef, Timestamp, Transaction, Valu
 use tabula_snapshot::LoadOptions;
 use tabula_wal::{TransactionLog, Transactions};
 
-use crate::engine::{Engine, Inner};
+use crate::db::{Engine, Inner, ReadView};
 use crate::system::{self, TAGS_TABLE};
 use crate::{Error, Result};
 
@@ -251,7 +258,7 @@ pub(crate) fn pruned(error: tabula_wal::Error, requested: Lsn) -> Error {
 
 impl Inner {
     fn stores(&self) -> Option<(&TransactionLog, &tabula_snapshot::SnapshotStore)> {
-        self.log.as_ref().zip(self.snapshots.as_ref())
+        self.log().zip(self.snapshots())
     }
 
     /// The first LSN the log can still read, or the one after `visible` if it holds none.
@@ -298,7 +305,7 @@ impl Inner {
             });
         };
         let oldest = self.log_oldest(log, visible.lsn())?;
-        let load = LoadOptions::with_limits(self.options.limits);
+        let load = LoadOptions::with_limits(self.options().limits);
         for snapshot in store.list()?.iter().rev().filter(|s| s.lsn <= target) {
             if snapshot.lsn < target && oldest > snapshot.lsn.next() {
                 break;
@@ -311,7 +318,7 @@ impl Inner {
         if oldest <= Lsn(1) {
             return replay_until(
                 log,
-                Database::with_limits(self.options.limits),
+                Database::with_limits(self.options().limits),
                 target,
                 |_, _| {},
             );
@@ -325,7 +332,7 @@ impl Inner {
 
     /// When the transaction at `lsn` was committed, if the log still holds it.
     pub(crate) fn commit_time(&self, lsn: Lsn) -> Option<Timestamp> {
-        let Some(log) = &self.log else {
+        let Some(log) = self.log() else {
             return self.last_timestamp();
         };
         match log.timestamps_from(lsn).ok()?.next()? {
@@ -350,7 +357,7 @@ impl Inner {
         if self.last_timestamp().is_some_and(|last| time >= last) {
             return Ok(visible);
         }
-        let Some(log) = &self.log else {
+        let Some(log) = self.log() else {
             return Err(Error::Pruned {
                 requested: Lsn::ZERO,
                 oldest_available: visible,
@@ -439,7 +446,7 @@ impl Engine {
     /// # Errors
     /// [`Error::Pruned`] before the retained history, [`Error::NotCommitted`] after the last
     /// visible commit, [`Error::UnknownTag`].
-    pub fn as_of(&self, at: impl Into<At>) -> Result<Database> {
+    pub fn as_of(&self, at: impl Into<At>) -> Result<ReadView> {
         let at = at.into();
         let lsn = self.inner.resolve(&at)?;
         let db = self.inner.state_at(lsn)?;
@@ -449,8 +456,8 @@ impl Engine {
             At::Lsn(_) | At::Tag(_) => self.inner.commit_time(lsn),
         };
         Ok(match time {
-            Some(time) => crate::ttl::hide_expired(db, || time),
-            None => db,
+            Some(time) => self.inner.view(db, || time),
+            None => ReadView::new(db, Vec::new()),
         })
     }
 
@@ -474,7 +481,7 @@ impl Engine {
             Some(at) => inner.resolve(at)?.min(visible),
             None => visible,
         };
-        let Some(log) = &inner.log else {
+        let Some(log) = inner.log() else {
             return Ok(LogEntries {
                 transactions: None,
                 until,
@@ -512,17 +519,20 @@ impl Engine {
             return Ok(Vec::new());
         };
         let base = match inner.oldest_base(visible.lsn())? {
-            None => Database::with_limits(inner.options.limits),
+            None => Database::with_limits(inner.options().limits),
             Some(lsn) if lsn == visible.lsn() => return Ok(Vec::new()),
             Some(lsn) => {
                 store
-                    .load(lsn, &LoadOptions::with_limits(inner.options.limits))?
+                    .load(lsn, &LoadOptions::with_limits(inner.options().limits))?
                     .database
             }
         };
         // Only this table's ops change this table's rows, so the replay keeps only them.
-        let only_table =
-            Database::from_tables(base.lsn(), base.table(table).cloned(), inner.options.limits)?;
+        let only_table = Database::from_tables(
+            base.lsn(),
+            base.table(table).cloned(),
+            inner.options().limits,
+        )?;
         let mut versions = Vec::new();
         let mut db = only_table;
         let from = db.lsn().next();

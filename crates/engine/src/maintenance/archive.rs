@@ -25,9 +25,9 @@ use tabula_core::Lsn;
 use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_storage::{FsStorage, Storage};
 
-use crate::engine::{Engine, Inner, SNAPSHOT_DIR, WAL_DIR};
+use super::Maintenance;
+use crate::db::{Engine, Inner, RecoveryReport, SNAPSHOT_DIR, WAL_DIR};
 use crate::error::io;
-use crate::recovery::RecoveryReport;
 use crate::{Error, Options, Result};
 
 /// What one archiving pass copied.
@@ -54,15 +54,15 @@ fn names(storage: &dyn Storage, dir: &Path) -> Result<Vec<String>> {
     }
 }
 
-/// Copies the sealed segments and snapshots the archive lacks. The caller holds the
-/// checkpoint lock, so that no checkpoint moves segments meanwhile.
+/// Copies the sealed segments and snapshots the archive lacks: the worker's `Archive` job. The
+/// caller holds the maintenance lock, so that no checkpoint moves segments meanwhile.
 pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
     let (Some(archive), Some(log), Some(snapshots)) =
-        (&inner.options.archive, &inner.log, &inner.snapshots)
+        (&inner.options().archive, inner.log(), inner.snapshots())
     else {
         return Ok(ArchiveReport::default());
     };
-    let storage = &*inner.storage;
+    let storage = &**inner.storage();
     let wal_dir = archive.join(WAL_DIR);
     let snap_dir = archive.join(SNAPSHOT_DIR);
     for dir in [&wal_dir, &snap_dir] {
@@ -123,8 +123,7 @@ impl Engine {
     /// # Errors
     /// I/O errors.
     pub fn archive_now(&self) -> Result<ArchiveReport> {
-        let _one = self.inner.checkpointing.lock();
-        copy_new(&self.inner)
+        Maintenance::exclusive(&self.inner, || copy_new(&self.inner))
     }
 }
 
@@ -144,7 +143,7 @@ pub fn restore_archive(
 ) -> Result<(Lsn, RecoveryReport)> {
     let (archive, dir) = (archive.as_ref(), dir.as_ref());
     let storage: Arc<dyn Storage> = Arc::new(FsStorage);
-    crate::backup::refuse_occupied(dir)?;
+    crate::history::backup::refuse_occupied(dir)?;
     let snap_dir = archive.join(SNAPSHOT_DIR);
     let snapshot = if names(&*storage, &snap_dir)?.is_empty() {
         None

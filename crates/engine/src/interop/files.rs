@@ -11,9 +11,9 @@ use tabula_codec::Format;
 use tabula_core::{Database, Limits, Op};
 use tabula_snapshot::{Compression, SnapshotOptions};
 
-use crate::sources::SourceFormat;
+use crate::interop::sources::SourceFormat;
 
-use crate::engine::{Committed, Engine};
+use crate::db::{Committed, Engine};
 use crate::error::io;
 use crate::{Error, Result};
 
@@ -21,7 +21,8 @@ use crate::{Error, Result};
 /// file, a DeltaTraceDB saved database, or an exported directory: what it is, is told from the
 /// first bytes (see [`crate::load_source`], which also reports progress).
 pub fn load_file(path: impl AsRef<Path>, limits: &Limits) -> Result<Database> {
-    crate::sources::load_source(path, SourceFormat::Auto, limits, &mut |_| {}).map(|(db, _)| db)
+    crate::interop::sources::load_source(path, SourceFormat::Auto, limits, &mut |_| {})
+        .map(|(db, _)| db)
 }
 
 /// Counts the bytes written through it, for progress reports.
@@ -121,7 +122,8 @@ impl Engine {
         } else {
             Compression::Zstd
         };
-        save_file(&self.read(), path, format, compression, &mut |_| {})
+        let db = self.read().to_database()?;
+        save_file(&db, path, format, compression, &mut |_| {})
     }
 
     /// Adds every table of `db` (definitions and rows) in one logged transaction. A table that
@@ -147,7 +149,7 @@ impl Engine {
     /// Writes one table as a JSON document (`{"table", "records", "count", "exported_at"}`).
     pub fn export_table(&self, table: &str, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let db = self.read();
+        let db = self.read().to_database()?;
         let table = db.table(table).ok_or_else(|| {
             Error::Rejected(Box::new(tabula_core::Error::UnknownTable {
                 table: table.to_owned(),
@@ -161,6 +163,7 @@ impl Engine {
 
     /// Writes the whole database as the per-table directory layout under `dir`.
     pub fn export_directory(&self, dir: impl AsRef<Path>) -> Result<()> {
-        tabula_snapshot::export_directory(&self.read(), dir).map_err(Error::Snapshot)
+        let db = self.read().to_database()?;
+        tabula_snapshot::export_directory(&db, dir).map_err(Error::Snapshot)
     }
 }

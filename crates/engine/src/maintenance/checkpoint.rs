@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use tabula_core::{Lsn, Timestamp};
 
+use super::Maintenance;
 use crate::Result;
-use crate::engine::Inner;
+use crate::db::{Engine, Inner};
 
 /// A checkpoint taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +30,44 @@ pub struct CheckpointInfo {
     pub duration: Duration,
 }
 
+impl Engine {
+    /// Takes a checkpoint now: a snapshot of the durable state, then the log before it is
+    /// removed or archived. Writers go on meanwhile. `None` in memory, or when nothing changed
+    /// since the last one.
+    ///
+    /// # Errors
+    /// The snapshot's or the log's I/O errors; the log is left as it was.
+    pub fn checkpoint(&self) -> Result<Option<CheckpointInfo>> {
+        run(&self.inner)
+    }
+
+    /// The last checkpoint taken since open.
+    #[must_use]
+    pub fn last_checkpoint(&self) -> Option<CheckpointInfo> {
+        Maintenance::last_checkpoint(&self.inner)
+    }
+}
+
 /// Takes a checkpoint if there is a log and anything changed since the last one.
 pub(crate) fn run(inner: &Inner) -> Result<Option<CheckpointInfo>> {
-    let (Some(log), Some(snapshots)) = (&inner.log, &inner.snapshots) else {
+    let (Some(log), Some(snapshots)) = (inner.log(), inner.snapshots()) else {
         return Ok(None);
     };
-    let _one = inner.checkpointing.lock();
+    Maintenance::exclusive(inner, || {
+        let Some(info) = write(inner, log, snapshots)? else {
+            return Ok(None);
+        };
+        Maintenance::set_last_checkpoint(inner, info.clone())?;
+        Ok(Some(info))
+    })
+}
+
+/// The checkpoint itself, under the maintenance lock.
+fn write(
+    inner: &Inner,
+    log: &tabula_wal::TransactionLog,
+    snapshots: &tabula_snapshot::SnapshotStore,
+) -> Result<Option<CheckpointInfo>> {
     let started = Instant::now();
     let db = inner.visible();
     if db.lsn() == Lsn::ZERO || covered(inner) == db.lsn() {
@@ -44,9 +77,9 @@ pub(crate) fn run(inner: &Inner) -> Result<Option<CheckpointInfo>> {
     // a snapshot must never be ahead of a durable log, or recovery would find the log ending
     // before it.
     log.wal().wait_durable(db.lsn())?;
-    let (file, summary) = snapshots.write(&db, &inner.options.snapshot)?;
+    let (file, summary) = snapshots.write(&db, &inner.options().snapshot)?;
     // The archive gets the segments before they leave the log; if it cannot, they stay.
-    crate::archive::copy_new(inner)?;
+    super::archive::copy_new(inner)?;
     log.wal().truncate_before(db.lsn().next())?;
     let info = CheckpointInfo {
         lsn: db.lsn(),
@@ -56,25 +89,20 @@ pub(crate) fn run(inner: &Inner) -> Result<Option<CheckpointInfo>> {
         rows: summary.rows,
         duration: started.elapsed(),
     };
-    *inner.last_checkpoint.lock() = Some(info.clone());
     Ok(Some(info))
 }
 
 /// The LSN the newest snapshot covers: the last checkpoint since open, else the one recovered.
 fn covered(inner: &Inner) -> Lsn {
-    let last = inner.last_checkpoint.lock().as_ref().map(|c| c.lsn);
-    last.or(inner.recovery.snapshot.as_ref().map(|(lsn, _)| *lsn))
+    let last = Maintenance::last_checkpoint(inner).map(|c| c.lsn);
+    last.or(inner.recovery().snapshot.as_ref().map(|(lsn, _)| *lsn))
         .unwrap_or(Lsn::ZERO)
 }
 
 /// Whether the policy asks for a checkpoint now.
 pub(crate) fn due(inner: &Inner, since: Instant) -> bool {
-    let policy = &inner.options.checkpoint;
-    let last = inner.last_checkpoint.lock().as_ref().map(|c| c.lsn);
-    let covered = last
-        .or(inner.recovery.snapshot.as_ref().map(|(lsn, _)| *lsn))
-        .unwrap_or(Lsn::ZERO);
-    if inner.visible_lsn() <= covered {
+    let policy = &inner.options().checkpoint;
+    if inner.visible_lsn() <= covered(inner) {
         return false;
     }
     if policy
@@ -86,7 +114,7 @@ pub(crate) fn due(inner: &Inner, since: Instant) -> bool {
     let Some(limit) = policy.wal_bytes else {
         return false;
     };
-    let Some(log) = &inner.log else { return false };
+    let Some(log) = inner.log() else { return false };
     log.wal()
         .segments()
         .map(|segments| {
