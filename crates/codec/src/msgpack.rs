@@ -11,6 +11,8 @@
 //! (so a claimed length beyond the bytes present is refused before anything is allocated).
 //! Only then does `rmp-serde` build the record from the validated bytes.
 
+use rmp::Marker;
+
 use crate::input::Input;
 use crate::{ELEMENT_COST, ENTRY_COST, Error, Format, MAP_COST, Record, Result};
 
@@ -35,6 +37,53 @@ fn be(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
 }
 
+/// What follows a marker.
+enum Shape {
+    /// This many payload bytes (0 for a value held in the marker itself).
+    Bytes(u64),
+    /// An array of this many elements.
+    Array(u64),
+    /// A map of this many entries.
+    Map(u64),
+}
+
+/// What follows `marker` (read at `at`), taking the length bytes it announces from `input`.
+fn shape<I: Input>(input: &mut I, at: u64, marker: u8) -> Result<Shape> {
+    let mut len =
+        |bytes: usize, what: &'static str| -> Result<u64> { Ok(be(input.take(bytes, what)?)) };
+    Ok(match Marker::from_u8(marker) {
+        Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => {
+            Shape::Bytes(0)
+        }
+        Marker::U8 | Marker::I8 => Shape::Bytes(1),
+        Marker::U16 | Marker::I16 => Shape::Bytes(2),
+        Marker::U32 | Marker::I32 | Marker::F32 => Shape::Bytes(4),
+        Marker::U64 | Marker::I64 | Marker::F64 => Shape::Bytes(8),
+        Marker::FixStr(n) => Shape::Bytes(u64::from(n)),
+        Marker::Str8 | Marker::Bin8 => Shape::Bytes(len(1, "a length")?),
+        Marker::Str16 | Marker::Bin16 => Shape::Bytes(len(2, "a length")?),
+        Marker::Str32 | Marker::Bin32 => Shape::Bytes(len(4, "a length")?),
+        // An extension: its type byte, then its data.
+        Marker::FixExt1 => Shape::Bytes(2),
+        Marker::FixExt2 => Shape::Bytes(3),
+        Marker::FixExt4 => Shape::Bytes(5),
+        Marker::FixExt8 => Shape::Bytes(9),
+        Marker::FixExt16 => Shape::Bytes(17),
+        Marker::Ext8 => Shape::Bytes(len(1, "an ext length")? + 1),
+        Marker::Ext16 => Shape::Bytes(len(2, "an ext length")? + 1),
+        Marker::Ext32 => Shape::Bytes(len(4, "an ext length")? + 1),
+        Marker::FixArray(n) => Shape::Array(u64::from(n)),
+        Marker::Array16 => Shape::Array(len(2, "an array length")?),
+        Marker::Array32 => Shape::Array(len(4, "an array length")?),
+        Marker::FixMap(n) => Shape::Map(u64::from(n)),
+        Marker::Map16 => Shape::Map(len(2, "a map length")?),
+        Marker::Map32 => Shape::Map(len(4, "a map length")?),
+        Marker::Reserved => {
+            return Err(input.invalid(at, "a MessagePack marker, found 0xc1 (never used)"));
+        }
+    })
+}
+
 /// Takes one whole MessagePack value from `input`, checking its structure and limits. Returns
 /// the deepest nesting of arrays and maps seen, which bounds every value's depth.
 pub(crate) fn skip<I: Input>(input: &mut I) -> Result<usize> {
@@ -53,53 +102,23 @@ pub(crate) fn skip<I: Input>(input: &mut I) -> Result<usize> {
         left -= 1;
         let at = input.offset();
         let marker = input.take_byte("a MessagePack value")?;
-        // (payload bytes to take, or a container: its item count)
-        let (payload, items): (u64, Option<u64>) = match marker {
-            0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => (0, None),
-            0x80..=0x8f => (0, Some(2 * u64::from(marker & 0x0f))),
-            0x90..=0x9f => (0, Some(u64::from(marker & 0x0f))),
-            0xa0..=0xbf => (u64::from(marker & 0x1f), None),
-            0xc4 | 0xd9 => (be(input.take(1, "a length")?), None),
-            0xc5 | 0xda => (be(input.take(2, "a length")?), None),
-            0xc6 | 0xdb => (be(input.take(4, "a length")?), None),
-            0xc7 => (be(input.take(1, "an ext length")?) + 1, None),
-            0xc8 => (be(input.take(2, "an ext length")?) + 1, None),
-            0xc9 => (be(input.take(4, "an ext length")?) + 1, None),
-            0xca | 0xce | 0xd2 => (4, None),
-            0xcb | 0xcf | 0xd3 => (8, None),
-            0xcc | 0xd0 => (1, None),
-            0xcd | 0xd1 => (2, None),
-            0xd4 => (2, None),
-            0xd5 => (3, None),
-            0xd6 => (5, None),
-            0xd7 => (9, None),
-            0xd8 => (17, None),
-            0xdc => (0, Some(be(input.take(2, "an array length")?))),
-            0xdd => (0, Some(be(input.take(4, "an array length")?))),
-            0xde => (0, Some(2 * be(input.take(2, "a map length")?))),
-            0xdf => (0, Some(2 * be(input.take(4, "a map length")?))),
-            0xc1 => return Err(input.invalid(at, "a MessagePack marker, found 0xc1 (never used)")),
+        let (payload, container) = match shape(input, at, marker)? {
+            Shape::Bytes(n) => (n, None),
+            Shape::Array(n) => (0, Some((n, false))),
+            Shape::Map(n) => (0, Some((n, true))),
         };
-        if let Some(items) = items {
-            let what = if marker & 0xf0 == 0x80 || marker >= 0xde {
-                "map length"
-            } else {
-                "array length"
-            };
-            let count = if what == "map length" {
-                items / 2
-            } else {
-                items
-            };
+        if let Some((count, is_map)) = container {
+            let what = if is_map { "map length" } else { "array length" };
             input.check_len(count, what, at)?;
-            let cost = if what == "map length" {
-                if count > 0 {
+            let (cost, items) = if is_map {
+                let cost = if count > 0 {
                     MAP_COST + ENTRY_COST * count
                 } else {
                     0
-                }
+                };
+                (cost, 2 * count)
             } else {
-                ELEMENT_COST * count
+                (ELEMENT_COST * count, count)
             };
             input.charge(cost, at)?;
             if outer.len() + 1 > max_depth {
@@ -117,7 +136,10 @@ pub(crate) fn skip<I: Input>(input: &mut I) -> Result<usize> {
                 .map_err(|_| input.invalid(at, "a length that fits in memory"))?;
             let data = input.take(n, "MessagePack data")?;
             // A `str` must be UTF-8 (rmp-serde would quietly turn a bad one into bytes).
-            let is_str = matches!(marker, 0xa0..=0xbf | 0xd9 | 0xda | 0xdb);
+            let is_str = matches!(
+                Marker::from_u8(marker),
+                Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32
+            );
             if is_str && let Err(e) = std::str::from_utf8(data) {
                 let bad = input.offset() - (n - e.valid_up_to()) as u64;
                 return Err(input.invalid(bad, "UTF-8 text in a MessagePack str"));
