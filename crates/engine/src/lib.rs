@@ -80,4 +80,6 @@ pub use stats::{DiskStats, Stats, TableStats};
 // engine (and of the `tabula` facade) can name them without depending on those crates.
 pub use tabula_codec::Format;
 pub use tabula_snapshot::{Compression, SnapshotOptions, SnapshotRetention};
-pub use tabula_wal::{Damage, RecoveryMode, Retention, SyncPolicy, VerifyReport};
+pub use tabula_wal::{
+    Damage, DamageKind, Evidence, RecoveryMode, Retention, SyncPolicy, VerifyReport,
+};

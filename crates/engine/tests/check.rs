@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use tabula_core::{Lsn, Op, Row, TableDef, Value};
 use tabula_engine::{
-    CheckpointPolicy, Engine, Error, Options, ProblemKind, Retention, check, repair,
+    CheckpointPolicy, DamageKind, Engine, Error, Evidence, Options, ProblemKind, Retention, check,
+    repair,
 };
 
 fn options() -> Options {
@@ -112,6 +113,17 @@ fn a_torn_tail_is_reported_without_change_and_repaired_on_request() {
     assert_eq!(torn.file, last);
     assert_eq!(torn.offset, Some(good));
     assert_eq!(torn.bytes, 7);
+    assert!(
+        matches!(
+            torn.damage,
+            Some(DamageKind::Truncated {
+                what: "frame header",
+                available: 7,
+                ..
+            })
+        ),
+        "{torn:?}"
+    );
     assert!(report.is_repairable());
     assert_eq!(report.last_lsn, Lsn(201), "the tail held no record");
 
@@ -152,6 +164,10 @@ fn damage_in_an_archived_segment_is_corruption_at_its_offset() {
     );
     let offset = problem.offset.unwrap();
     assert!(offset < at as u64 && offset > 0, "{offset} vs {at}");
+    assert!(
+        matches!(problem.damage, Some(DamageKind::Checksum { what: "frame", stored, computed }) if stored != computed),
+        "{problem:?}"
+    );
     // Opening does not read the archive, so it still opens: only a check finds this damage.
     assert!(Engine::open(tmp.path(), options()).is_ok());
 }
@@ -175,10 +191,18 @@ fn a_damaged_snapshot_and_damaged_live_log_are_reported() {
         report.problems
     );
     assert_eq!(&report.problems[0].file, newest);
+    assert!(
+        matches!(
+            report.problems[0].damage,
+            Some(DamageKind::Checksum { what: "chunk", .. })
+        ),
+        "{:?}",
+        report.problems
+    );
     // The older snapshot and the archived log still reach the end.
     assert_eq!(report.last_lsn, Lsn(201));
 
-    // A flipped byte early in the first live segment: later records prove it was synced.
+    // A flipped byte early in the first live segment: the later segment proves it was sealed.
     let first_live = files(tmp.path(), "wal").into_iter().next().unwrap();
     let mut bytes = std::fs::read(&first_live).unwrap();
     bytes[40] ^= 0x01;
@@ -190,10 +214,21 @@ fn a_damaged_snapshot_and_damaged_live_log_are_reported() {
         .find(|p| p.kind == ProblemKind::Corruption)
         .unwrap_or_else(|| panic!("{:?}", report.problems));
     assert_eq!(corruption.file, first_live);
+    assert!(
+        matches!(
+            corruption.damage,
+            Some(DamageKind::Checksum { what: "frame", .. })
+        ),
+        "{corruption:?}"
+    );
     assert!(!report.is_repairable());
     match repair(tmp.path(), options()) {
-        Err(Error::Wal(_)) => {}
-        other => panic!("repair must refuse corruption: {other:?}"),
+        Err(Error::Wal(tabula_wal::Error::Corrupted {
+            kind: DamageKind::Checksum { .. },
+            evidence: Some(Evidence::LaterSegment),
+            ..
+        })) => {}
+        other => panic!("repair must refuse corruption, saying why: {other:?}"),
     }
     assert_eq!(std::fs::read(&first_live).unwrap(), bytes);
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use tabula_engine::{Engine, LOCK_FILE};
-use tabula_storage::SimStorage;
+use tabula_storage::{DamageKind, SimStorage};
 
 use crate::rng::Rng;
 use crate::tally::{Tally, catch};
@@ -110,12 +110,31 @@ pub fn try_damage(
             tally.panics += 1;
             tally.fail(format!("{}: panic: {panic}", damage.name()), replay());
         }
-        Ok(Err(_)) => tally.add("typed errors", 1),
+        Ok(Err(error)) => tally.add(refusal(&error), 1),
         Ok(Ok(Ok(outcome))) => tally.add(outcome, 1),
         Ok(Ok(Err(what))) => tally.fail(
             format!("{} of {}: {what}", damage.name(), file.display()),
             replay(),
         ),
+    }
+}
+
+/// The tally line of an open that refused a damaged database with a typed error: by the kind
+/// of damage the reader named ([`DamageKind`]), so the report shows what each refusal caught.
+fn refusal(error: &tabula_engine::Error) -> &'static str {
+    let kind = match error {
+        tabula_engine::Error::Wal(tabula_wal::Error::Corrupted { kind, .. })
+        | tabula_engine::Error::Snapshot(tabula_snapshot::Error::Corrupted { kind, .. }) => kind,
+        _ => return "typed errors: other",
+    };
+    match kind {
+        DamageKind::Checksum { .. } => "typed errors: checksum mismatch",
+        DamageKind::BadMagic { .. } => "typed errors: bad magic",
+        DamageKind::Version { .. } => "typed errors: format version",
+        DamageKind::Lsn { .. } => "typed errors: LSN out of sequence",
+        DamageKind::Truncated { .. } => "typed errors: truncated",
+        DamageKind::Payload { .. } => "typed errors: undecodable record",
+        _ => "typed errors: invalid structure",
     }
 }
 

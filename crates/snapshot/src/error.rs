@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use tabula_core::Lsn;
+use tabula_storage::DamageKind;
 
 /// A snapshot error.
 #[derive(Debug, thiserror::Error)]
@@ -22,14 +23,14 @@ pub enum Error {
     },
     /// The bytes are not a valid snapshot: bad magic, a checksum mismatch, a truncated chunk, a
     /// count that does not add up.
-    #[error("{}corrupted snapshot at byte {offset}: {reason}", path_prefix(path))]
+    #[error("{}corrupted snapshot at byte {offset}: {kind}", path_prefix(path))]
     Corrupted {
         /// The file, when known.
         path: Option<PathBuf>,
         /// Where the problem was found.
         offset: u64,
         /// What is wrong.
-        reason: String,
+        kind: DamageKind,
     },
     /// A table definition or row could not be encoded or decoded.
     #[error("{}at byte {offset}: {error}", path_prefix(path))]
@@ -112,11 +113,11 @@ impl Error {
         self
     }
 
-    pub(crate) fn corrupted(offset: u64, reason: impl Into<String>) -> Error {
+    pub(crate) fn corrupted(offset: u64, kind: DamageKind) -> Error {
         Error::Corrupted {
             path: None,
             offset,
-            reason: reason.into(),
+            kind,
         }
     }
 

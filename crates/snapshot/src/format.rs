@@ -3,6 +3,7 @@
 
 use tabula_codec::Format;
 use tabula_core::Lsn;
+use tabula_storage::DamageKind;
 use tabula_storage::le::{i64_at, put, u8_at, u16_at, u32_at, u64_at};
 
 use crate::compression::Compression;
@@ -127,34 +128,42 @@ impl Header {
     }
 
     /// Checks and decodes a header; the error says what is wrong.
-    pub fn decode(bytes: &[u8]) -> Result<Header, String> {
+    pub fn decode(bytes: &[u8]) -> Result<Header, DamageKind> {
         let Some(header) = bytes.get(..HEADER_LEN) else {
-            return Err(format!(
-                "{} bytes, fewer than a snapshot header's {HEADER_LEN}",
-                bytes.len()
-            ));
+            return Err(DamageKind::Truncated {
+                what: "snapshot header",
+                needed: HEADER_LEN as u64,
+                available: bytes.len() as u64,
+            });
         };
         if header.get(..MAGIC.len()) != Some(&MAGIC[..]) {
-            return Err("not a tabula snapshot (bad magic number)".to_owned());
+            return Err(DamageKind::BadMagic {
+                format: "tabula snapshot",
+            });
         }
         let stored = u32_at(header, HEADER_CRC_AT);
-        let actual = crc32fast::hash(header.get(..HEADER_CRC_AT).unwrap_or_default());
-        if stored != actual {
-            return Err(format!(
-                "header checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"
-            ));
+        let computed = crc32fast::hash(header.get(..HEADER_CRC_AT).unwrap_or_default());
+        if stored != computed {
+            return Err(DamageKind::Checksum {
+                what: "snapshot header",
+                stored,
+                computed,
+            });
         }
         let version = u32_at(header, VERSION_AT);
         if version != VERSION {
-            return Err(format!(
-                "snapshot format version {version}; this build reads version {VERSION}"
-            ));
+            return Err(DamageKind::Version {
+                what: "snapshot",
+                found: version,
+                supported: VERSION,
+            });
         }
         let codec = u8_at(header, CODEC_AT);
-        let format = format_from_code(codec).ok_or_else(|| format!("unknown codec {codec}"))?;
+        let format = format_from_code(codec)
+            .ok_or_else(|| DamageKind::invalid(format!("unknown codec {codec}")))?;
         let code = u8_at(header, COMPRESSION_AT);
-        let compression =
-            Compression::from_code(code).ok_or_else(|| format!("unknown compression {code}"))?;
+        let compression = Compression::from_code(code)
+            .ok_or_else(|| DamageKind::invalid(format!("unknown compression {code}")))?;
         Ok(Header {
             format,
             compression,
@@ -181,28 +190,34 @@ pub struct ChunkHeader {
 
 impl ChunkHeader {
     /// Reads and checks a chunk header's fields (not its checksum, which needs the payload).
-    pub fn decode(bytes: &[u8]) -> Result<ChunkHeader, String> {
+    pub fn decode(bytes: &[u8]) -> Result<ChunkHeader, DamageKind> {
         let Some(header) = bytes.get(..CHUNK_HEADER_LEN) else {
-            return Err("the file ends inside a chunk header".to_owned());
+            return Err(DamageKind::Truncated {
+                what: "chunk header",
+                needed: CHUNK_HEADER_LEN as u64,
+                available: bytes.len() as u64,
+            });
         };
         let code = u8_at(header, KIND_AT);
-        let kind =
-            ChunkKind::from_code(code).ok_or_else(|| format!("unknown chunk kind {code}"))?;
+        let kind = ChunkKind::from_code(code)
+            .ok_or_else(|| DamageKind::invalid(format!("unknown chunk kind {code}")))?;
         let flags = u8_at(header, FLAGS_AT);
         if flags & !FLAG_COMPRESSED != 0 || u16_at(header, 2) != 0 {
-            return Err(format!("unknown chunk flags {flags:#04x}"));
+            return Err(DamageKind::invalid(format!(
+                "unknown chunk flags {flags:#04x}"
+            )));
         }
         let stored = u32_at(header, STORED_AT);
         let raw = u32_at(header, RAW_AT);
         if stored > MAX_CHUNK_LEN || raw > MAX_CHUNK_LEN {
-            return Err(format!(
+            return Err(DamageKind::invalid(format!(
                 "a chunk of {stored} stored / {raw} raw bytes is over the limit of {MAX_CHUNK_LEN}"
-            ));
+            )));
         }
         if flags & FLAG_COMPRESSED == 0 && stored != raw {
-            return Err(format!(
+            return Err(DamageKind::invalid(format!(
                 "an uncompressed chunk says {stored} stored but {raw} raw bytes"
-            ));
+            )));
         }
         Ok(ChunkHeader {
             kind,
@@ -216,10 +231,16 @@ impl ChunkHeader {
     /// Whether the stored payload matches the checksum.
     #[must_use]
     pub fn checks(&self, header_bytes: &[u8], payload: &[u8]) -> bool {
+        Self::checksum_of(header_bytes, payload) == self.crc
+    }
+
+    /// The checksum a chunk with these header bytes and `payload` stores.
+    #[must_use]
+    pub fn checksum_of(header_bytes: &[u8], payload: &[u8]) -> u32 {
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(header_bytes.get(..CHUNK_CRC_AT).unwrap_or_default());
         hasher.update(payload);
-        hasher.finalize() == self.crc
+        hasher.finalize()
     }
 }
 
@@ -265,9 +286,13 @@ impl TableFixed {
     }
 
     /// Decodes it from the start of a table chunk's payload.
-    pub fn decode(bytes: &[u8]) -> Result<TableFixed, String> {
+    pub fn decode(bytes: &[u8]) -> Result<TableFixed, DamageKind> {
         let Some(fixed) = bytes.get(..TABLE_FIXED_LEN) else {
-            return Err("a table chunk is too short for its fixed part".to_owned());
+            return Err(DamageKind::Truncated {
+                what: "table chunk",
+                needed: TABLE_FIXED_LEN as u64,
+                available: bytes.len() as u64,
+            });
         };
         let has_auto = u8_at(fixed, 16);
         if has_auto > 1
@@ -275,7 +300,7 @@ impl TableFixed {
                 .get(17..)
                 .is_some_and(|rest| rest.iter().any(|&b| b != 0))
         {
-            return Err("bad flags in a table chunk".to_owned());
+            return Err(DamageKind::invalid("bad flags in a table chunk"));
         }
         Ok(TableFixed {
             rows: u64_at(fixed, 0),
@@ -310,12 +335,12 @@ impl Footer {
     }
 
     /// Decodes a footer payload.
-    pub fn decode(bytes: &[u8]) -> Result<Footer, String> {
+    pub fn decode(bytes: &[u8]) -> Result<Footer, DamageKind> {
         if bytes.len() != FOOTER_PAYLOAD_LEN {
-            return Err(format!(
+            return Err(DamageKind::invalid(format!(
                 "a footer of {} bytes, not {FOOTER_PAYLOAD_LEN}",
                 bytes.len()
-            ));
+            )));
         }
         Ok(Footer {
             tables: u64_at(bytes, 0),

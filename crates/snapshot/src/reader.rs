@@ -8,6 +8,7 @@ use std::io::Read;
 
 use tabula_codec::{Codec, CodecLimits};
 use tabula_core::{Database, Limits, Row, Table, TableDef, Timestamp};
+use tabula_storage::DamageKind;
 
 use crate::format::{
     CHUNK_HEADER_LEN, ChunkHeader, ChunkKind, FLAG_COMPRESSED, Footer, HEADER_LEN, Header,
@@ -60,15 +61,18 @@ struct Chunks<R> {
 
 impl<R: Read> Chunks<R> {
     /// Fills `buf` entirely, or says where the file ended.
-    fn fill(&mut self, buf: &mut [u8], what: &str) -> Result<()> {
+    fn fill(&mut self, buf: &mut [u8], what: &'static str) -> Result<()> {
         let mut done = 0;
+        let needed = buf.len() as u64;
         while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
             match self.input.read(rest) {
                 Ok(0) => {
-                    return Err(Error::corrupted(
-                        self.offset + done as u64,
-                        format!("the file ends inside {what}"),
-                    ));
+                    let kind = DamageKind::Truncated {
+                        what,
+                        needed,
+                        available: done as u64,
+                    };
+                    return Err(Error::corrupted(self.offset + done as u64, kind));
                 }
                 Ok(n) => done += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -86,10 +90,12 @@ impl<R: Read> Chunks<R> {
             .read_to_end(&mut self.stored)
             .map_err(|e| Error::io("read", e))?;
         if got < len {
-            return Err(Error::corrupted(
-                self.offset + got as u64,
-                "the file ends inside a chunk",
-            ));
+            let kind = DamageKind::Truncated {
+                what: "chunk",
+                needed: len as u64,
+                available: got as u64,
+            };
+            return Err(Error::corrupted(self.offset + got as u64, kind));
         }
         Ok(())
     }
@@ -98,17 +104,26 @@ impl<R: Read> Chunks<R> {
     fn next(&mut self) -> Result<(ChunkKind, u64)> {
         let at = self.offset;
         let mut header_bytes = [0u8; CHUNK_HEADER_LEN];
-        self.fill(&mut header_bytes, "a chunk header")?;
+        self.fill(&mut header_bytes, "chunk header")?;
         let header =
-            ChunkHeader::decode(&header_bytes).map_err(|reason| Error::corrupted(at, reason))?;
+            ChunkHeader::decode(&header_bytes).map_err(|kind| Error::corrupted(at, kind))?;
         if header.kind == ChunkKind::Footer && header.flags != 0 {
-            return Err(Error::corrupted(at, "a compressed footer"));
+            return Err(Error::corrupted(
+                at,
+                DamageKind::invalid("a compressed footer"),
+            ));
         }
         self.offset += CHUNK_HEADER_LEN as u64;
         self.fill_payload(header.stored as usize)?;
         self.offset += u64::from(header.stored);
-        if !header.checks(&header_bytes, &self.stored) {
-            return Err(Error::corrupted(at, "chunk checksum mismatch"));
+        let computed = ChunkHeader::checksum_of(&header_bytes, &self.stored);
+        if computed != header.crc {
+            let kind = DamageKind::Checksum {
+                what: "chunk",
+                stored: header.crc,
+                computed,
+            };
+            return Err(Error::corrupted(at, kind));
         }
         if header.kind != ChunkKind::Footer {
             self.crc.update(&header_bytes);
@@ -121,7 +136,7 @@ impl<R: Read> Chunks<R> {
             self.header
                 .compression
                 .decompress(&self.stored, header.raw, &mut self.raw)
-                .map_err(|reason| Error::corrupted(at, reason))?;
+                .map_err(|reason| Error::corrupted(at, DamageKind::invalid(reason)))?;
         }
         Ok((header.kind, at))
     }
@@ -141,7 +156,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
         }
     }
     let header = Header::decode(header_bytes.get(..got).unwrap_or_default())
-        .map_err(|reason| Error::corrupted(0, reason))?;
+        .map_err(|kind| Error::corrupted(0, kind))?;
     let codec = Codec::new(header.format).with_limits(options.codec_limits);
     let mut crc = crc32fast::Hasher::new();
     crc.update(&header_bytes);
@@ -160,11 +175,15 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
     loop {
         match kind {
             ChunkKind::Footer => break,
-            ChunkKind::Rows => return Err(Error::corrupted(at, "rows before any table")),
+            ChunkKind::Rows => {
+                return Err(Error::corrupted(
+                    at,
+                    DamageKind::invalid("rows before any table"),
+                ));
+            }
             ChunkKind::Table => {}
         }
-        let fixed =
-            TableFixed::decode(&chunks.raw).map_err(|reason| Error::corrupted(at, reason))?;
+        let fixed = TableFixed::decode(&chunks.raw).map_err(|kind| Error::corrupted(at, kind))?;
         let def: TableDef = codec
             .decode(chunks.raw.get(TABLE_FIXED_LEN..).unwrap_or_default())
             .map_err(|source| Error::Codec {
@@ -191,13 +210,13 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
         tables.push(table);
         (kind, at) = after;
     }
-    let footer = Footer::decode(&chunks.raw).map_err(|reason| Error::corrupted(at, reason))?;
+    let footer = Footer::decode(&chunks.raw).map_err(|kind| Error::corrupted(at, kind))?;
     let file_crc = chunks.crc.clone().finalize();
     let expected = (tables.len() as u64, rows_total, chunks.chunks, file_crc);
     if (footer.tables, footer.rows, footer.chunks, footer.file_crc) != expected {
         return Err(Error::corrupted(
             at,
-            format!(
+            DamageKind::invalid(format!(
                 "the footer says {} tables, {} rows, {} chunks, checksum {:#010x}; the file has {}, {}, {}, {:#010x}",
                 footer.tables,
                 footer.rows,
@@ -207,7 +226,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
                 expected.1,
                 expected.2,
                 expected.3
-            ),
+            )),
         ));
     }
     let mut extra = [0u8; 1];
@@ -217,7 +236,10 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
         .map_err(|e| Error::io("read", e))?
         != 0
     {
-        return Err(Error::corrupted(chunks.offset, "bytes after the footer"));
+        return Err(Error::corrupted(
+            chunks.offset,
+            DamageKind::invalid("bytes after the footer"),
+        ));
     }
     let bytes = chunks.offset;
     let table_count = tables.len() as u64;
@@ -264,7 +286,10 @@ impl<R: Read> TableRows<'_, R> {
         if kind != ChunkKind::Rows {
             return Err(Error::corrupted(
                 at,
-                format!("the table's rows end {} rows early", self.remaining),
+                DamageKind::invalid(format!(
+                    "the table's rows end {} rows early",
+                    self.remaining
+                )),
             ));
         }
         let mut reader = self.codec.slice_reader(&self.chunks.raw);
@@ -276,14 +301,17 @@ impl<R: Read> TableRows<'_, R> {
             if self.remaining == 0 {
                 return Err(Error::corrupted(
                     at,
-                    "a rows chunk holds more rows than its table",
+                    DamageKind::invalid("a rows chunk holds more rows than its table"),
                 ));
             }
             self.remaining -= 1;
             self.decoded.push_back(row);
         }
         if self.decoded.is_empty() {
-            return Err(Error::corrupted(at, "an empty rows chunk"));
+            return Err(Error::corrupted(
+                at,
+                DamageKind::invalid("an empty rows chunk"),
+            ));
         }
         Ok(self.decoded.pop_front())
     }

@@ -3,7 +3,10 @@
 //! simulates power loss, and everything else over [`FsStorage`], the real file system.
 //!
 //! It sits below `tabula-wal` and `tabula-snapshot`, which must not depend on each other, so that
-//! one simulated disk can hold a whole database directory in the engine's crash tests.
+//! one simulated disk can hold a whole database directory in the engine's crash tests. For the
+//! same reason it holds what both readers share: [`DamageKind`], the typed description of
+//! damaged bytes that the log, the snapshot reader, `check` and the reliability judge use, and
+//! the one [`SplitMix64`].
 //!
 //! Callers rely on these semantics, which both implementations provide:
 //! - `append` writes at the end of a file; data is on stable storage only after `sync_data`;
@@ -12,6 +15,7 @@
 
 #![deny(missing_docs)]
 
+mod damage;
 mod fs;
 pub mod le;
 mod rng;
@@ -21,6 +25,7 @@ use std::fmt::Debug;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use damage::DamageKind;
 pub use fs::FsStorage;
 pub use rng::{GOLDEN_GAMMA, SplitMix64, mix64};
 pub use sim::{Fault, SimStorage, Tear};

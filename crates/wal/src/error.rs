@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tabula_core::Lsn;
+use tabula_storage::DamageKind;
 
 /// A write-ahead log error.
 #[derive(Debug, thiserror::Error)]
@@ -45,14 +46,16 @@ pub enum Error {
     },
     /// Damage that is not a torn tail: a bad record followed by valid ones, a bad segment header,
     /// or a segment missing from the sequence.
-    #[error("{}: corrupted at byte {offset}: {reason}", segment.display())]
+    #[error("{}: corrupted at byte {offset}: {kind}{}", segment.display(), evidence_suffix(evidence))]
     Corrupted {
         /// The segment file.
         segment: PathBuf,
         /// The byte offset in it of the first damaged byte known.
         offset: u64,
         /// What is wrong.
-        reason: String,
+        kind: DamageKind,
+        /// Why recovery knows the damage is not a torn tail, when it judged that.
+        evidence: Option<Evidence>,
     },
     /// The recovery mode refuses any damage, and the tail of the last segment is torn.
     #[error("{}: torn tail of {bytes} bytes at byte {offset}", segment.display())]
@@ -161,17 +164,45 @@ impl Error {
         }
     }
 
-    pub(crate) fn corrupted(
-        segment: impl Into<PathBuf>,
-        offset: u64,
-        reason: impl Into<String>,
-    ) -> Error {
+    pub(crate) fn corrupted(segment: impl Into<PathBuf>, offset: u64, kind: DamageKind) -> Error {
         Error::Corrupted {
             segment: segment.into(),
             offset,
-            reason: reason.into(),
+            kind,
+            evidence: None,
         }
     }
+}
+
+/// Why recovery judged damage in the log to be corruption rather than a torn tail (the end of a
+/// write a crash cut short, which holds no acknowledged commit and may be truncated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Evidence {
+    /// A valid record at this byte, after the damage, shows the damaged one had been synced.
+    RecordAfter(u64),
+    /// The rest of the last segment is too damaged to search, so it is not truncated on a guess.
+    Unsearchable,
+    /// A later segment shows this one had been sealed, whole.
+    LaterSegment,
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Evidence::RecordAfter(at) => {
+                write!(f, "a valid record at byte {at} shows this one had been synced")
+            }
+            Evidence::Unsearchable => f.write_str(
+                "the rest of the segment is too damaged to search, and it is not truncated on a guess",
+            ),
+            Evidence::LaterSegment => f.write_str("a later segment shows this one was complete"),
+        }
+    }
+}
+
+fn evidence_suffix(evidence: &Option<Evidence>) -> String {
+    evidence.map(|e| format!("; {e}")).unwrap_or_default()
 }
 
 fn is_enospc(error: &io::Error) -> bool {

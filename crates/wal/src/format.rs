@@ -16,6 +16,7 @@
 //! checksum its payload before it takes the log's lock and learns its LSN).
 
 use tabula_core::Lsn;
+use tabula_storage::DamageKind;
 use tabula_storage::le::{put, u32_at, u64_at};
 
 /// The first eight bytes of every segment file.
@@ -66,32 +67,39 @@ impl SegmentHeader {
     }
 
     /// Checks and decodes a header; the error says what is wrong.
-    pub fn decode(bytes: &[u8]) -> Result<SegmentHeader, String> {
+    pub fn decode(bytes: &[u8]) -> Result<SegmentHeader, DamageKind> {
         let Some(header) = bytes.get(..SEGMENT_HEADER_LEN) else {
-            return Err(format!(
-                "the file has {} bytes, fewer than a segment header's {SEGMENT_HEADER_LEN}",
-                bytes.len()
-            ));
+            return Err(DamageKind::Truncated {
+                what: "segment header",
+                needed: SEGMENT_HEADER_LEN as u64,
+                available: bytes.len() as u64,
+            });
         };
         if header.get(MAGIC_AT..VERSION_AT) != Some(&SEGMENT_MAGIC[..]) {
-            return Err("not a tabula log segment (bad magic number)".to_owned());
+            return Err(DamageKind::BadMagic {
+                format: "tabula log segment",
+            });
         }
         let stored = u32_at(header, HEADER_CRC_AT);
-        let actual = crc32fast::hash(header.get(..HEADER_CRC_AT).unwrap_or_default());
-        if stored != actual {
-            return Err(format!(
-                "segment header checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"
-            ));
+        let computed = crc32fast::hash(header.get(..HEADER_CRC_AT).unwrap_or_default());
+        if stored != computed {
+            return Err(DamageKind::Checksum {
+                what: "segment header",
+                stored,
+                computed,
+            });
         }
         let version = u32_at(header, VERSION_AT);
         if version != SEGMENT_VERSION {
-            return Err(format!(
-                "segment format version {version}; this build reads version {SEGMENT_VERSION}"
-            ));
+            return Err(DamageKind::Version {
+                what: "segment",
+                found: version,
+                supported: SEGMENT_VERSION,
+            });
         }
         let first_lsn = Lsn(u64_at(header, FIRST_LSN_AT));
         if first_lsn == Lsn::ZERO {
-            return Err("segment header gives first LSN 0".to_owned());
+            return Err(DamageKind::invalid("segment header gives first LSN 0"));
         }
         Ok(SegmentHeader { first_lsn })
     }
@@ -162,7 +170,13 @@ impl FrameHeader {
     /// Whether `payload` matches the stored checksum.
     #[must_use]
     pub fn checks(&self, payload: &[u8]) -> bool {
-        PayloadCrc::of(payload).finish(self.len, self.lsn, self.synced) == self.crc
+        self.checksum_of(payload) == self.crc
+    }
+
+    /// The checksum this frame would store for `payload` (compare with [`FrameHeader::crc`]).
+    #[must_use]
+    pub fn checksum_of(&self, payload: &[u8]) -> u32 {
+        PayloadCrc::of(payload).finish(self.len, self.lsn, self.synced)
     }
 }
 

@@ -100,7 +100,7 @@ mod segment;
 mod typed;
 mod verify;
 
-pub use error::{Error, Result};
+pub use error::{Error, Evidence, Result};
 pub use log::Wal;
 pub use options::{RecoveryMode, Retention, SyncPolicy, WalClock, WalOptions};
 pub use reader::{Record, Records};
@@ -109,6 +109,6 @@ pub use retention::{SegmentInfo, TruncateReport};
 pub use segment::{parse_segment_name, segment_name};
 pub use tabula_core::Lsn;
 pub use tabula_storage as storage;
-pub use tabula_storage::{Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};
+pub use tabula_storage::{DamageKind, Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};
 pub use typed::{Timestamps, TransactionLog, Transactions};
 pub use verify::{RecordCheck, VerifyReport, verify, verify_on};

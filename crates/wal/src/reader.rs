@@ -11,7 +11,7 @@ use crate::options::RecoveryMode;
 use crate::scan::{Found, Scanner, Step};
 use crate::segment::{SegmentFile, list_archive, list_live};
 use crate::{Error, Result};
-use tabula_storage::Storage;
+use tabula_storage::{DamageKind, Storage};
 
 /// One record read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,25 +131,26 @@ impl Records {
                 let first = match scan.header() {
                     Ok(Ok(header)) if header.first_lsn == segment.first_lsn => header.first_lsn,
                     Ok(Ok(header)) => {
-                        let reason = format!(
-                            "the header gives first LSN {} but the file name gives {}",
-                            header.first_lsn, segment.first_lsn
-                        );
-                        return self.fail(Error::corrupted(&segment.path, 0, reason));
+                        let kind = DamageKind::Lsn {
+                            expected: segment.first_lsn.0,
+                            found: header.first_lsn.0,
+                        };
+                        return self.fail(Error::corrupted(&segment.path, 0, kind));
                     }
                     // Salvage skips a segment whose header is damaged (recovery reported it).
                     Ok(Err(_)) if self.salvage => continue,
-                    Ok(Err(reason)) => {
-                        return self.fail(Error::corrupted(&segment.path, 0, reason));
+                    Ok(Err(kind)) => {
+                        return self.fail(Error::corrupted(&segment.path, 0, kind));
                     }
                     Err(error) => return self.fail(error),
                 };
                 match self.next {
                     Some(next) if first != next && !(self.salvage && first > next) => {
-                        let reason = format!(
-                            "the segment starts at LSN {first}; the previous one ends before {next}"
-                        );
-                        return self.fail(Error::corrupted(&segment.path, 0, reason));
+                        let kind = DamageKind::Lsn {
+                            expected: next.0,
+                            found: first.0,
+                        };
+                        return self.fail(Error::corrupted(&segment.path, 0, kind));
                     }
                     _ => self.next = Some(first),
                 }
@@ -157,7 +158,7 @@ impl Records {
                 continue;
             };
             let expected = self.next.unwrap_or(Lsn(1));
-            let (offset, reason) = match scan.next_frame() {
+            let (offset, kind) = match scan.next_frame() {
                 Err(error) => return self.fail(error),
                 Ok(Step::End) => {
                     self.scan = None;
@@ -176,12 +177,15 @@ impl Records {
                 }
                 Ok(Step::Frame { offset, header, .. }) => (
                     offset,
-                    format!("LSN {} where {expected} was expected", header.lsn),
+                    DamageKind::Lsn {
+                        expected: expected.0,
+                        found: header.lsn.0,
+                    },
                 ),
-                Ok(Step::Damage { offset, reason }) => (offset, reason),
+                Ok(Step::Damage { offset, kind }) => (offset, kind),
             };
             if !self.salvage {
-                let error = Error::corrupted(scan.path(), offset, reason);
+                let error = Error::corrupted(scan.path(), offset, kind);
                 return self.fail(error);
             }
             match scan.find_valid(offset, offset + 1, expected) {

@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 use tabula_core::Lsn;
 
+use crate::error::Evidence;
 use crate::format::SEGMENT_HEADER_LEN;
 use crate::options::{RecoveryMode, WalOptions};
 use crate::scan::{Found, Proof, Scanner, Step};
 use crate::segment::{SegmentFile, list_live};
 use crate::{Error, Result};
-use tabula_storage::Storage;
+use tabula_storage::{DamageKind, Storage};
 
 /// What recovery found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,7 +62,7 @@ pub struct Damage {
     /// How many bytes are affected.
     pub bytes: u64,
     /// What was wrong.
-    pub reason: String,
+    pub kind: DamageKind,
 }
 
 /// The state recovery leaves the log in.
@@ -113,18 +114,18 @@ pub(crate) fn recover(
         let checked = check_header(&mut scan, segment)?.and_then(|first| {
             match sequence_gap(first, expected, options.first_lsn) {
                 // Salvage keeps a segment that follows lost records; an overlap is still refused.
-                Some(reason)
+                Some(kind)
                     if mode == RecoveryMode::Salvage && expected.is_some_and(|e| first > e) =>
                 {
                     report.lost.push(Damage {
                         segment: segment.path.clone(),
                         offset: 0,
                         bytes: 0,
-                        reason,
+                        kind,
                     });
                     Ok(first)
                 }
-                Some(reason) => Err(reason),
+                Some(kind) => Err(kind),
                 None => Ok(first),
             }
         });
@@ -132,7 +133,7 @@ pub(crate) fn recover(
             Ok(first) => first,
             // Shorter than a header: only a cut file looks like this (a segment is renamed into
             // place once its header is synced), so at the end of the log it is a torn tail.
-            Err(reason)
+            Err(kind)
                 if is_last
                     && scan.len() < SEGMENT_HEADER_LEN as u64
                     && mode != RecoveryMode::AbsoluteConsistency =>
@@ -141,12 +142,12 @@ pub(crate) fn recover(
                     segment: segment.path.clone(),
                     offset: 0,
                     bytes: scan.len(),
-                    reason,
+                    kind,
                 });
                 cut_segments.push(segment.path.clone());
                 continue;
             }
-            Err(reason) if mode == RecoveryMode::Salvage => {
+            Err(kind) if mode == RecoveryMode::Salvage => {
                 if scan.len() < SEGMENT_HEADER_LEN as u64 {
                     // It holds no record; removing it loses nothing and keeps salvage idempotent.
                     cut_segments.push(segment.path.clone());
@@ -155,17 +156,17 @@ pub(crate) fn recover(
                     segment: segment.path.clone(),
                     offset: 0,
                     bytes: scan.len(),
-                    reason,
+                    kind,
                 });
                 continue;
             }
-            Err(reason) => return Err(Error::corrupted(&segment.path, 0, reason)),
+            Err(kind) => return Err(Error::corrupted(&segment.path, 0, kind)),
         };
         let mut next = first;
         let mut valid_len = scan.len();
         let mut evidence_end = 0;
         loop {
-            let (offset, reason) = match scan.next_frame()? {
+            let (offset, kind) = match scan.next_frame()? {
                 Step::End => break,
                 Step::Frame { header, .. } if header.lsn == next => {
                     next = next.next();
@@ -175,9 +176,12 @@ pub(crate) fn recover(
                 }
                 Step::Frame { offset, header, .. } => (
                     offset,
-                    format!("LSN {} where {next} was expected", header.lsn),
+                    DamageKind::Lsn {
+                        expected: next.0,
+                        found: header.lsn.0,
+                    },
                 ),
-                Step::Damage { offset, reason } => (offset, reason),
+                Step::Damage { offset, kind } => (offset, kind),
             };
             // Only the last segment can have a torn tail; earlier ones were synced whole.
             let proof = if is_last {
@@ -195,7 +199,7 @@ pub(crate) fn recover(
                     segment: segment.path.clone(),
                     offset,
                     bytes: scan.len() - offset,
-                    reason,
+                    kind,
                 };
                 if mode == RecoveryMode::AbsoluteConsistency {
                     return Err(Error::TornTail {
@@ -209,17 +213,17 @@ pub(crate) fn recover(
                 break;
             }
             if mode != RecoveryMode::Salvage {
-                let reason = match proof {
-                    Proof::At(at) => format!(
-                        "{reason}; a valid record at byte {at} shows this one had been synced"
-                    ),
-                    _ if is_last => format!(
-                        "{reason}; the rest of the segment is too damaged to search, and it is \
-                         not truncated on a guess"
-                    ),
-                    _ => format!("{reason}; a later segment shows this one was complete"),
+                let evidence = match proof {
+                    Proof::At(at) => Evidence::RecordAfter(at),
+                    _ if is_last => Evidence::Unsearchable,
+                    _ => Evidence::LaterSegment,
                 };
-                return Err(Error::corrupted(&segment.path, offset, reason));
+                return Err(Error::Corrupted {
+                    segment: segment.path.clone(),
+                    offset,
+                    kind,
+                    evidence: Some(evidence),
+                });
             }
             let resume = match scan.find_valid(offset, offset + 1, next)? {
                 Found::Frame(at, header) => Some((at, header)),
@@ -230,7 +234,7 @@ pub(crate) fn recover(
                 segment: segment.path.clone(),
                 offset,
                 bytes: end - offset,
-                reason,
+                kind,
             });
             let Some((at, header)) = resume else { break };
             scan.seek(at);
@@ -285,16 +289,17 @@ pub(crate) fn recover(
 }
 
 /// Checks a segment's header against its name.
-fn check_header(scan: &mut Scanner, segment: &SegmentFile) -> Result<Result<Lsn, String>> {
+fn check_header(scan: &mut Scanner, segment: &SegmentFile) -> Result<Result<Lsn, DamageKind>> {
     let header = match scan.header()? {
         Ok(header) => header,
-        Err(reason) => return Ok(Err(reason)),
+        Err(kind) => return Ok(Err(kind)),
     };
     if header.first_lsn != segment.first_lsn {
-        return Ok(Err(format!(
-            "the header gives first LSN {} but the file name gives {}",
-            header.first_lsn, segment.first_lsn
-        )));
+        // The file name is the first LSN the header should give.
+        return Ok(Err(DamageKind::Lsn {
+            expected: segment.first_lsn.0,
+            found: header.first_lsn.0,
+        }));
     }
     Ok(Ok(header.first_lsn))
 }
@@ -305,14 +310,16 @@ fn check_header(scan: &mut Scanner, segment: &SegmentFile) -> Result<Result<Lsn,
 /// needs (the one after its snapshot): the records in the gap are in the snapshot. It happens when
 /// a crash interrupts a checkpoint's removal of covered segments and the file system made a later
 /// removal durable but not an earlier one, as POSIX allows without a directory fsync.
-fn sequence_gap(first: Lsn, expected: Option<Lsn>, floor: Lsn) -> Option<String> {
+fn sequence_gap(first: Lsn, expected: Option<Lsn>, floor: Lsn) -> Option<DamageKind> {
+    let gap = DamageKind::Lsn {
+        expected: expected?.0,
+        found: first.0,
+    };
     match expected {
-        Some(expected) if first > expected && first > floor => Some(format!(
-            "the segment starts at LSN {first} but the previous one ends before {expected}: records are missing"
-        )),
-        Some(expected) if first < expected => Some(format!(
-            "the segment starts at LSN {first} but the previous one already reached {expected}"
-        )),
+        // Records are missing.
+        Some(expected) if first > expected && first > floor => Some(gap),
+        // The segment overlaps the previous one.
+        Some(expected) if first < expected => Some(gap),
         _ => None,
     }
 }

@@ -11,7 +11,7 @@ use tabula_core::Lsn;
 
 use crate::format::{FRAME_HEADER_LEN, FrameHeader, SEGMENT_HEADER_LEN, SegmentHeader};
 use crate::{Error, Result};
-use tabula_storage::{Storage, StorageFile, read_full};
+use tabula_storage::{DamageKind, Storage, StorageFile, read_full};
 
 /// How much the scanner reads at once.
 const READ_AHEAD: usize = 256 << 10;
@@ -28,7 +28,7 @@ pub(crate) enum Step {
     /// A frame whose checksum holds; its payload is [`Scanner::last_payload`].
     Frame { offset: u64, header: FrameHeader },
     /// The bytes at `offset` are not a valid frame.
-    Damage { offset: u64, reason: String },
+    Damage { offset: u64, kind: DamageKind },
 }
 
 /// A segment file being read.
@@ -85,7 +85,7 @@ impl Scanner {
     }
 
     /// Reads and checks the segment header.
-    pub(crate) fn header(&mut self) -> Result<Result<SegmentHeader, String>> {
+    pub(crate) fn header(&mut self) -> Result<Result<SegmentHeader, DamageKind>> {
         let bytes = self.bytes(0, SEGMENT_HEADER_LEN)?.unwrap_or_default();
         Ok(SegmentHeader::decode(bytes))
     }
@@ -134,27 +134,36 @@ impl Scanner {
         else {
             return Ok(Step::Damage {
                 offset,
-                reason: format!("{left} bytes at the end, too few for a frame header"),
+                kind: DamageKind::Truncated {
+                    what: "frame header",
+                    needed: FRAME_HEADER_LEN as u64,
+                    available: left,
+                },
             });
         };
         if header.frame_len() > left {
             return Ok(Step::Damage {
                 offset,
-                reason: format!(
-                    "a frame of {} bytes runs past the end of the file ({left} bytes left)",
-                    header.frame_len()
-                ),
+                kind: DamageKind::Truncated {
+                    what: "frame",
+                    needed: header.frame_len(),
+                    available: left,
+                },
             });
         }
         let payload_at = offset + FRAME_HEADER_LEN as u64;
         let len = header.len as usize;
-        if !self
+        let computed = self
             .bytes(payload_at, len)?
-            .is_some_and(|payload| header.checks(payload))
-        {
+            .map(|payload| header.checksum_of(payload));
+        if computed != Some(header.crc) {
             return Ok(Step::Damage {
                 offset,
-                reason: "frame checksum mismatch".to_owned(),
+                kind: DamageKind::Checksum {
+                    what: "frame",
+                    stored: header.crc,
+                    computed: computed.unwrap_or_default(),
+                },
             });
         }
         self.pos = offset + header.frame_len();

@@ -12,6 +12,7 @@ use crate::options::WalOptions;
 use crate::reader::Records;
 use crate::recovery::RecoveryReport;
 use crate::{Error, Result};
+use tabula_storage::DamageKind;
 
 /// A log of transactions.
 ///
@@ -121,14 +122,14 @@ impl Iterator for Transactions {
             Err(source) => return Some(Err(Error::Codec { lsn, error: source })),
         };
         if tx.lsn != lsn {
-            return Some(Err(Error::Corrupted {
-                segment: std::path::PathBuf::new(),
-                offset: 0,
-                reason: format!(
-                    "the record at LSN {lsn} holds a transaction for LSN {}",
-                    tx.lsn
-                ),
-            }));
+            return Some(Err(Error::corrupted(
+                std::path::PathBuf::new(),
+                0,
+                DamageKind::Lsn {
+                    expected: lsn.0,
+                    found: tx.lsn.0,
+                },
+            )));
         }
         Some(Ok(tx))
     }
@@ -154,10 +155,13 @@ impl Iterator for Timestamps {
                     .get(8..16)
                     .and_then(|b| <[u8; 8]>::try_from(b).ok())
                     .map(i64::from_le_bytes)
-                    .ok_or_else(|| Error::Corrupted {
-                        segment: std::path::PathBuf::new(),
-                        offset: 0,
-                        reason: format!("the record at LSN {lsn} is too short for a transaction"),
+                    .ok_or_else(|| {
+                        let kind = DamageKind::Truncated {
+                            what: "transaction record",
+                            needed: 16,
+                            available: payload.len() as u64,
+                        };
+                        Error::corrupted(std::path::PathBuf::new(), 0, kind)
                     }),
                 _ => codec
                     .decode::<Transaction>(payload)

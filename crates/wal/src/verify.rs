@@ -17,7 +17,7 @@ use crate::recovery::{Damage, recover};
 use crate::scan::{Scanner, Step};
 use crate::segment::{SegmentFile, list_archive, list_live};
 use crate::{Error, Result};
-use tabula_storage::{FsStorage, Storage};
+use tabula_storage::{DamageKind, FsStorage, Storage};
 
 /// What [`verify`] does with each valid record: `Err(reason)` reports it as corruption.
 pub type RecordCheck<'a> = &'a mut dyn FnMut(Lsn, &[u8]) -> std::result::Result<(), String>;
@@ -108,10 +108,10 @@ pub fn verify_on(
             segment: first.path.clone(),
             offset: 0,
             bytes: 0,
-            reason: format!(
-                "the live log starts at LSN {} but the archive ends before {expected}",
-                first.first_lsn
-            ),
+            kind: DamageKind::Lsn {
+                expected: expected.0,
+                found: first.first_lsn.0,
+            },
         });
     }
     // Recovery checked the live frames; read them again only for their payloads, up to the
@@ -145,7 +145,10 @@ pub fn verify_on(
                     segment: segment.path.clone(),
                     offset,
                     bytes: 0,
-                    reason: format!("record {}: {reason}", header.lsn),
+                    kind: DamageKind::Payload {
+                        lsn: header.lsn.0,
+                        error: reason,
+                    },
                 });
             }
         }
@@ -171,11 +174,11 @@ fn check_archived(
 ) -> Result<()> {
     let mut scan = Scanner::open(storage, &segment.path)?;
     report.bytes += scan.len();
-    let damage = |offset: u64, bytes: u64, reason: String| Damage {
+    let damage = |offset: u64, bytes: u64, kind: DamageKind| Damage {
         segment: segment.path.clone(),
         offset,
         bytes,
-        reason,
+        kind,
     };
     let header = match scan.header()? {
         Ok(header) if header.first_lsn == segment.first_lsn => header,
@@ -183,16 +186,16 @@ fn check_archived(
             report.archive_damage.push(damage(
                 0,
                 scan.len(),
-                format!(
-                    "the header gives first LSN {} but the file name gives {}",
-                    header.first_lsn, segment.first_lsn
-                ),
+                DamageKind::Lsn {
+                    expected: segment.first_lsn.0,
+                    found: header.first_lsn.0,
+                },
             ));
             *expected = None;
             return Ok(());
         }
-        Err(reason) => {
-            report.archive_damage.push(damage(0, scan.len(), reason));
+        Err(kind) => {
+            report.archive_damage.push(damage(0, scan.len(), kind));
             *expected = None;
             return Ok(());
         }
@@ -203,10 +206,10 @@ fn check_archived(
         report.archive_damage.push(damage(
             0,
             0,
-            format!(
-                "the archived segment starts at LSN {} but the one before it ends before {want}",
-                header.first_lsn
-            ),
+            DamageKind::Lsn {
+                expected: want.0,
+                found: header.first_lsn.0,
+            },
         ));
     }
     let mut next = header.first_lsn;
@@ -220,7 +223,10 @@ fn check_archived(
                     report.archive_damage.push(damage(
                         offset,
                         0,
-                        format!("record {}: {reason}", header.lsn),
+                        DamageKind::Payload {
+                            lsn: header.lsn.0,
+                            error: reason,
+                        },
                     ));
                 }
             }
@@ -228,16 +234,19 @@ fn check_archived(
                 report.archive_damage.push(damage(
                     offset,
                     scan.len() - offset,
-                    format!("LSN {} where {next} was expected", header.lsn),
+                    DamageKind::Lsn {
+                        expected: next.0,
+                        found: header.lsn.0,
+                    },
                 ));
                 // The rest of this segment is unknown: the next one starts a fresh sequence.
                 *expected = None;
                 return Ok(());
             }
-            Step::Damage { offset, reason } => {
+            Step::Damage { offset, kind } => {
                 report
                     .archive_damage
-                    .push(damage(offset, scan.len() - offset, reason));
+                    .push(damage(offset, scan.len() - offset, kind));
                 *expected = None;
                 return Ok(());
             }

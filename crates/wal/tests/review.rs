@@ -145,7 +145,11 @@ fn a_hostile_segment_is_refused_without_a_quadratic_search() {
     storage.write_file(&dir().join("00000000000000000001.log"), &bytes);
     let error = open(&storage, quiet()).unwrap_err();
     assert!(
-        matches!(&error, Error::Corrupted { offset, reason, .. } if *offset == SEGMENT_HEADER_LEN as u64 && reason.contains("too damaged to search")),
+        matches!(
+            &error,
+            Error::Corrupted { offset, evidence: Some(tabula_wal::Evidence::Unsearchable), .. }
+                if *offset == SEGMENT_HEADER_LEN as u64
+        ),
         "{error}"
     );
 }

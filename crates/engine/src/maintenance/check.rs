@@ -21,7 +21,7 @@ use std::fs::File;
 use tabula_codec::{Codec, Format};
 use tabula_core::{Database, Lsn, Transaction};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
-use tabula_wal::{Damage, VerifyReport, WalOptions};
+use tabula_wal::{Damage, DamageKind, VerifyReport, WalOptions};
 
 use crate::db::{Engine, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR};
 use crate::error::io;
@@ -78,6 +78,9 @@ pub struct Problem {
     pub bytes: u64,
     /// What is wrong.
     pub reason: String,
+    /// What is wrong with the bytes, when the problem is damage a reader classified (match
+    /// this, not `reason`'s wording).
+    pub damage: Option<DamageKind>,
     /// What opening or repairing does about it, and what would be lost.
     pub consequence: String,
 }
@@ -148,6 +151,10 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
                     file: file.path.clone(),
                     offset: None,
                     bytes: file.bytes,
+                    damage: match &error {
+                        tabula_snapshot::Error::Corrupted { kind, .. } => Some(kind.clone()),
+                        _ => None,
+                    },
                     reason: error.to_string(),
                     consequence: if Some(file.lsn) == newest {
                         "opening skips it and starts from an older snapshot and the log, if they \
@@ -249,6 +256,7 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
             offset: None,
             bytes: 0,
             reason,
+            damage: None,
             consequence: "opening refuses this log".to_owned(),
         });
     }
@@ -263,6 +271,10 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
                  records between are missing",
                 wal.first_lsn
             ),
+            damage: Some(DamageKind::Lsn {
+                expected: base_lsn.next().0,
+                found: wal.first_lsn.0,
+            }),
             consequence: "opening refuses this database".to_owned(),
         });
     }
@@ -320,7 +332,8 @@ fn log_problem(kind: ProblemKind, damage: &Damage, consequence: String) -> Probl
         file: damage.segment.clone(),
         offset: Some(damage.offset),
         bytes: damage.bytes,
-        reason: damage.reason.clone(),
+        reason: damage.kind.to_string(),
+        damage: Some(damage.kind.clone()),
         consequence,
     }
 }
