@@ -5,11 +5,11 @@
 //!
 //! - `insert/*`: builds the whole table of `n` rows from empty; the throughput is rows per
 //!   second, so the per-row cost is the reported time divided by `n`. tabula inserts through
-//!   [`Database::apply_owned`] (one `Insert` per transaction) into a plain table, into a typed
-//!   table with an index, and through [`Table::rebuild`], its only public table-level path;
+//!   [`State::apply_owned`] (one `Insert` per transaction) into a plain table, into a typed
+//!   table with an index, and through [`TableState::rebuild`], its only public table-level path;
 //!   the floors insert the same rows into `HashMap<i64, Row>` and `HashMap<i64, Arc<Row>>`.
-//! - `get/*`: one lookup of a random existing key per iteration, through [`Database::get`],
-//!   [`Table::get`] and the two floors.
+//! - `get/*`: one lookup of a random existing key per iteration, through [`State::get`],
+//!   [`TableState::get`] and the two floors.
 //! - `filter/*`: one `eq` query on `score` per iteration (about ten matching rows), answered
 //!   from the ordered index, and the same query on `score_unindexed`, which is a full scan; its
 //!   floor is the same predicate over the values of the `HashMap<i64, Row>`.
@@ -37,7 +37,7 @@ use tabula_benches::{
     Dataset, SCORE, SCORE_UNINDEXED, TABLE, apply_all, build_database, empty_database, indexed_def,
     plain_def, run_sizes, typed_indexed_def,
 };
-use tabula_core::{Database, Filter, Limits, Plan, Query, Row, Table, Value};
+use tabula_core::{Filter, Limits, Plan, Query, Row, State, TableState, Value};
 
 /// Probe keys per size; a power of two so the cycling counter is a mask. A million random keys
 /// make the lookups wander over the whole map, paying the cache misses a real random workload
@@ -95,7 +95,7 @@ fn insert(c: &mut Criterion) {
             b.iter_batched(
                 || data.rows().map(|(_, row)| row).collect::<Vec<_>>(),
                 |rows| {
-                    Table::rebuild(plain_def(), rows, Some(1), &Limits::default())
+                    TableState::rebuild(plain_def(), rows, Some(1), &Limits::default())
                         .expect("every insert succeeds")
                 },
                 BatchSize::PerIteration,
@@ -136,7 +136,7 @@ fn insert(c: &mut Criterion) {
 
 /// Everything the read groups of one size need, built once.
 struct ReadData {
-    db: Database,
+    db: State,
     map: HashMap<i64, Row>,
     map_arc: HashMap<i64, Arc<Row>>,
     keys: Vec<i64>,
@@ -168,7 +168,7 @@ impl ReadData {
         reads
     }
 
-    fn table(&self) -> &Table {
+    fn table(&self) -> &TableState {
         self.db.table(TABLE).expect("the table exists")
     }
 

@@ -12,10 +12,10 @@
 //! What is measured, on the same rows from [`Dataset`]:
 //!
 //! - insert: building the table of `N` rows from empty, one `Insert` transaction per row through
-//!   [`Database::apply_owned`] into the plain table, against `HashMap::insert` of the same
+//!   [`State::apply_owned`] into the plain table, against `HashMap::insert` of the same
 //!   `(i64, Row)` pairs into a `HashMap::new()`; reported per row. Making the input and dropping
 //!   the result are not timed, for either.
-//! - get: [`Database::get`] of [`PROBES`] random existing keys against `HashMap::get` of the same
+//! - get: [`State::get`] of [`PROBES`] random existing keys against `HashMap::get` of the same
 //!   keys; reported per lookup.
 //!
 //! A `breakdown` line after each ratio line gives every contender, which splits the gap into
@@ -23,7 +23,7 @@
 //! for keeping keys ordered, `imbl::OrdMap<i64, _>` for persistence (cheap clones), and
 //! `imbl::OrdMap<Value, _>` for dynamically typed keys; what tabula adds beyond that is its own
 //! work (checks, undo log, change report). The get breakdown also has
-//! [`Table::get`](tabula_core::Table::get), which skips the table lookup by name.
+//! [`TableState::get`](tabula_core::TableState::get), which skips the table lookup by name.
 //!
 //! Arguments, as `cargo bench` passes them: a positional filter runs only the measurements whose
 //! id (`ratio/insert/100000`, `ratio/get/1000000`) contains it, `--quick` takes fewer
@@ -44,7 +44,7 @@ use tabula_benches::{
     Dataset, RatioArgs, TABLE, apply_all, build_database, empty_database, is_test_run, plain_def,
     run_sizes,
 };
-use tabula_core::{Database, Row, Value};
+use tabula_core::{Row, State, Value};
 
 /// Lookups per timed get pass: enough that a pass takes milliseconds and that, the keys being
 /// random, the lookups wander over the whole map as a real random workload does.
@@ -230,7 +230,7 @@ fn time_gets<R>(probes: &[i64], get: impl Fn(i64) -> Option<R>) -> Duration {
 
 fn get(n: usize, reps: usize) {
     let data = Dataset::new(n);
-    let db: Database = build_database(plain_def(), &data).expect("every insert succeeds");
+    let db: State = build_database(plain_def(), &data).expect("every insert succeeds");
     let table = db.table(TABLE).expect("the table exists");
     let map: HashMap<i64, Row> = data.hash_map();
     // The other floors share tabula's rows (a lookup never reads them) and are filled in the

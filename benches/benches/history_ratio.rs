@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tabula_benches::{RatioArgs, is_test_run, mix};
-use tabula_core::{Database, Lsn, Op, Row, TableDef, Timestamp, Value};
+use tabula_core::{Lsn, Op, Row, State, TableDef, Timestamp, Value};
 use tabula_engine::{CheckpointPolicy, Diff, Engine, Options};
 use tabula_snapshot::SnapshotRetention;
 use tabula_wal::{Retention, SyncPolicy};
@@ -167,7 +167,7 @@ fn build(sizes: Sizes, nearer: bool) -> Built {
 }
 
 /// `as_of(at)` timed `RUNS` times after one untimed call: the durations in run order and the state it returned.
-fn time_as_of(engine: &Engine, at: Lsn) -> (Vec<Duration>, Database) {
+fn time_as_of(engine: &Engine, at: Lsn) -> (Vec<Duration>, State) {
     // One untimed call first, so that every timed one finds the files in the page cache.
     let mut state = Some(engine.as_of(at).unwrap());
     let mut times = Vec::with_capacity(RUNS);
@@ -227,7 +227,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn report(what: &str, replayed: u64, times: &[Duration], db: &Database) {
+fn report(what: &str, replayed: u64, times: &[Duration], db: &State) {
     println!(
         "{what}: {replayed} transactions replayed, {} rows in the state: median {:.1} ms ({RUNS} runs, in order: {} ms)",
         db.table("items").unwrap().len(),

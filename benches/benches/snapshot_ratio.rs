@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use tabula_benches::{RatioArgs, is_test_run};
 use tabula_codec::Format;
-use tabula_core::{Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
+use tabula_core::{Lsn, Op, Row, State, TableDef, Timestamp, Transaction, Value};
 use tabula_snapshot::{Compression, LoadOptions, SnapshotOptions, read_snapshot, write_snapshot};
 
 fn base_dir() -> PathBuf {
@@ -55,8 +55,8 @@ fn row(i: i64) -> Row {
     row
 }
 
-fn database(rows: i64) -> Database {
-    let mut db = Database::new();
+fn database(rows: i64) -> State {
+    let mut db = State::new();
     let mut tx = Transaction::new(Lsn(1), Timestamp::from_micros(0));
     tx.ops.push(Op::CreateTable(TableDef::new("items", "id")));
     db.apply_owned(tx).unwrap();
@@ -94,7 +94,7 @@ fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-fn write_file(db: &Database, path: &Path, options: &SnapshotOptions) -> (f64, u64) {
+fn write_file(db: &State, path: &Path, options: &SnapshotOptions) -> (f64, u64) {
     let start = Instant::now();
     let file = File::create(path).unwrap();
     let (summary, out) =

@@ -4,7 +4,7 @@
 //! and the probe scores, all drawn from one fixed-seed [`SplitMix64`] stream, so tabula and its
 //! `HashMap` floor insert and look up exactly the same data in the same order (the habit of
 //! redb's `redb-bench-compare`). It also owns the table definitions the benchmarks use and the
-//! helpers that turn a [`Dataset`] into transactions or a built [`Database`].
+//! helpers that turn a [`Dataset`] into transactions or a built [`State`].
 //!
 //! It does not time anything: the criterion benchmarks live in `benches/core.rs` and the
 //! same-run ratio pass against the floor in `benches/core_ratio.rs`. The [`codec`] module holds
@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tabula_core::{
-    Column, ColumnType, Database, Error, Lsn, Op, Row, Table, TableDef, Timestamp, Transaction,
+    Column, ColumnType, Error, Lsn, Op, Row, State, TableDef, TableState, Timestamp, Transaction,
     Value,
 };
 
@@ -323,17 +323,17 @@ pub fn typed_indexed_def() -> TableDef {
 ///
 /// # Errors
 /// If `def` is invalid.
-pub fn empty_database(def: TableDef) -> Result<Database, Error> {
-    let mut db = Database::new();
+pub fn empty_database(def: TableDef) -> Result<State, Error> {
+    let mut db = State::new();
     db.apply_owned(Transaction::new(Lsn(1), Timestamp::EPOCH).with(Op::CreateTable(def)))?;
     Ok(db)
 }
 
-/// Applies `txs` one by one through [`Database::apply_owned`], dropping the reported changes.
+/// Applies `txs` one by one through [`State::apply_owned`], dropping the reported changes.
 ///
 /// # Errors
 /// The first transaction's error.
-pub fn apply_all(db: &mut Database, txs: Vec<Transaction>) -> Result<(), Error> {
+pub fn apply_all(db: &mut State, txs: Vec<Transaction>) -> Result<(), Error> {
     for tx in txs {
         db.apply_owned(tx)?;
     }
@@ -345,19 +345,19 @@ pub fn apply_all(db: &mut Database, txs: Vec<Transaction>) -> Result<(), Error> 
 ///
 /// # Errors
 /// If `def` is invalid or rejects a row.
-pub fn build_database(def: TableDef, data: &Dataset) -> Result<Database, Error> {
+pub fn build_database(def: TableDef, data: &Dataset) -> Result<State, Error> {
     let mut db = empty_database(def)?;
     apply_all(&mut db, data.insert_transactions(2))?;
     Ok(db)
 }
 
 /// The table `def` holding every row of `data`, built through the public table-level API,
-/// [`Table::rebuild`] (there is no public per-row `Table` insert).
+/// [`TableState::rebuild`] (there is no public per-row `TableState` insert).
 ///
 /// # Errors
 /// If `def` is invalid or rejects a row.
-pub fn build_table(def: TableDef, data: &Dataset) -> Result<Table, Error> {
-    Table::rebuild(
+pub fn build_table(def: TableDef, data: &Dataset) -> Result<TableState, Error> {
+    TableState::rebuild(
         def,
         data.rows().map(|(_, row)| row),
         Some(1),

@@ -1,4 +1,4 @@
-//! `apply_ops`: model-based check of `Database::apply` and of the query planner.
+//! `apply_ops`: model-based check of `State::apply` and of the query planner.
 //!
 //! The input decodes into a sequence of steps on one small typed table
 //! (`t`: `id` int auto-increment primary key, `u` unique int, `k` int with the ordered index `by_k`,
@@ -7,7 +7,7 @@
 //! that they collide, and now and then a wrong type, an unknown column, a duplicate key, a stale LSN
 //! or an unknown table) or a query with a generated filter.
 //!
-//! Every transaction goes to both the real [`Database`] and a trivial model ([`Model`], a
+//! Every transaction goes to both the real [`State`] and a trivial model ([`Model`], a
 //! `BTreeMap`), which must agree on whether it fails. Then:
 //! - on failure the database equals its clone from before the transaction (all-or-nothing);
 //! - on success its rows, auto-increment counter, LSN and declared indexes equal the model's, and
@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 
 use arbitrary::{Result, Unstructured};
 use tabula_core::{
-    Column, ColumnType, Database, Filter, IndexDef, Lsn, Op, Path, Plan, Query, Row, RowRef,
+    Column, ColumnType, State, Filter, IndexDef, Lsn, Op, Path, Plan, Query, Row, RowRef,
     TableDef, Timestamp, Transaction, Value,
 };
 
@@ -77,7 +77,7 @@ enum Step {
 /// The database under test, the model, and the history for failure messages.
 #[derive(Default)]
 struct Run {
-    db: Database,
+    db: State,
     model: Model,
     history: Vec<(Transaction, bool)>,
 }

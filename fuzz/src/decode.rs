@@ -30,7 +30,7 @@
 
 use std::fmt::Debug;
 
-use tabula_codec::{Codec, CodecLimits, Error, Format, MAX_DEPTH, Record};
+use tabula_codec::{Codec, CodecLimits, Error, Format, MAX_DEPTH, Codable};
 use tabula_core::{
     Cause, Column, IndexDef, Map, Op, Row, Schema, SchemaChange, TableDef, Transaction, Value,
 };
@@ -88,8 +88,8 @@ fn limits(depth: u8, other: u8) -> CodecLimits {
     limits
 }
 
-/// A record type the targets decode: a codec [`Record`] that can be compared and measured.
-pub trait Checked: Record + PartialEq + Debug {
+/// A record type the targets decode: a codec [`Codable`] that can be compared and measured.
+pub trait Checked: Codable + PartialEq + Debug {
     /// The length of the longest collection inside, of those `max_collection_len` bounds: value
     /// lists and maps, rows, and the lists of columns, indexes and ops.
     fn longest(&self) -> usize;

@@ -9,7 +9,7 @@
 //!   candidate when the first record decodes in it; when several are, those that decode the whole
 //!   input remain; `detect` names a format exactly when one remains, and that one.
 
-use tabula_codec::{Codec, CodecLimits, Format, Record};
+use tabula_codec::{Codec, CodecLimits, Format, Codable};
 use tabula_core::{Row, TableDef, Transaction, Value};
 
 /// Detects `data` as each record type and checks the result.
@@ -20,7 +20,7 @@ pub fn check(data: &[u8]) {
     check_as::<TableDef>(data, "TableDef");
 }
 
-fn check_as<T: Record>(data: &[u8], ty: &str) {
+fn check_as<T: Codable>(data: &[u8], ty: &str) {
     let limits = CodecLimits::default();
     let detected = Codec::detect::<T>(data, limits);
     if let Ok(format) = &detected {

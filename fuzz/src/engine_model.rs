@@ -21,7 +21,7 @@
 //! - a crash at one of the next few storage operations, in the middle of a commit or a
 //!   checkpoint, then a reboot as above.
 //!
-//! The model is a [`Database`] to which every acknowledged commit is applied. Checks:
+//! The model is a [`State`] to which every acknowledged commit is applied. Checks:
 //! - the engine refuses (`Error::Rejected`) exactly the transactions the model refuses, and a
 //!   commit with no fault injected never fails otherwise, nor does a checkpoint or a close;
 //! - after every commit and every reopen the engine's `read()` equals the model, LSN included;
@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use arbitrary::{Result, Unstructured};
 use tabula_core::{
-    Column, ColumnType, Database, IndexDef, Op, Path, Row, SchemaChange, TableDef, Timestamp,
+    Column, ColumnType, State, IndexDef, Op, Path, Row, SchemaChange, TableDef, Timestamp,
     Transaction, Value,
 };
 use tabula_engine::{CheckpointPolicy, Engine, Error, Options, Retention};
@@ -69,7 +69,7 @@ fn open(storage: &SimStorage) -> std::result::Result<Engine, Error> {
 }
 
 /// Applies `ops` to the model as the engine would: the next LSN, all or nothing.
-fn model_apply(model: &mut Database, ops: &[Op]) -> bool {
+fn model_apply(model: &mut State, ops: &[Op]) -> bool {
     let mut tx = Transaction::new(model.lsn().next(), Timestamp::from_micros(0));
     tx.ops = ops.to_vec();
     let mut staged = model.clone();
@@ -278,7 +278,7 @@ fn gen_op(u: &mut Unstructured) -> Result<Op> {
 struct Run {
     storage: SimStorage,
     engine: Option<Engine>,
-    model: Database,
+    model: State,
     steps: Vec<Step>,
 }
 
@@ -286,7 +286,7 @@ impl Run {
     fn new() -> Run {
         let storage = SimStorage::new();
         let engine = open(&storage).unwrap_or_else(|e| panic!("opening an empty disk: {e}"));
-        let mut model = Database::new();
+        let mut model = State::new();
         let setup = vec![
             Op::CreateTable(TableDef::new("a", "id")),
             Op::CreateTable(TableDef::new("b", "id")),

@@ -6,12 +6,12 @@
 //! their own definitions accept (so a load never makes a database that cannot be reopened), and
 //! that writes and reads back to itself as DictDB's document.
 
-use tabula_core::{Database, Limits};
+use tabula_core::{State, Limits};
 use tabula_snapshot::{
     looks_like_deltatrace, read_deltatrace_document, read_json_document, write_json_document,
 };
 
-fn round_trips(db: &Database) {
+fn round_trips(db: &State) {
     let bytes = write_json_document(db, Vec::new()).expect("a loaded database writes");
     let again = read_json_document(&bytes[..], &Limits::default()).expect("and reads back");
     for table in db.tables() {

@@ -9,11 +9,11 @@
 //! database that loads writes and reads back to itself.
 
 use tabula_codec::Format;
-use tabula_core::{Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
+use tabula_core::{State, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
 use tabula_snapshot::{Compression, LoadOptions, SnapshotOptions, read_snapshot, write_snapshot};
 
-fn reference() -> Database {
-    let mut db = Database::new();
+fn reference() -> State {
+    let mut db = State::new();
     let mut tx = Transaction::new(Lsn(3), Timestamp::from_micros(0));
     tx.ops.push(Op::CreateTable(
         TableDef::new("t", "id").unique_index("by_name", "name"),
@@ -32,7 +32,7 @@ fn reference() -> Database {
     db
 }
 
-fn check_loaded(bytes: &[u8]) -> Option<Database> {
+fn check_loaded(bytes: &[u8]) -> Option<State> {
     let loaded = read_snapshot(bytes, &LoadOptions::default()).ok()?;
     let db = loaded.database;
     let rows: usize = db.tables().map(|t| t.len()).sum();

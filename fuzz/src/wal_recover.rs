@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tabula_wal::{Lsn, Record, RecoveryMode, SimStorage, Wal, WalOptions};
+use tabula_wal::{Lsn, LogRecord, RecoveryMode, SimStorage, Wal, WalOptions};
 
 const DIR: &str = "/wal";
 
@@ -26,7 +26,7 @@ fn options(mode: RecoveryMode) -> WalOptions {
         .segment_size(256)
 }
 
-fn read_all(wal: &Wal) -> Vec<Record> {
+fn read_all(wal: &Wal) -> Vec<LogRecord> {
     let oldest = wal.oldest_lsn().expect("segments list").unwrap_or(Lsn(1));
     match wal.read_from(oldest) {
         Ok(records) => records
@@ -123,7 +123,7 @@ fn raw(data: &[u8]) -> SimStorage {
 }
 
 /// Opens the log in `mode` and checks what it recovers; returns the records read.
-fn recover(storage: &SimStorage, mode: RecoveryMode) -> Option<Vec<Record>> {
+fn recover(storage: &SimStorage, mode: RecoveryMode) -> Option<Vec<LogRecord>> {
     let image = storage.fork();
     let (wal, report) = Wal::open_on(Arc::new(image.clone()), DIR, options(mode)).ok()?;
     let records = read_all(&wal);

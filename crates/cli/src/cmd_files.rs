@@ -11,7 +11,7 @@ use crate::common::{Usage, open_existing, point, table_def};
 use crate::progress;
 
 /// Rows and tables, the engine's own left out, of the written state `db`.
-fn rows_and_tables(db: &tabula::core::Database) -> (usize, usize) {
+fn rows_and_tables(db: &tabula::core::State) -> (usize, usize) {
     count_user_tables(db.tables().map(|t| (t.name(), t.len())))
 }
 
@@ -35,7 +35,7 @@ pub fn dump(args: &DumpArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let mut view = view.to_database()?;
     if let Some(table) = &args.table {
         let only = view.table(table).cloned();
-        view = tabula::core::Database::from_tables(view.lsn(), only, *view.limits())?;
+        view = tabula::core::State::from_tables(view.lsn(), only, *view.limits())?;
     }
     let format = match args.format {
         DumpFormat::Json => Format::Json,

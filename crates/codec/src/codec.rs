@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 
 use crate::input::{Input, ReaderInput, SliceInput};
 use crate::stream::{RecordReader, RecordWriter, SliceReader};
-use crate::{CodecLimits, ENTRY_COST, Error, Format, MAP_COST, Record, Result, json, msgpack};
+use crate::{Codable, CodecLimits, ENTRY_COST, Error, Format, MAP_COST, Result, json, msgpack};
 
 /// A format with its limits: everything needed to turn records into bytes and back.
 ///
@@ -62,7 +62,7 @@ impl Codec {
     /// # Errors
     /// `Unencodable` for a value deeper than the depth limit; `TooLarge` when the encoding is
     /// over the record-size limit.
-    pub fn encode<T: Record>(&self, record: &T) -> Result<Vec<u8>> {
+    pub fn encode<T: Codable>(&self, record: &T) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         self.encode_into(record, &mut out)?;
         Ok(out)
@@ -73,7 +73,7 @@ impl Codec {
     ///
     /// # Errors
     /// As [`Codec::encode`].
-    pub fn encode_into<T: Record>(&self, record: &T, out: &mut Vec<u8>) -> Result<()> {
+    pub fn encode_into<T: Codable>(&self, record: &T, out: &mut Vec<u8>) -> Result<()> {
         let start = out.len();
         let result = self.encode_unchecked(record, out).and_then(|()| {
             let size = out.len() - start;
@@ -98,7 +98,7 @@ impl Codec {
     /// while encoding; a collection of `n` elements or an estimated heap of `m` bytes needs at
     /// least `n` or `m / (MAP_COST + ENTRY_COST)` bytes of encoding, so only records larger than
     /// that are decoded again to check the other limits.
-    fn check_decodable<T: Record>(&self, bytes: &[u8]) -> Result<()> {
+    fn check_decodable<T: Codable>(&self, bytes: &[u8]) -> Result<()> {
         let per_byte = (MAP_COST + ENTRY_COST) as usize;
         let threshold = self
             .limits
@@ -115,7 +115,7 @@ impl Codec {
             })
     }
 
-    fn encode_unchecked<T: Record>(&self, record: &T, out: &mut Vec<u8>) -> Result<()> {
+    fn encode_unchecked<T: Codable>(&self, record: &T, out: &mut Vec<u8>) -> Result<()> {
         let max_depth = self.limits.max_depth;
         match self.format {
             Format::Bincode => record.write_bin(out, max_depth),
@@ -143,7 +143,7 @@ impl Codec {
     /// # Errors
     /// `Invalid`, `Truncated`, `TooDeep` or `TooLarge` with the byte offset; `TrailingBytes` when
     /// something follows the record.
-    pub fn decode<T: Record>(&self, bytes: &[u8]) -> Result<T> {
+    pub fn decode<T: Codable>(&self, bytes: &[u8]) -> Result<T> {
         if self.format == Format::Json {
             let (record, nesting) = json::decode(bytes, 0, &self.limits)?;
             return self.check_depth(record, nesting, 0);
@@ -162,7 +162,7 @@ impl Codec {
     }
 
     /// Reads one record from a slice positioned at its first byte (for JSON, its line).
-    pub(crate) fn read_one<T: Record>(&self, input: &mut SliceInput<'_>) -> Result<T> {
+    pub(crate) fn read_one<T: Codable>(&self, input: &mut SliceInput<'_>) -> Result<T> {
         input.start_record();
         match self.format {
             Format::Bincode => T::read_bin(input),
@@ -178,14 +178,14 @@ impl Codec {
     }
 
     /// Validates one MessagePack record's structure, then builds it from the validated bytes.
-    fn read_msgpack<T: Record, I: Input>(&self, input: &mut I) -> Result<T> {
+    fn read_msgpack<T: Codable, I: Input>(&self, input: &mut I) -> Result<T> {
         let nesting = msgpack::skip(input)?;
         let record = msgpack::decode(input.record(), input.record_offset())?;
         self.check_depth(record, nesting, input.record_offset())
     }
 
     /// Reads one record from a reader whose record has been started (for JSON, its line taken).
-    pub(crate) fn read_one_from<T: Record, R: BufRead>(
+    pub(crate) fn read_one_from<T: Codable, R: BufRead>(
         &self,
         input: &mut ReaderInput<R>,
     ) -> Result<T> {
@@ -203,7 +203,7 @@ impl Codec {
     /// The self-describing formats bound structure while parsing; this bounds each value exactly,
     /// as bincode does while reading. `nesting` is the deepest container nesting the parser saw:
     /// no value can be deeper than that plus one (its scalars), so most records skip the walk.
-    fn check_depth<T: Record>(&self, record: T, nesting: usize, offset: u64) -> Result<T> {
+    fn check_depth<T: Codable>(&self, record: T, nesting: usize, offset: u64) -> Result<T> {
         let max = self.limits.max_depth;
         if nesting.saturating_add(1) > max && record.value_depth(max) > max {
             return Err(Error::TooDeep {
@@ -241,7 +241,7 @@ impl Codec {
     ///
     /// # Errors
     /// `Undetected` when no format or more than one fits, naming each format's objection.
-    pub fn detect<T: Record>(bytes: &[u8], limits: CodecLimits) -> Result<Format> {
+    pub fn detect<T: Codable>(bytes: &[u8], limits: CodecLimits) -> Result<Format> {
         let limits = limits.clamped();
         let first_text = bytes.iter().find(|&&b| !json::is_space(b)).copied();
         let (Some(&first), Some(first_text)) =

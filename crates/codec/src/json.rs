@@ -7,7 +7,7 @@
 //! is one of those five names. Structs are objects with their field names, enums are externally tagged
 //! (`{"insert": {"table": "t", "row": {…}}}`), and a transaction's timestamp is RFC 3339 text.
 
-use crate::{CodecLimits, ELEMENT_COST, ENTRY_COST, Error, Format, MAP_COST, Record, Result};
+use crate::{Codable, CodecLimits, ELEMENT_COST, ENTRY_COST, Error, Format, MAP_COST, Result};
 
 /// Levels of JSON structure a record may add around its values (transaction, ops list, op,
 /// variant body, schema change, column).
@@ -26,7 +26,7 @@ pub(crate) fn is_space(b: u8) -> bool {
 }
 
 /// Appends the compact JSON of `record` (no newline).
-pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn encode<T: Codable>(record: &T, out: &mut Vec<u8>) -> Result<()> {
     serde_json::to_writer(out, record).map_err(|e| Error::Unencodable {
         format: Format::Json,
         reason: e.to_string(),
@@ -37,7 +37,7 @@ pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
 /// the offset of `bytes` in the whole input, for errors.
 ///
 /// Also returns the deepest nesting of arrays and objects seen, which bounds every value's depth.
-pub(crate) fn decode<T: Record>(
+pub(crate) fn decode<T: Codable>(
     bytes: &[u8],
     base: u64,
     limits: &CodecLimits,

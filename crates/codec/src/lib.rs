@@ -4,7 +4,7 @@
 //! - [`Codec`] is a [`Format`] with its [`CodecLimits`]: [`Codec::encode`] and
 //!   [`Codec::decode`] for one record, [`Codec::writer`] / [`Codec::reader`] /
 //!   [`Codec::slice_reader`] for streams, [`Codec::detect`] to tell the format from the bytes.
-//! - [`Record`] is every type the codecs carry: `Value`, a row, `Column`, `Schema`, `IndexDef`,
+//! - [`Codable`] is every type the codecs carry: `Value`, a row, `Column`, `Schema`, `IndexDef`,
 //!   `TableDef`, `SchemaChange`, `Op`, `Cause` and `Transaction`.
 //!
 //! # Formats
@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 pub mod bincode;
+mod codable;
 mod codec;
 mod error;
 mod format;
@@ -45,12 +46,11 @@ pub mod input;
 mod json;
 mod limits;
 mod msgpack;
-mod record;
 mod stream;
 
+pub use codable::Codable;
 pub use codec::Codec;
 pub use error::{Error, Result};
 pub use format::Format;
 pub use limits::{CodecLimits, ELEMENT_COST, ENTRY_COST, MAP_COST, MAX_DEPTH, MIN_COLLECTION_LEN};
-pub use record::Record;
 pub use stream::{ReadRecords, RecordReader, RecordWriter, Records, SliceReader};

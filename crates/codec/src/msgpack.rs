@@ -14,10 +14,10 @@
 use rmp::Marker;
 
 use crate::input::Input;
-use crate::{ELEMENT_COST, ENTRY_COST, Error, Format, MAP_COST, Record, Result};
+use crate::{Codable, ELEMENT_COST, ENTRY_COST, Error, Format, MAP_COST, Result};
 
 /// Appends the MessagePack encoding of `record`.
-pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn encode<T: Codable>(record: &T, out: &mut Vec<u8>) -> Result<()> {
     rmp_serde::encode::write_named(out, record).map_err(|e| Error::Unencodable {
         format: Format::MessagePack,
         reason: e.to_string(),
@@ -25,7 +25,7 @@ pub(crate) fn encode<T: Record>(record: &T, out: &mut Vec<u8>) -> Result<()> {
 }
 
 /// Decodes one record from bytes that [`skip`] has validated. `base` is their offset.
-pub(crate) fn decode<T: Record>(bytes: &[u8], base: u64) -> Result<T> {
+pub(crate) fn decode<T: Codable>(bytes: &[u8], base: u64) -> Result<T> {
     rmp_serde::from_slice(bytes).map_err(|e| Error::Invalid {
         format: Format::MessagePack,
         offset: Some(base),

@@ -9,7 +9,7 @@ use std::io::{BufRead, Write};
 use std::marker::PhantomData;
 
 use crate::input::{Input, ReaderInput, SliceInput};
-use crate::{Codec, Format, Record, Result};
+use crate::{Codable, Codec, Format, Result};
 
 /// Writes records one at a time. Call [`RecordWriter::finish`] to flush and get the writer back.
 #[derive(Debug)]
@@ -36,7 +36,7 @@ impl<W: Write> RecordWriter<W> {
     ///
     /// # Errors
     /// The encoding errors of [`Codec::encode`], or `Io`.
-    pub fn write<T: Record>(&mut self, record: &T) -> Result<()> {
+    pub fn write<T: Codable>(&mut self, record: &T) -> Result<()> {
         self.buf.clear();
         self.codec.encode_into(record, &mut self.buf)?;
         if self.codec.format() == Format::Json {
@@ -91,7 +91,7 @@ impl<R: BufRead> RecordReader<R> {
     /// # Errors
     /// The decoding errors of [`Codec::decode`] with offsets from the start of the stream, or
     /// `Io`. After an error the stream position is undefined: stop reading.
-    pub fn read<T: Record>(&mut self) -> Result<Option<T>> {
+    pub fn read<T: Codable>(&mut self) -> Result<Option<T>> {
         loop {
             self.input.start_record();
             if self.codec.format() == Format::Json {
@@ -119,7 +119,7 @@ impl<R: BufRead> RecordReader<R> {
     }
 
     /// An iterator over the remaining records of type `T`; it ends after the first error.
-    pub fn iter<T: Record>(self) -> Records<Self, T> {
+    pub fn iter<T: Codable>(self) -> Records<Self, T> {
         Records::new(self)
     }
 
@@ -148,7 +148,7 @@ impl<'a> SliceReader<'a> {
     ///
     /// # Errors
     /// As [`RecordReader::read`].
-    pub fn read<T: Record>(&mut self) -> Result<Option<T>> {
+    pub fn read<T: Codable>(&mut self) -> Result<Option<T>> {
         loop {
             let rest = self.input.rest();
             if rest.is_empty() {
@@ -174,7 +174,7 @@ impl<'a> SliceReader<'a> {
     }
 
     /// An iterator over the remaining records of type `T`; it ends after the first error.
-    pub fn iter<T: Record>(self) -> Records<Self, T> {
+    pub fn iter<T: Codable>(self) -> Records<Self, T> {
         Records::new(self)
     }
 }
@@ -185,17 +185,17 @@ pub trait ReadRecords {
     ///
     /// # Errors
     /// As the reader's own `read`.
-    fn next_record<T: Record>(&mut self) -> Result<Option<T>>;
+    fn next_record<T: Codable>(&mut self) -> Result<Option<T>>;
 }
 
 impl<R: BufRead> ReadRecords for RecordReader<R> {
-    fn next_record<T: Record>(&mut self) -> Result<Option<T>> {
+    fn next_record<T: Codable>(&mut self) -> Result<Option<T>> {
         self.read()
     }
 }
 
 impl ReadRecords for SliceReader<'_> {
-    fn next_record<T: Record>(&mut self) -> Result<Option<T>> {
+    fn next_record<T: Codable>(&mut self) -> Result<Option<T>> {
         self.read()
     }
 }
@@ -218,7 +218,7 @@ impl<S, T> Records<S, T> {
     }
 }
 
-impl<S: ReadRecords, T: Record> Iterator for Records<S, T> {
+impl<S: ReadRecords, T: Codable> Iterator for Records<S, T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {

@@ -244,7 +244,7 @@ fn transaction(tx: &core::Transaction) -> Transaction {
 
 /// Our bytes equal bincode's for the mirror, and bincode reads ours back to the same mirror.
 fn golden<
-    T: tabula_codec::Record,
+    T: tabula_codec::Codable,
     M: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
 >(
     record: &T,

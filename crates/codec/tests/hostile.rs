@@ -17,11 +17,11 @@ mod common;
 use std::process::Command;
 
 use proptest::prelude::*;
-use tabula_codec::{Codec, CodecLimits, Error, Format, Record};
+use tabula_codec::{Codable, Codec, CodecLimits, Error, Format};
 use tabula_core::{Lsn, Map, Op, TableDef, Timestamp, Transaction, Value};
 
 /// Decodes `bytes` as `T` from a slice and from a reader; both must fail.
-fn both_fail<T: Record + std::fmt::Debug>(codec: Codec, bytes: &[u8]) -> Error {
+fn both_fail<T: Codable + std::fmt::Debug>(codec: Codec, bytes: &[u8]) -> Error {
     let from_reader = codec.reader(bytes).read::<T>();
     assert!(
         from_reader.is_err(),
@@ -36,7 +36,7 @@ fn both_fail<T: Record + std::fmt::Debug>(codec: Codec, bytes: &[u8]) -> Error {
 /// Decodes `bytes` as every record type, every way, and never panics. Whatever decodes must
 /// re-encode and decode to the same thing.
 fn anything_goes(codec: Codec, bytes: &[u8]) {
-    fn one<T: Record + std::fmt::Debug>(codec: Codec, bytes: &[u8]) {
+    fn one<T: Codable + std::fmt::Debug>(codec: Codec, bytes: &[u8]) {
         if let Ok(record) = codec.decode::<T>(bytes) {
             let again = codec.encode(&record).expect("a decoded record re-encodes");
             let back: T = codec.decode(&again).expect("a re-encoded record decodes");

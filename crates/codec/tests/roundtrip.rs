@@ -13,10 +13,10 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use tabula_codec::{Codec, Format, Record};
+use tabula_codec::{Codable, Codec, Format};
 use tabula_core::{Map, Transaction, Value};
 
-fn check<T: Record + std::fmt::Debug>(record: &T) -> Result<(), TestCaseError> {
+fn check<T: Codable + std::fmt::Debug>(record: &T) -> Result<(), TestCaseError> {
     for codec in codecs() {
         let back = round_trip(codec, record);
         prop_assert!(

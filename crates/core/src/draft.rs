@@ -2,25 +2,25 @@
 //! so that whoever writes it reads its own writes (an interactive write transaction).
 //!
 //! The invariant that makes a draft safe to log: finishing a draft gives exactly the state that
-//! [`Database::apply`] of the draft's [`Transaction`] gives on the same base. `apply` applies ops
+//! [`State::apply`] of the draft's [`Transaction`] gives on the same base. `apply` applies ops
 //! one after another, each seeing the ones before it, and a draft does the same; an op that
 //! fails changes nothing and is not kept, so the logged transaction holds only the ops that
 //! succeeded (as a failed statement inside an SQLite transaction leaves the transaction going).
 //!
 //! Core holds no locks: the engine keeps the base from changing while a draft is open.
 
-use crate::database::Database;
 use crate::error::Error;
 use crate::op::{Cause, Lsn, Op, Transaction};
+use crate::state::State;
 use crate::table::RowChange;
 use crate::value::Timestamp;
 
 /// A transaction being written against a state.
 ///
 /// ```
-/// use tabula_core::{Database, Draft, Lsn, Op, Row, TableDef, Timestamp, Value};
+/// use tabula_core::{State, Draft, Lsn, Op, Row, TableDef, Timestamp, Value};
 ///
-/// let base = Database::new();
+/// let base = State::new();
 /// let mut draft = Draft::new(base.clone());
 /// draft.push(Op::CreateTable(TableDef::new("t", "id")))?;
 /// let row = Row::from([("id".to_owned(), Value::Int(1)), ("n".to_owned(), Value::Int(5))]);
@@ -39,14 +39,14 @@ use crate::value::Timestamp;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Draft {
-    state: Database,
+    state: State,
     ops: Vec<Op>,
 }
 
 impl Draft {
     /// A draft on `base` (an O(1) copy of a database), with no ops yet.
     #[must_use]
-    pub fn new(base: Database) -> Draft {
+    pub fn new(base: State) -> Draft {
         Draft {
             state: base,
             ops: Vec::new(),
@@ -55,7 +55,7 @@ impl Draft {
 
     /// The state with every op so far applied; its LSN is still the base's.
     #[must_use]
-    pub fn state(&self) -> &Database {
+    pub fn state(&self) -> &State {
         &self.state
     }
 
@@ -68,7 +68,7 @@ impl Draft {
     /// Applies `op` and keeps it. Returns the row it changed (`None` for table-level ops).
     ///
     /// # Errors
-    /// The op's error, as [`Database::apply`] would give it, or [`Error::LimitExceeded`] past
+    /// The op's error, as [`State::apply`] would give it, or [`Error::LimitExceeded`] past
     /// [`crate::Limits::max_ops_per_transaction`] ops; the draft is unchanged then.
     pub fn push(&mut self, op: Op) -> Result<Option<RowChange>, Error> {
         let limit = self.state.limits().max_ops_per_transaction;
@@ -93,7 +93,7 @@ impl Draft {
         lsn: Lsn,
         timestamp: Timestamp,
         cause: Option<Cause>,
-    ) -> Result<(Database, Transaction), Error> {
+    ) -> Result<(State, Transaction), Error> {
         let Draft { mut state, ops } = self;
         if lsn <= state.lsn() {
             return Err(Error::LsnNotIncreasing {

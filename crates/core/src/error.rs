@@ -30,7 +30,7 @@ impl fmt::Display for NameKind {
 }
 
 /// Everything that can go wrong in core: constraint violations, unknown names, bad definitions
-/// and exceeded limits. A failed [`crate::Database::apply`] leaves the database unchanged.
+/// and exceeded limits. A failed [`crate::State::apply`] leaves the database unchanged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

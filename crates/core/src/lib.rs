@@ -1,22 +1,22 @@
 //! `tabula-core`: tabula's pure in-memory data model.
 //!
 //! This crate owns what a database *is*, independent of how it is stored: [`Value`]s and their
-//! total order, [`TableDef`]s with optional [`Schema`]s and [`IndexDef`]s, [`Table`]s with their
+//! total order, [`TableDef`]s with optional [`Schema`]s and [`IndexDef`]s, [`TableState`]s with their
 //! indexes kept in step, [`Filter`]s and [`Query`]s with a small planner, and the [`Op`]s and
-//! [`Transaction`]s that are the only way a [`Database`] changes.
+//! [`Transaction`]s that are the only way a [`State`] changes.
 //!
-//! It does no I/O, starts no threads and reads no clock: [`Database::apply`] is a deterministic
+//! It does no I/O, starts no threads and reads no clock: [`State::apply`] is a deterministic
 //! function of the state and the transaction, which is what lets the write-ahead log, recovery,
 //! time travel and the change feed replay history exactly. Encoding lives in `tabula-codec`,
 //! durability in `tabula-wal` and `tabula-snapshot`, concurrency in `tabula-engine`.
 //!
-//! State is held in `imbl` persistent maps, so cloning a [`Database`] for a reader or a snapshot
+//! State is held in `imbl` persistent maps, so cloning a [`State`] for a reader or a snapshot
 //! is O(1) and copies no rows; a writer then copies only the tree nodes it changes.
 //!
 //! ```
-//! use tabula_core::{Database, Lsn, Op, TableDef, Timestamp, Transaction, Value};
+//! use tabula_core::{State, Lsn, Op, TableDef, Timestamp, Transaction, Value};
 //!
-//! let mut db = Database::new();
+//! let mut db = State::new();
 //! let tx = Transaction::new(Lsn(1), Timestamp::EPOCH)
 //!     .with(Op::CreateTable(TableDef::new("users", "id")))
 //!     .with(Op::Insert {
@@ -29,7 +29,6 @@
 
 #![deny(missing_docs)]
 
-mod database;
 mod draft;
 mod error;
 mod filter;
@@ -39,10 +38,10 @@ mod op;
 mod path;
 mod query;
 mod schema;
+mod state;
 mod table;
 mod value;
 
-pub use database::Database;
 pub use draft::Draft;
 pub use error::{Error, NameKind};
 pub use filter::{Filter, ParseFilterError};
@@ -52,6 +51,7 @@ pub use op::{Cause, Lsn, Op, SchemaChange, Transaction};
 pub use path::Path;
 pub use query::{OrderBy, Plan, Query, QueryResult};
 pub use schema::{Column, ColumnType, IndexDef, Schema, TableDef};
-pub use table::{RowChange, RowDiff, RowRef, Table};
+pub use state::State;
+pub use table::{RowChange, RowDiff, RowRef, TableState};
 pub use value::{ConvertError, ParseTimestampError, from_value, to_value};
 pub use value::{Map, Measure, Row, Timestamp, TypeClass, Value};

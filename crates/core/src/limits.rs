@@ -1,6 +1,6 @@
 //! [`Limits`]: the configurable bounds core enforces, and the name rules.
 //!
-//! Table, column and index names become file names and appear in paths (`a.b.c`), so they are
+//! TableState, column and index names become file names and appear in paths (`a.b.c`), so they are
 //! restricted to a portable charset. Limits apply to everything that enters the database, whether
 //! from a user, a log replay or an import; exceeding one is a typed error, never a crash.
 

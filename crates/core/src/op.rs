@@ -1,7 +1,7 @@
 //! [`Op`], [`Transaction`], [`Cause`] and [`Lsn`]: every change as a serializable value.
 //!
 //! The write-ahead log stores transactions; recovery, time travel and the change feed replay
-//! them through [`crate::Database::apply`]. Ops carry no clocks or random numbers, so replaying
+//! them through [`crate::State::apply`]. Ops carry no clocks or random numbers, so replaying
 //! the same transactions from the same state gives the same state.
 
 use std::collections::BTreeMap;

@@ -19,7 +19,7 @@ use crate::filter::Filter;
 use crate::index::Index;
 use crate::limits::Limits;
 use crate::path::Path;
-use crate::table::{RowRef, Table};
+use crate::table::{RowRef, TableState};
 use crate::value::{Row, Value};
 
 /// One `order by` term.
@@ -191,7 +191,7 @@ impl Access<'_> {
     }
 }
 
-impl Table {
+impl TableState {
     /// Runs `query`.
     ///
     /// # Errors
@@ -206,7 +206,7 @@ impl Table {
     /// held to the caller's filter limits.
     ///
     /// # Errors
-    /// As [`Table::query`].
+    /// As [`TableState::query`].
     pub fn query_hiding(
         &self,
         query: &Query,
@@ -250,15 +250,15 @@ impl Table {
     /// Number of rows matching `filter`.
     ///
     /// # Errors
-    /// As [`Table::query`].
+    /// As [`TableState::query`].
     pub fn count(&self, filter: Option<&Filter>, limits: &Limits) -> Result<usize, Error> {
         self.count_hiding(filter, None, limits)
     }
 
-    /// Number of rows matching `filter` and not `hidden` (see [`Table::query_hiding`]).
+    /// Number of rows matching `filter` and not `hidden` (see [`TableState::query_hiding`]).
     ///
     /// # Errors
-    /// As [`Table::query`].
+    /// As [`TableState::query`].
     pub fn count_hiding(
         &self,
         filter: Option<&Filter>,

@@ -1,4 +1,4 @@
-//! Table definitions: [`TableDef`], its optional [`Schema`] of [`Column`]s, and [`IndexDef`]s.
+//! TableState definitions: [`TableDef`], its optional [`Schema`] of [`Column`]s, and [`IndexDef`]s.
 //!
 //! A definition is plain data (it is logged in `Op::CreateTable` and written into snapshots);
 //! [`TableDef::validate`] checks it once, and [`Schema::conform`] checks and completes each row

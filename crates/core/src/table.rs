@@ -1,8 +1,8 @@
-//! [`Table`]: rows by primary key plus their secondary indexes, kept in step on every write.
+//! [`TableState`]: rows by primary key plus their secondary indexes, kept in step on every write.
 //!
 //! Each write method checks everything first (schema, key, uniqueness, limits) and only then
 //! changes the table, so a failing op leaves the table as it was. Undoing *successful* ops of a
-//! failed transaction is `Database`'s job, through [`Table::restore`].
+//! failed transaction is `State`'s job, through [`TableState::restore`].
 //!
 //! All maps are `imbl` persistent maps: cloning a table is O(number of indexes), shares every row,
 //! and a writer that owns the only copy mutates in place.
@@ -42,7 +42,7 @@ impl StoredKey {
     }
 }
 
-/// One row's change, as reported by [`crate::Database::apply`]: the key and the row before and
+/// One row's change, as reported by [`crate::State::apply`]: the key and the row before and
 /// after (`None` where the row did not or no longer exists).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowChange {
@@ -56,7 +56,7 @@ pub struct RowChange {
     pub after: Option<RowRef>,
 }
 
-/// One row that differs between two tables, from [`Table::diff`].
+/// One row that differs between two tables, from [`TableState::diff`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RowDiff<'a> {
     /// The row is only in the second table.
@@ -86,7 +86,7 @@ pub enum RowDiff<'a> {
 
 /// A table: its definition, its rows by primary key, and its indexes.
 #[derive(Debug, Clone)]
-pub struct Table {
+pub struct TableState {
     def: Arc<TableDef>,
     /// The name again, shared, for change reports and undo entries on the write path.
     name: Arc<str>,
@@ -98,11 +98,11 @@ pub struct Table {
     next_auto: Option<i64>,
 }
 
-impl Table {
+impl TableState {
     /// An empty table for an already validated definition.
     pub(crate) fn new(def: TableDef) -> Self {
         let indexes = def.all_indexes().into_iter().map(Index::new).collect();
-        Table {
+        TableState {
             name: Arc::from(def.name.as_str()),
             def: Arc::new(def),
             rows: OrdMap::new(),
@@ -167,7 +167,7 @@ impl Table {
     /// remove here to get `other`'s rows. Subtrees the two tables share (one is an earlier copy of
     /// the other) are skipped without being visited, so two versions of a large table that differ
     /// in a few rows compare in time proportional to the difference, not the size.
-    pub fn diff<'a>(&'a self, other: &'a Table) -> impl Iterator<Item = RowDiff<'a>> + 'a {
+    pub fn diff<'a>(&'a self, other: &'a TableState) -> impl Iterator<Item = RowDiff<'a>> + 'a {
         self.rows.diff(&other.rows).map(|item| match item {
             imbl::ordmap::DiffItem::Add(key, row) => RowDiff::Added { key: &key.0, row },
             imbl::ordmap::DiffItem::Remove(key, row) => RowDiff::Removed { key: &key.0, row },
@@ -365,9 +365,9 @@ impl Table {
         rows: impl IntoIterator<Item = Row>,
         next_auto: Option<i64>,
         limits: &Limits,
-    ) -> Result<Table, Error> {
+    ) -> Result<TableState, Error> {
         def.validate(limits)?;
-        let mut table = Table::new(def);
+        let mut table = TableState::new(def);
         table.next_auto = next_auto.map(|n| n.max(1));
         for row in rows {
             table.insert(row, limits)?;
@@ -510,7 +510,7 @@ impl Table {
 }
 
 /// Tables are equal when their definitions, rows and counters are; indexes are derived from those.
-impl PartialEq for Table {
+impl PartialEq for TableState {
     fn eq(&self, other: &Self) -> bool {
         self.def == other.def && self.next_auto == other.next_auto && self.rows == other.rows
     }

@@ -1,7 +1,7 @@
-//! `Database::apply_part`: the whole transaction applied, the changes of one range of its ops
+//! `State::apply_part`: the whole transaction applied, the changes of one range of its ops
 //! returned (the engine's commits wrap the caller's ops in time-to-live deletes).
 
-use tabula_core::{Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
+use tabula_core::{Lsn, Op, Row, State, TableDef, Timestamp, Transaction, Value};
 
 fn row(id: i64) -> Row {
     Row::from([("id".to_owned(), Value::Int(id))])
@@ -45,7 +45,7 @@ fn only_the_changes_of_the_range_come_back_and_everything_is_applied() {
         (5..5, vec![]),
         (3..3, vec![]),
     ] {
-        let mut db = Database::new();
+        let mut db = State::new();
         let changes = db.apply_part(&tx(1, ops.clone()), range.clone()).unwrap();
         let expected: Vec<Value> = expected.into_iter().map(Value::Int).collect();
         assert_eq!(keys(&changes), expected, "{range:?}");
@@ -56,7 +56,7 @@ fn only_the_changes_of_the_range_come_back_and_everything_is_applied() {
 
 #[test]
 fn a_failing_op_changes_nothing_whatever_the_range() {
-    let mut db = Database::new();
+    let mut db = State::new();
     db.apply(&tx(
         1,
         vec![Op::CreateTable(TableDef::new("t", "id")), insert(1)],

@@ -13,8 +13,8 @@ mod common;
 
 use common::{commit, insert, row, students, university};
 use tabula_core::{
-    Column, ColumnType, Database, Error, Filter, IndexDef, Limits, Lsn, NameKind, Op, Path, Query,
-    SchemaChange, TableDef, Timestamp, Transaction, Value,
+    Column, ColumnType, Error, Filter, IndexDef, Limits, Lsn, NameKind, Op, Path, Query,
+    SchemaChange, State, TableDef, Timestamp, Transaction, Value,
 };
 
 /// Runs `ops` against the university database, asserts it failed and left the state unchanged,
@@ -270,7 +270,7 @@ fn bad_names_are_rejected_everywhere() {
         "{err}"
     );
     // 64 bytes is fine.
-    let mut db = Database::new();
+    let mut db = State::new();
     commit(
         &mut db,
         vec![Op::CreateTable(TableDef::new("a".repeat(64), "id"))],
@@ -373,7 +373,7 @@ fn definitions_are_checked() {
 
 #[test]
 fn keys_cannot_be_null_missing_or_changed() {
-    let mut db = Database::new();
+    let mut db = State::new();
     commit(&mut db, vec![Op::CreateTable(TableDef::new("free", "id"))]).unwrap();
     let before = db.clone();
     let err = commit(&mut db, vec![insert("free", row([("x", 1.into())]))]).unwrap_err();
@@ -419,7 +419,7 @@ fn limits_are_enforced() {
         max_depth: 4,
         ..Limits::default()
     };
-    let mut db = Database::with_limits(limits);
+    let mut db = State::with_limits(limits);
     commit(&mut db, vec![Op::CreateTable(TableDef::new("free", "id"))]).unwrap();
     let before = db.clone();
     let big = insert(
@@ -479,7 +479,7 @@ fn lsns_must_increase() {
 /// differed. Keys must keep the representation they were stored with.
 #[test]
 fn undo_keeps_the_stored_key_representation() {
-    let mut db = Database::new();
+    let mut db = State::new();
     commit(
         &mut db,
         vec![
@@ -488,7 +488,7 @@ fn undo_keeps_the_stored_key_representation() {
         ],
     )
     .unwrap();
-    let stored_keys = |db: &Database| -> Vec<String> {
+    let stored_keys = |db: &State| -> Vec<String> {
         db.table("t")
             .unwrap()
             .iter()
@@ -549,8 +549,8 @@ fn undo_keeps_the_stored_key_representation() {
 /// stored `i64::MAX` let auto-increment hand out `i64::MAX` again.
 #[test]
 fn auto_increment_never_reuses_a_key() {
-    let mut db = Database::new();
-    let auto = |db: &mut Database| {
+    let mut db = State::new();
+    let auto = |db: &mut State| {
         commit(db, vec![insert("t", row([("x", 0.into())]))]).map(|c| c[0].key.clone())
     };
     commit(

@@ -1,4 +1,4 @@
-//! Model-based test: random transactions (many of them failing) are applied to `Database` and to a
+//! Model-based test: random transactions (many of them failing) are applied to `State` and to a
 //! trivial reference model built on `BTreeMap`s. After every transaction both must agree on
 //! success or the kind of error, and on every table's rows; a failed transaction must leave the
 //! database exactly as it was. Replaying the recorded transactions from empty twice must give
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use tabula_core::{
-    Column, ColumnType, Database, Error, Filter, Lsn, Op, Query, Row, TableDef, Timestamp,
+    Column, ColumnType, Error, Filter, Lsn, Op, Query, Row, State, TableDef, Timestamp,
     Transaction, Value,
 };
 
@@ -287,7 +287,7 @@ fn error_kind(e: &Error) -> &'static str {
     }
 }
 
-fn observed_rows(db: &Database, table: &str) -> Option<Vec<Row>> {
+fn observed_rows(db: &State, table: &str) -> Option<Vec<Row>> {
     db.table(table)
         .map(|t| t.iter().map(|(_, r)| Row::clone(r)).collect())
 }
@@ -297,7 +297,7 @@ proptest! {
 
     #[test]
     fn database_agrees_with_the_model(txs in proptest::collection::vec(proptest::collection::vec(gen_op(), 1..4), 1..40)) {
-        let mut db = Database::new();
+        let mut db = State::new();
         let mut model = Model::default();
         let mut log = Vec::new();
         for (i, ops) in txs.iter().enumerate() {
@@ -329,7 +329,7 @@ proptest! {
         }
         // Determinism: replaying the same transactions from empty gives the same state, twice.
         let replay = |log: &[Transaction]| {
-            let mut db = Database::new();
+            let mut db = State::new();
             for tx in log {
                 let _ = db.apply(tx);
             }
@@ -357,7 +357,7 @@ proptest! {
         setup in proptest::collection::vec(gen_op(), 0..12),
         drafted in proptest::collection::vec(gen_op(), 1..24),
     ) {
-        let mut base = Database::new();
+        let mut base = State::new();
         let mut first = Transaction::new(Lsn(1), Timestamp::EPOCH);
         first.ops = TABLES.iter().map(|t| Op::CreateTable(def(t))).collect();
         base.apply(&first).unwrap();

@@ -15,14 +15,14 @@ mod common;
 use common::{commit, insert, row, university};
 use proptest::prelude::*;
 use tabula_core::{
-    Column, ColumnType, Database, Filter, Map, Op, Path, Plan, Query, Row, SchemaChange, TableDef,
+    Column, ColumnType, Filter, Map, Op, Path, Plan, Query, Row, SchemaChange, State, TableDef,
     Value,
 };
 
 /// Two schemaless tables with the same rows: `plain` has no index, `indexed` indexes `score`
 /// (mixed types), `name` (unique) and `address.city` (nested).
-fn twins(rows: &[Row]) -> Database {
-    let mut db = Database::new();
+fn twins(rows: &[Row]) -> State {
+    let mut db = State::new();
     let indexed = TableDef::new("indexed", "id")
         .index("by_score", "score")
         .unique_index("by_name", "name")
@@ -174,8 +174,8 @@ proptest! {
 }
 
 /// 10,000 rows; `score` is `id % 100`, so each score value matches 100 rows.
-fn big() -> Database {
-    let mut db = Database::new();
+fn big() -> State {
+    let mut db = State::new();
     let mut ops = vec![Op::CreateTable(
         TableDef::new("t", "id")
             .column(Column::new("id", ColumnType::Int))
@@ -247,7 +247,7 @@ fn indexed_filters_do_not_scan_the_table() {
 
 #[test]
 fn filters_on_mixed_and_nested_data() {
-    let mut db = Database::new();
+    let mut db = State::new();
     let city = |c: &str| {
         let mut m = Map::new();
         m.insert("city".into(), c.into());

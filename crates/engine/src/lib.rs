@@ -58,8 +58,8 @@ pub mod system;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{
-    Committed, Engine, LOCK_FILE, ReadView, RecoveryReport, SNAPSHOT_DIR, Tx, ViewTable, WAL_DIR,
-    WriteTx,
+    Batch, Committed, Engine, LOCK_FILE, ReadView, RecoveryReport, SNAPSHOT_DIR, ViewTable,
+    WAL_DIR, WriteTx,
 };
 pub use error::{Error, Result};
 pub use history::backup::{BackupInfo, list_backups, remove_old_backups, restore};

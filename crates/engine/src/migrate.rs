@@ -12,7 +12,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tabula_core::{Cause, Column, ColumnType, Database, Op, Row, SchemaChange, Value};
+use tabula_core::{Cause, Column, ColumnType, Op, Row, SchemaChange, State, Value};
 
 use crate::db::Engine;
 use crate::system::{self, is_reserved};
@@ -21,7 +21,7 @@ use crate::{Error, Result};
 const VERSION_KEY: &str = "schema_version";
 
 type Convert = Arc<dyn Fn(&Value) -> std::result::Result<Value, String> + Send + Sync>;
-type Custom = Arc<dyn Fn(&Database) -> std::result::Result<Vec<Op>, String> + Send + Sync>;
+type Custom = Arc<dyn Fn(&State) -> std::result::Result<Vec<Op>, String> + Send + Sync>;
 
 #[derive(Clone)]
 enum Step {
@@ -142,14 +142,14 @@ impl Migration {
     #[must_use]
     pub fn custom(
         mut self,
-        build: impl Fn(&Database) -> std::result::Result<Vec<Op>, String> + Send + Sync + 'static,
+        build: impl Fn(&State) -> std::result::Result<Vec<Op>, String> + Send + Sync + 'static,
     ) -> Migration {
         self.steps.push(Step::Custom(Arc::new(build)));
         self
     }
 
     /// The ops of every step, each step seeing the state the earlier ones made.
-    fn ops(&self, db: &Database) -> Result<Vec<Op>> {
+    fn ops(&self, db: &State) -> Result<Vec<Op>> {
         let mut state = db.clone();
         let mut all = Vec::new();
         for step in &self.steps {
@@ -174,7 +174,7 @@ impl Migration {
     }
 }
 
-fn step_ops(step: &Step, db: &Database) -> Result<Vec<Op>> {
+fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
     let rows_of = |table: &str| -> Result<Vec<Row>> {
         let t = db.table(table).ok_or_else(|| {
             Error::from(tabula_core::Error::UnknownTable {
@@ -345,7 +345,7 @@ impl Engine {
     }
 }
 
-fn version_of(db: &Database) -> u64 {
+fn version_of(db: &State) -> u64 {
     match system::meta_value(db, VERSION_KEY) {
         Some(Value::Int(v)) => u64::try_from(*v).unwrap_or(0),
         _ => 0,

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tabula_core::{Database, Lsn};
+use tabula_core::{Lsn, State};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_storage::{FsStorage, Storage};
 use tabula_wal::{TransactionLog, Wal, WalOptions};
@@ -83,7 +83,7 @@ impl Engine {
                 Some((newest.file.lsn, newest.file.path)),
                 newest.skipped,
             ),
-            None => (Database::with_limits(options.limits), None, Vec::new()),
+            None => (State::with_limits(options.limits), None, Vec::new()),
         };
         let wal_options = WalOptions::new()
             .sync(options.sync)
@@ -129,7 +129,7 @@ impl Engine {
     /// A database in memory only, with no directory, log or snapshots (for tests and caches).
     #[must_use]
     pub fn in_memory(options: Options) -> Engine {
-        let state = Database::with_limits(options.limits);
+        let state = State::with_limits(options.limits);
         let inner = Arc::new(Inner::new(Parts {
             dir: None,
             storage: Arc::new(FsStorage),

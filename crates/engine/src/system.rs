@@ -10,7 +10,7 @@
 //! table ([`crate::Error::ReservedTable`]), and diffs and rollbacks leave them alone (a rollback
 //! does not take back tags).
 
-use tabula_core::{Column, ColumnType, Database, Op, Row, TableDef, Value};
+use tabula_core::{Column, ColumnType, Op, Row, State, TableDef, Value};
 
 /// The prefix of the engine's own tables.
 pub const RESERVED_PREFIX: &str = "_tabula";
@@ -51,7 +51,7 @@ fn ttl_def() -> TableDef {
 
 /// The ops that write `row` into the system table `def` of `db`, creating the table first if it
 /// is not there yet.
-pub(crate) fn upsert(db: &Database, def: fn() -> TableDef, row: Row) -> Vec<Op> {
+pub(crate) fn upsert(db: &State, def: fn() -> TableDef, row: Row) -> Vec<Op> {
     let def = def();
     let table = def.name.clone();
     let mut ops = Vec::with_capacity(2);
@@ -84,7 +84,7 @@ pub(crate) fn meta() -> fn() -> TableDef {
 }
 
 /// A value of the metadata table.
-pub(crate) fn meta_value<'a>(db: &'a Database, key: &str) -> Option<&'a Value> {
+pub(crate) fn meta_value<'a>(db: &'a State, key: &str) -> Option<&'a Value> {
     db.get(META_TABLE, &Value::Text(key.to_owned()))
         .ok()
         .flatten()

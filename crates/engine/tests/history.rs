@@ -27,7 +27,7 @@ use tabula_wal::Retention;
 
 const DIR: &str = "/db";
 
-type State = BTreeMap<String, BTreeMap<Value, Row>>;
+type Tables = BTreeMap<String, BTreeMap<Value, Row>>;
 
 struct Rng(u64);
 
@@ -45,12 +45,12 @@ impl Rng {
 }
 
 /// The user tables of a read view, as plain maps.
-fn state_of(db: &tabula_engine::ReadView) -> State {
+fn state_of(db: &tabula_engine::ReadView) -> Tables {
     tables_of(db.tables().map(|t| (t.name(), t.iter())))
 }
 
 /// The user tables among `tables` (names and rows), as plain maps.
-fn tables_of<'a, R>(tables: impl Iterator<Item = (&'a str, R)>) -> State
+fn tables_of<'a, R>(tables: impl Iterator<Item = (&'a str, R)>) -> Tables
 where
     R: Iterator<Item = (&'a Value, &'a tabula_core::RowRef)>,
 {
@@ -71,7 +71,7 @@ fn row(id: i64, n: u64) -> Row {
 }
 
 /// Ops that succeed on `model`, applied to it as well.
-fn random_ops(rng: &mut Rng, model: &mut State) -> Vec<Op> {
+fn random_ops(rng: &mut Rng, model: &mut Tables) -> Vec<Op> {
     let mut ops = Vec::new();
     for _ in 0..1 + rng.below(3) {
         let table = ["a", "b"][rng.below(2) as usize];
@@ -137,8 +137,8 @@ fn open(storage: &SimStorage, options: Options) -> Engine {
 /// The model's versions of one row: (LSN, before, after) for each transaction that changed it.
 type Versions = Vec<(Lsn, Option<Row>, Option<Row>)>;
 
-fn model_versions(states: &[State], table: &str, key: &Value) -> Versions {
-    let row_at = |s: &State| s.get(table).and_then(|t| t.get(key)).cloned();
+fn model_versions(states: &[Tables], table: &str, key: &Value) -> Versions {
+    let row_at = |s: &Tables| s.get(table).and_then(|t| t.get(key)).cloned();
     states
         .windows(2)
         .enumerate()
@@ -151,11 +151,11 @@ fn model_versions(states: &[State], table: &str, key: &Value) -> Versions {
 
 /// Runs a random history of `steps` transactions; returns the engine's storage and the model's
 /// state at every LSN (index = LSN).
-fn run(seed: u64, steps: usize, options: &Options) -> (SimStorage, Vec<State>) {
+fn run(seed: u64, steps: usize, options: &Options) -> (SimStorage, Vec<Tables>) {
     let storage = SimStorage::new();
     let engine = open(&storage, options.clone());
     let mut rng = Rng(seed);
-    let mut model = State::new();
+    let mut model = Tables::new();
     let mut states = vec![model.clone()];
     for step in 0..steps {
         let ops = random_ops(&mut rng, &mut model);
@@ -178,11 +178,11 @@ fn run(seed: u64, steps: usize, options: &Options) -> (SimStorage, Vec<State>) {
 fn run_on(
     storage: SimStorage,
     mut rng: Rng,
-    mut model: State,
-    mut states: Vec<State>,
+    mut model: Tables,
+    mut states: Vec<Tables>,
     steps: usize,
     options: &Options,
-) -> (SimStorage, Vec<State>) {
+) -> (SimStorage, Vec<Tables>) {
     let engine = open(&storage, options.clone());
     assert_eq!(state_of(&engine.read()), model, "reopen");
     for step in 0..steps {
@@ -198,7 +198,7 @@ fn run_on(
     (storage, states)
 }
 
-fn check_as_of_and_history(seed: u64, engine: &Engine, states: &[State]) {
+fn check_as_of_and_history(seed: u64, engine: &Engine, states: &[Tables]) {
     let oldest = engine.oldest_available().unwrap();
     for (lsn, expected) in states.iter().enumerate() {
         let lsn = Lsn(lsn as u64);

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use tabula_core::{
-    Column, ColumnType, Database, IndexDef, Lsn, Op, Path, Row, SchemaChange, TableDef, Timestamp,
+    Column, ColumnType, IndexDef, Lsn, Op, Path, Row, SchemaChange, State, TableDef, Timestamp,
     Transaction, Value,
 };
 use tabula_engine::{CheckpointPolicy, Engine, Error, Options};
@@ -95,7 +95,7 @@ fn random_tx(rng: &mut Rng) -> Vec<Op> {
 }
 
 /// Applies `ops` to the model as the engine would: the next LSN, all or nothing.
-fn model_apply(model: &mut Database, ops: &[Op]) -> bool {
+fn model_apply(model: &mut State, ops: &[Op]) -> bool {
     let mut tx = Transaction::new(model.lsn().next(), Timestamp::from_micros(0));
     tx.ops = ops.to_vec();
     let mut staged = model.clone();
@@ -107,7 +107,7 @@ fn model_apply(model: &mut Database, ops: &[Op]) -> bool {
     }
 }
 
-fn assert_equal(engine: &Engine, model: &Database, context: &str) {
+fn assert_equal(engine: &Engine, model: &State, context: &str) {
     let db = engine.read();
     assert_eq!(db.lsn(), model.lsn(), "{context}: LSN");
     assert!(
@@ -122,7 +122,7 @@ fn random_histories_with_checkpoints_closes_and_crashes_match_the_model() {
         let mut rng = Rng(seed);
         let mut storage = SimStorage::new();
         let mut engine = open(&storage).unwrap();
-        let mut model = Database::new();
+        let mut model = State::new();
         let setup = vec![
             Op::CreateTable(TableDef::new("a", "id")),
             Op::CreateTable(TableDef::new("b", "id")),

@@ -69,7 +69,7 @@ impl Database {
     ///
     /// # Errors
     /// As [`tabula_engine::load_file`].
-    pub async fn load_async(path: impl AsRef<Path>) -> Result<tabula_core::Database> {
+    pub async fn load_async(path: impl AsRef<Path>) -> Result<tabula_core::State> {
         let path: PathBuf = path.as_ref().to_path_buf();
         blocking(move || Ok(tabula_engine::load_file(path, &Options::default().limits)?)).await
     }

@@ -11,7 +11,7 @@ use tabula_core::{Filter, Op, Query, Row, TableDef, Value};
 use tabula_engine::{Engine, Migration, Options, RecoveryReport};
 
 use crate::Result;
-use crate::record::{Record, check};
+use crate::record::{Record, ensure_compatible};
 use crate::transaction::{TxRows, run};
 use crate::typed::Table;
 
@@ -115,7 +115,7 @@ impl Database {
         let wanted = T::definition();
         loop {
             if let Some(stored) = self.engine.read().table(&wanted.name) {
-                check(stored.def(), &wanted)?;
+                ensure_compatible(stored.def(), &wanted)?;
                 return Ok(Table::new(Arc::clone(&self.engine), wanted));
             }
             match self.engine.commit(vec![Op::CreateTable(wanted.clone())]) {

@@ -90,12 +90,13 @@ pub use tabula_engine::ReadView as View;
 pub use tabula_engine::ViewTable;
 
 pub use tabula_engine::{
-    ArchiveReport, At, BackupInfo, CheckReport, CheckpointInfo, CheckpointPolicy, Clock, Committed,
-    Compression, Damage, Diff, Engine, FeedOptions, Format, LogFilter, ManualClock, Migration,
-    Options, Problem, ProblemKind, RecoveryMode, RecoveryReport, Retention, SnapshotOptions,
-    SnapshotRetention, SourceFormat, Start, Stats, Subscription, SyncPolicy, SystemClock, Ttl, Tx,
-    VerifyReport, Version, VersionKind, WriteTx, check, create_database, list_backups, load_file,
-    load_source, remove_old_backups, repair, restore, restore_archive, save_file,
+    ArchiveReport, At, BackupInfo, Batch, CheckReport, CheckpointInfo, CheckpointPolicy, Clock,
+    Committed, Compression, Damage, Diff, Engine, FeedOptions, Format, LogFilter, ManualClock,
+    Migration, Options, Problem, ProblemKind, RecoveryMode, RecoveryReport, Retention,
+    SnapshotOptions, SnapshotRetention, SourceFormat, Start, Stats, Subscription, SyncPolicy,
+    SystemClock, Ttl, VerifyReport, Version, VersionKind, WriteTx, check, create_database,
+    list_backups, load_file, load_source, remove_old_backups, repair, restore, restore_archive,
+    save_file,
 };
 
 /// The names most programs use, for `use tabula::prelude::*`.

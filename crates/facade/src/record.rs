@@ -162,7 +162,7 @@ fn column_text(column: &Column) -> String {
 
 /// The first difference between the stored definition and the struct's, as the error that
 /// says which migration would fix it.
-pub(crate) fn check(stored: &TableDef, wanted: &TableDef) -> Result<()> {
+pub(crate) fn ensure_compatible(stored: &TableDef, wanted: &TableDef) -> Result<()> {
     let mismatch = |field: &str, detail: String| {
         Err(Error::SchemaMismatch {
             table: wanted.name.clone(),

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use tabula_core::{Cause, Filter, Op, Query, Row, RowChange, RowRef, TableDef, Value};
 use tabula_engine::{Committed, Engine, WriteTx};
 
-use crate::record::{Record, check, from_row, to_row};
+use crate::record::{Record, ensure_compatible, from_row, to_row};
 use crate::{Database, Error, Result};
 
 /// A write transaction in progress, inside [`Database::transaction`]. Get tables from it
@@ -159,7 +159,7 @@ impl<'t> WriteTransaction<'t> {
             let tx = self.tx.borrow();
             match tx.state().table(&wanted.name) {
                 Some(stored) => {
-                    check(stored.def(), &wanted)?;
+                    ensure_compatible(stored.def(), &wanted)?;
                     true
                 }
                 None => false,

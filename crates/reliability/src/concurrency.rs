@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tabula_core::{Database, Lsn, Op, Row, TableDef, Value};
+use tabula_core::{Lsn, Op, Row, State, TableDef, Value};
 use tabula_engine::{CheckpointPolicy, Engine, FeedOptions, Options, Start, SyncPolicy, WriteTx};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
 
@@ -42,7 +42,7 @@ fn entry(id: i64, amount: i64) -> Op {
 }
 
 /// The tally's count.
-fn tally(db: &Database) -> Result<i64, String> {
+fn tally(db: &State) -> Result<i64, String> {
     match db.get(TALLY, &Value::Int(0)).map_err(|e| e.to_string())? {
         Some(row) => match row.get("n") {
             Some(Value::Int(n)) => Ok(*n),
@@ -53,7 +53,7 @@ fn tally(db: &Database) -> Result<i64, String> {
 }
 
 /// The ledger's sum and row count, or why it cannot be summed (or why its tally disagrees).
-fn total(db: &Database) -> Result<(i64, usize), String> {
+fn total(db: &State) -> Result<(i64, usize), String> {
     let counted = tally(db)?;
     let table = db.table(TABLE).ok_or("no ledger table")?;
     if usize::try_from(counted).ok().and_then(|n| n.checked_mul(2)) != Some(table.len()) {

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tabula_core::{
-    Cause, Column, ColumnType, Database, IndexDef, Lsn, Op, Path as FieldPath, Row, SchemaChange,
+    Cause, Column, ColumnType, IndexDef, Lsn, Op, Path as FieldPath, Row, SchemaChange, State,
     TableDef, Timestamp, Transaction, Value,
 };
 use tabula_engine::{CheckpointPolicy, Engine, Error, Options, Retention, SyncPolicy};
@@ -196,16 +196,16 @@ fn random_tx(rng: &mut Rng) -> Vec<Op> {
 /// Every acknowledged commit's state, by LSN, and the acknowledged backups.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
-    current: Database,
+    current: State,
     /// The state after each LSN before the current one (index = LSN).
-    history: Vec<Database>,
+    history: Vec<State>,
     backups: Vec<Lsn>,
 }
 
 impl Model {
     /// The newest acknowledged state.
     #[must_use]
-    pub fn db(&self) -> &Database {
+    pub fn db(&self) -> &State {
         &self.current
     }
 
@@ -217,7 +217,7 @@ impl Model {
 
     /// The acknowledged state at `lsn`.
     #[must_use]
-    pub fn at(&self, lsn: Lsn) -> Option<&Database> {
+    pub fn at(&self, lsn: Lsn) -> Option<&State> {
         if lsn == self.lsn() {
             return Some(&self.current);
         }
@@ -226,7 +226,7 @@ impl Model {
 
     /// The state `ops` would make as the next LSN, or `None` if it refuses them.
     #[must_use]
-    pub fn accepts(&self, ops: &[Op]) -> Option<Database> {
+    pub fn accepts(&self, ops: &[Op]) -> Option<State> {
         let mut tx = Transaction::new(self.lsn().next(), Timestamp::from_micros(0));
         tx.ops = ops.to_vec();
         let mut staged = self.current.clone();
@@ -234,7 +234,7 @@ impl Model {
         Some(staged)
     }
 
-    fn push(&mut self, db: Database) {
+    fn push(&mut self, db: State) {
         let previous = std::mem::replace(&mut self.current, db);
         self.history.push(previous);
     }

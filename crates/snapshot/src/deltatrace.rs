@@ -1,5 +1,5 @@
 //! Loading a database saved by DeltaTraceDB (the `delta-trace-db` Python package, and its Dart
-//! twin): the JSON of `DeltaTraceDatabase.to_dict()` becomes a [`Database`] with one table per
+//! twin): the JSON of `DeltaTraceDatabase.to_dict()` becomes a [`State`] with one table per
 //! collection ([`read_deltatrace_document`]), and [`looks_like_deltatrace`] tells such a file from
 //! DictDB's document (`{"tables": ...}`, see [`crate::read_json_document`]) by its first bytes.
 //!
@@ -90,7 +90,7 @@ use std::io::Read;
 use serde::de::{
     DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
-use tabula_core::{Database, Limits, Lsn, Map, Row, Table, TableDef, Value};
+use tabula_core::{Limits, Lsn, Map, Row, State, TableDef, TableState, Value};
 
 use crate::{Error, Result};
 
@@ -164,7 +164,7 @@ impl<'de> Visitor<'de> for Sniff<'_> {
 /// [`Error::Document`] for JSON that is malformed or not DeltaTraceDB's layout, naming the
 /// collection and item; [`Error::Invalid`] for a collection or row tabula refuses (a name
 /// against its rules, a limit exceeded); [`Error::Io`] if reading `input` fails.
-pub fn read_deltatrace_document<R: Read>(input: R, limits: &Limits) -> Result<Database> {
+pub fn read_deltatrace_document<R: Read>(input: R, limits: &Limits) -> Result<State> {
     let mut de =
         serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, input));
     let cx = Context {
@@ -227,21 +227,21 @@ struct DocumentSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
-    type Value = Database;
+    type Value = State;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Database, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<State, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for DocumentSeed<'_> {
-    type Value = Database;
+    type Value = State;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a DeltaTraceDB database: an object with \"collections\"")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Database, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<State, A::Error> {
         let mut tables = None;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
@@ -261,7 +261,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
             }
         }
         let tables = tables.ok_or_else(|| A::Error::missing_field("collections"))?;
-        Database::from_tables(Lsn::ZERO, tables, *self.cx.limits).map_err(|source| {
+        State::from_tables(Lsn::ZERO, tables, *self.cx.limits).map_err(|source| {
             self.cx.fail(Error::Invalid {
                 path: None,
                 table: String::new(),
@@ -319,21 +319,24 @@ struct CollectionsSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for CollectionsSeed<'_> {
-    type Value = Vec<Table>;
+    type Value = Vec<TableState>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Table>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Vec<TableState>, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for CollectionsSeed<'_> {
-    type Value = Vec<Table>;
+    type Value = Vec<TableState>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of collections by name")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Table>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<TableState>, A::Error> {
         let mut tables = Vec::new();
         let mut names = HashSet::new();
         while let Some(name) = map.next_key::<String>()? {
@@ -354,21 +357,21 @@ struct CollectionSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for CollectionSeed<'_> {
-    type Value = Table;
+    type Value = TableState;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Table, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<TableState, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for CollectionSeed<'_> {
-    type Value = Table;
+    type Value = TableState;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a collection: an object with \"data\" and \"serialNum\"")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Table, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TableState, A::Error> {
         let mut items = None;
         let mut serial_num = None;
         while let Some(key) = map.next_key::<String>()? {
@@ -400,7 +403,7 @@ impl<'de> Visitor<'de> for CollectionSeed<'_> {
         }
         let items = items.unwrap_or_default();
         let (def, next_auto) = definition(&self.name, &items, serial_num.unwrap_or(0));
-        Table::rebuild(def, items, Some(next_auto), self.cx.limits).map_err(|source| {
+        TableState::rebuild(def, items, Some(next_auto), self.cx.limits).map_err(|source| {
             self.cx.fail(Error::Invalid {
                 path: None,
                 table: self.name.clone(),

@@ -41,7 +41,7 @@ use std::io::{Read, Write};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use tabula_core::{
-    Column, ColumnType, Database, IndexDef, Limits, Lsn, Schema, Table, TableDef, Timestamp,
+    Column, ColumnType, IndexDef, Limits, Lsn, Schema, State, TableDef, TableState, Timestamp,
 };
 
 use crate::export::{Definition, RowsSeed};
@@ -94,7 +94,7 @@ fn json_error(error: serde_json::Error) -> Error {
 }
 
 /// Writes `db` as a JSON document to `out`, a row at a time; returns `out`.
-pub fn write_json_document<W: Write>(db: &Database, out: W) -> Result<W> {
+pub fn write_json_document<W: Write>(db: &State, out: W) -> Result<W> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let io = |e| Error::io("write", e);
     let meta = Meta {
@@ -150,7 +150,7 @@ pub fn write_json_document<W: Write>(db: &Database, out: W) -> Result<W> {
 }
 
 /// Reads a JSON document (tabula's or DictDB's) and builds its database, a row at a time.
-pub fn read_json_document<R: Read>(input: R, limits: &Limits) -> Result<Database> {
+pub fn read_json_document<R: Read>(input: R, limits: &Limits) -> Result<State> {
     let mut de =
         serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, input));
     let invalid = RefCell::new(None);
@@ -182,21 +182,21 @@ struct DocumentSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
-    type Value = Database;
+    type Value = State;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Database, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<State, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for DocumentSeed<'_> {
-    type Value = Database;
+    type Value = State;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a database document: an object with \"tables\"")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Database, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<State, A::Error> {
         let mut meta = Meta::default();
         let mut tables = None;
         while let Some(key) = map.next_key::<String>()? {
@@ -220,7 +220,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
             )));
         }
         let tables = tables.ok_or_else(|| A::Error::missing_field("tables"))?;
-        Database::from_tables(Lsn(meta.lsn), tables, *self.limits).map_err(|source| {
+        State::from_tables(Lsn(meta.lsn), tables, *self.limits).map_err(|source| {
             stash(
                 self.invalid,
                 Error::Invalid {
@@ -239,21 +239,24 @@ struct TablesSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for TablesSeed<'_> {
-    type Value = Vec<Table>;
+    type Value = Vec<TableState>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Table>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Vec<TableState>, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for TablesSeed<'_> {
-    type Value = Vec<Table>;
+    type Value = Vec<TableState>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of tables by name")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Table>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<TableState>, A::Error> {
         let mut tables = Vec::new();
         while let Some(name) = map.next_key::<String>()? {
             tables.push(map.next_value_seed(TableSeed {
@@ -273,9 +276,9 @@ struct TableSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for TableSeed<'_> {
-    type Value = Table;
+    type Value = TableState;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Table, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<TableState, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
@@ -336,13 +339,13 @@ impl TableSeed<'_> {
 }
 
 impl<'de> Visitor<'de> for TableSeed<'_> {
-    type Value = Table;
+    type Value = TableState;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a table: an object with \"primary_key\", \"schema\" and \"records\"")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Table, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TableState, A::Error> {
         let mut primary_key = None;
         let mut schema = None;
         let mut extra = TableExtra::default();

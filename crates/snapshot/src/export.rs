@@ -20,7 +20,7 @@ use serde::de::{
     DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 use serde::{Deserialize, Serialize};
-use tabula_core::{Column, Database, Limits, Lsn, Row, Schema, Table, TableDef};
+use tabula_core::{Column, Limits, Lsn, Row, Schema, State, TableDef, TableState};
 
 use crate::writer::now;
 use crate::{Error, Result};
@@ -50,7 +50,7 @@ pub(crate) struct Definition {
 }
 
 impl Definition {
-    fn of(table: &Table) -> Definition {
+    fn of(table: &TableState) -> Definition {
         Definition {
             def: table.def().clone(),
             next_auto_increment: table.next_auto_increment(),
@@ -59,7 +59,7 @@ impl Definition {
 }
 
 /// Writes one table as a JSON document; returns `out`.
-pub fn export_table_json<W: Write>(table: &Table, out: W) -> Result<W> {
+pub fn export_table_json<W: Write>(table: &TableState, out: W) -> Result<W> {
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let io = |e| Error::io("write", e);
     write!(out, "{{\n  \"table\": ").map_err(io)?;
@@ -87,7 +87,11 @@ pub fn export_table_json<W: Write>(table: &Table, out: W) -> Result<W> {
 /// Reads a table exported as a JSON document. Without a `definition` (a file from another tool)
 /// the table is schemaless, named by `table`, keyed by `primary_key`. A `count` that disagrees
 /// with the records is an error.
-pub fn import_table_json<R: Read>(input: R, primary_key: &str, limits: &Limits) -> Result<Table> {
+pub fn import_table_json<R: Read>(
+    input: R,
+    primary_key: &str,
+    limits: &Limits,
+) -> Result<TableState> {
     let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, input));
     let mut failure = None;
     let seed = TableDocSeed {
@@ -109,20 +113,20 @@ struct TableDocSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for TableDocSeed<'_> {
-    type Value = Table;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Table, D::Error> {
+    type Value = TableState;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<TableState, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for TableDocSeed<'_> {
-    type Value = Table;
+    type Value = TableState;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a table export: an object with \"table\" and \"records\"")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Table, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TableState, A::Error> {
         let mut name: Option<String> = None;
         let mut definition: Option<Definition> = None;
         let mut table = None;
@@ -184,20 +188,23 @@ pub(crate) struct RowsSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
-    type Value = Result<Table>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Result<Table>, D::Error> {
+    type Value = Result<TableState>;
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Result<TableState>, D::Error> {
         deserializer.deserialize_seq(self)
     }
 }
 
 impl<'de> Visitor<'de> for RowsSeed<'_> {
-    type Value = Result<Table>;
+    type Value = Result<TableState>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an array of records")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Result<Table>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Result<TableState>, A::Error> {
         let name = self.definition.def.name.clone();
         let mut failed = None;
         let built = {
@@ -208,7 +215,7 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
                     None
                 }
             });
-            Table::rebuild(
+            TableState::rebuild(
                 self.definition.def,
                 rows,
                 self.definition.next_auto_increment,
@@ -223,7 +230,7 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
 }
 
 /// Writes a table's rows as JSON Lines, one row per line; returns `out`.
-pub fn export_table_jsonl<W: Write>(table: &Table, out: W) -> Result<W> {
+pub fn export_table_jsonl<W: Write>(table: &TableState, out: W) -> Result<W> {
     let mut out = BufWriter::with_capacity(1 << 16, out);
     for (_, row) in table.iter() {
         serde_json::to_writer(&mut out, &**row).map_err(json_error)?;
@@ -240,7 +247,7 @@ pub fn import_table_jsonl<R: Read>(
     def: TableDef,
     next_auto: Option<i64>,
     limits: &Limits,
-) -> Result<Table> {
+) -> Result<TableState> {
     let name = def.name.clone();
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let mut failure = None;
@@ -271,7 +278,7 @@ pub fn import_table_jsonl<R: Read>(
                 }
             }
         });
-        Table::rebuild(def, rows, next_auto, limits)
+        TableState::rebuild(def, rows, next_auto, limits)
     };
     if let Some(error) = failure {
         return Err(error);
@@ -311,7 +318,7 @@ fn fs_error(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Err
 }
 
 /// Writes `db` as the per-table directory layout under `dir` (created if missing).
-pub fn export_directory(db: &Database, dir: impl AsRef<Path>) -> Result<()> {
+pub fn export_directory(db: &State, dir: impl AsRef<Path>) -> Result<()> {
     let dir = dir.as_ref();
     let (schema_dir, data_dir) = (dir.join("schema"), dir.join("data"));
     for sub in [&schema_dir, &data_dir] {
@@ -367,7 +374,7 @@ fn seed_schema(def: &TableDef, schema: &Schema) -> serde_json::Map<String, serde
 /// Reads the per-table directory layout under `dir` (every `schema/*.schema.json` with its
 /// `data/<table>.records`) into a database. Files written by the seed's Python database (no
 /// `tabula` fields) load too: their columns' types, nullability and uniqueness are kept.
-pub fn import_directory(dir: impl AsRef<Path>, limits: &Limits) -> Result<Database> {
+pub fn import_directory(dir: impl AsRef<Path>, limits: &Limits) -> Result<State> {
     let dir = dir.as_ref();
     let schema_dir = dir.join("schema");
     let mut names = Vec::new();
@@ -407,7 +414,7 @@ pub fn import_directory(dir: impl AsRef<Path>, limits: &Limits) -> Result<Databa
                 import_table_jsonl(data, definition.def, definition.next_auto_increment, limits)
             }
             // A table without a data file is empty.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Table::rebuild(
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => TableState::rebuild(
                 definition.def,
                 std::iter::empty(),
                 definition.next_auto_increment,
@@ -429,7 +436,7 @@ pub fn import_directory(dir: impl AsRef<Path>, limits: &Limits) -> Result<Databa
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lsn::ZERO,
         Err(e) => return Err(fs_error("open", &manifest_path)(e)),
     };
-    Database::from_tables(lsn, tables, *limits).map_err(|source| invalid("", source))
+    State::from_tables(lsn, tables, *limits).map_err(|source| invalid("", source))
 }
 
 /// A definition from the seed's own schema file: each column's `type`, `nullable`, `unique` and

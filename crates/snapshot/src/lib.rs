@@ -1,6 +1,6 @@
 //! `tabula-snapshot`: consistent images of a database, streamed to and from files.
 //!
-//! - [`write_snapshot`] streams a [`tabula_core::Database`] (an O(1) clone of the live one, so
+//! - [`write_snapshot`] streams a [`tabula_core::State`] (an O(1) clone of the live one, so
 //!   writers go on) to any `io::Write` in chunks, in any codec, optionally compressed;
 //!   [`read_snapshot`] builds the database back from any `io::Read`, a chunk at a time.
 //! - [`write_json_document`] / [`read_json_document`]: the whole database as one JSON document

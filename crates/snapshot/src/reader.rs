@@ -1,4 +1,4 @@
-//! Reading a snapshot: [`read_snapshot`] builds a [`Database`] from any `io::Read`, a chunk at a
+//! Reading a snapshot: [`read_snapshot`] builds a [`State`] from any `io::Read`, a chunk at a
 //! time: memory is the database being built plus one chunk (stored and decompressed) and its
 //! decoded rows. Every length is checked against the format's limits before anything is allocated
 //! for it, and allocation follows the bytes actually read.
@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::io::Read;
 
 use tabula_codec::{Codec, CodecLimits};
-use tabula_core::{Database, Limits, Row, Table, TableDef, Timestamp};
+use tabula_core::{Limits, Row, State, TableDef, TableState, Timestamp};
 use tabula_storage::DamageKind;
 
 use crate::format::{
@@ -43,7 +43,7 @@ impl LoadOptions {
 #[non_exhaustive]
 pub struct Loaded {
     /// The database.
-    pub database: Database,
+    pub database: State,
     /// What the file said about itself.
     pub summary: SnapshotSummary,
 }
@@ -199,7 +199,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
             decoded: VecDeque::new(),
             error: None,
         };
-        let built = Table::rebuild(def, rows.by_ref(), fixed.next_auto, &options.limits);
+        let built = TableState::rebuild(def, rows.by_ref(), fixed.next_auto, &options.limits);
         let after = rows.finish()?;
         let table = built.map_err(|source| Error::Invalid {
             path: None,
@@ -243,7 +243,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
     }
     let bytes = chunks.offset;
     let table_count = tables.len() as u64;
-    let database = Database::from_tables(header.lsn, tables, options.limits).map_err(|source| {
+    let database = State::from_tables(header.lsn, tables, options.limits).map_err(|source| {
         Error::Invalid {
             path: None,
             table: String::new(),
@@ -264,7 +264,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
     })
 }
 
-/// The rows of one table, pulled chunk by chunk as `Table::rebuild` asks for them. An error ends
+/// The rows of one table, pulled chunk by chunk as `TableState::rebuild` asks for them. An error ends
 /// the iteration and is kept for [`TableRows::finish`].
 struct TableRows<'a, R> {
     chunks: &'a mut Chunks<R>,

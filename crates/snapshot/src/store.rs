@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tabula_core::{Database, Lsn};
+use tabula_core::{Lsn, State};
 use tabula_storage::{FsStorage, Storage, StorageFile};
 
 use crate::reader::{LoadOptions, Loaded, read_snapshot};
@@ -147,7 +147,7 @@ impl SnapshotStore {
     /// is replaced.
     pub fn write(
         &self,
-        db: &Database,
+        db: &State,
         options: &SnapshotOptions,
     ) -> Result<(SnapshotFile, SnapshotSummary)> {
         let path = self.dir.join(file_name(db.lsn()));

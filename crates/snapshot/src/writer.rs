@@ -1,4 +1,4 @@
-//! Writing a snapshot: [`write_snapshot`] streams a [`Database`] to any `io::Write`, a chunk at a
+//! Writing a snapshot: [`write_snapshot`] streams a [`State`] to any `io::Write`, a chunk at a
 //! time, holding O(chunk) memory beyond the database (which a caller shares as an O(1) clone, so
 //! writers go on while it streams).
 
@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tabula_codec::{Codec, Format};
-use tabula_core::{Database, Lsn, Timestamp};
+use tabula_core::{Lsn, State, Timestamp};
 
 use crate::compression::Compression;
 use crate::format::{
@@ -155,7 +155,7 @@ impl<W: Write> Out<W> {
 /// Writes `db` as a snapshot to `out` and returns its summary and `out`. The caller makes the
 /// file durable (see [`crate::SnapshotStore`] for atomic files).
 pub fn write_snapshot<W: Write>(
-    db: &Database,
+    db: &State,
     out: W,
     options: &SnapshotOptions,
 ) -> Result<(SnapshotSummary, W)> {

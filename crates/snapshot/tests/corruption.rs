@@ -11,14 +11,14 @@
 
 use tabula_codec::Format;
 use tabula_core::{
-    Column, ColumnType, Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value,
+    Column, ColumnType, Lsn, Op, Row, State, TableDef, Timestamp, Transaction, Value,
 };
 use tabula_snapshot::{
     Compression, Error, LoadOptions, SnapshotOptions, read_snapshot, write_snapshot,
 };
 
-fn small_database() -> Database {
-    let mut db = Database::new();
+fn small_database() -> State {
+    let mut db = State::new();
     let mut tx = Transaction::new(Lsn(7), Timestamp::from_micros(0));
     tx.ops.push(Op::CreateTable(
         TableDef::new("people", "id")

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::json;
-use tabula_core::{Database, Limits, Lsn, NameKind, Table, Value};
+use tabula_core::{Limits, Lsn, NameKind, State, TableState, Value};
 use tabula_snapshot::{
     DELTATRACE_SYNTHETIC_KEY, Error, looks_like_deltatrace, read_deltatrace_document,
     read_json_document, write_json_document,
@@ -37,24 +37,24 @@ fn fixture() -> Vec<u8> {
     fixture_at("deltatrace", "university.json")
 }
 
-fn load(bytes: &[u8]) -> Result<Database, Error> {
+fn load(bytes: &[u8]) -> Result<State, Error> {
     read_deltatrace_document(bytes, &Limits::default())
 }
 
-fn load_json(document: &serde_json::Value) -> Result<Database, Error> {
+fn load_json(document: &serde_json::Value) -> Result<State, Error> {
     load(document.to_string().as_bytes())
 }
 
 /// A row as JSON, so that comparisons see types: `Int(1)` and `Float(1.0)` are equal `Value`s
 /// but `1` and `1.0` are different JSON numbers.
-fn row_json(table: &Table, key: i64) -> serde_json::Value {
+fn row_json(table: &TableState, key: i64) -> serde_json::Value {
     let row = table
         .get(&Value::Int(key))
         .unwrap_or_else(|| panic!("table {:?} has no key {key}", table.name()));
     serde_json::to_value(&**row).unwrap()
 }
 
-fn keys(table: &Table) -> Vec<Value> {
+fn keys(table: &TableState) -> Vec<Value> {
     table.iter().map(|(key, _)| key.clone()).collect()
 }
 
@@ -69,7 +69,7 @@ fn one_collection(name: &str, data: serde_json::Value, serial_num: i64) -> serde
     })
 }
 
-fn primary_key(db: &Database, table: &str) -> String {
+fn primary_key(db: &State, table: &str) -> String {
     db.table(table).unwrap().def().primary_key.clone()
 }
 
@@ -77,7 +77,7 @@ fn primary_key(db: &Database, table: &str) -> String {
 fn the_fixture_loads_with_every_collection_as_a_table() {
     let db = load(&fixture()).unwrap();
     assert_eq!(db.lsn(), Lsn::ZERO);
-    let names: Vec<&str> = db.tables().map(Table::name).collect();
+    let names: Vec<&str> = db.tables().map(TableState::name).collect();
     assert_eq!(
         names,
         ["archive", "enrollments", "events", "products", "users"]

@@ -14,7 +14,7 @@ mod common;
 use std::path::Path;
 
 use proptest::prelude::*;
-use tabula_core::{ColumnType, Database, Limits, Lsn, Value};
+use tabula_core::{ColumnType, Limits, Lsn, State, Value};
 use tabula_snapshot::{Error, read_json_document, write_json_document};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -161,5 +161,5 @@ fn bad_documents_are_typed_errors_that_say_where() {
         "]".repeat(5000)
     );
     assert!(read_json_document(deep.as_bytes(), &limits).is_err());
-    assert!(Database::new() == read_json_document(&b"{\"tables\": {}}"[..], &limits).unwrap());
+    assert!(State::new() == read_json_document(&b"{\"tables\": {}}"[..], &limits).unwrap());
 }

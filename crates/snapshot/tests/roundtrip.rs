@@ -14,10 +14,10 @@ mod common;
 
 use proptest::prelude::*;
 use tabula_codec::Format;
-use tabula_core::{Database, Filter, Plan, Query};
+use tabula_core::{Filter, Plan, Query, State};
 use tabula_snapshot::{Compression, LoadOptions, SnapshotOptions, read_snapshot, write_snapshot};
 
-fn assert_same_answers(before: &Database, after: &Database) {
+fn assert_same_answers(before: &State, after: &State) {
     for table in before.tables() {
         let name = table.name();
         for filter in [
@@ -59,7 +59,7 @@ proptest! {
 
 #[test]
 fn an_empty_database_round_trips() {
-    let db = Database::new();
+    let db = State::new();
     let (_, bytes) = write_snapshot(&db, Vec::new(), &SnapshotOptions::default()).unwrap();
     let loaded = read_snapshot(bytes.as_slice(), &LoadOptions::default()).unwrap();
     assert!(loaded.database == db);

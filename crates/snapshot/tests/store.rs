@@ -13,14 +13,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tabula_core::{Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
+use tabula_core::{Lsn, Op, Row, State, TableDef, Timestamp, Transaction, Value};
 use tabula_snapshot::{Error, LoadOptions, SnapshotOptions, SnapshotRetention, SnapshotStore};
 use tabula_storage::{Fault, SimStorage, Tear};
 
 const DIR: &str = "/db/snapshots";
 
-fn database(lsn: u64, rows: i64) -> Database {
-    let mut db = Database::new();
+fn database(lsn: u64, rows: i64) -> State {
+    let mut db = State::new();
     let mut tx = Transaction::new(Lsn(lsn), Timestamp::from_micros(0));
     tx.ops.push(Op::CreateTable(TableDef::new("t", "id")));
     for i in 0..rows {

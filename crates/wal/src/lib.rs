@@ -103,7 +103,7 @@ mod verify;
 pub use error::{Error, Evidence, Result};
 pub use log::Wal;
 pub use options::{RecoveryMode, Retention, SyncPolicy, WalClock, WalOptions};
-pub use reader::{Record, Records};
+pub use reader::{LogRecord, Records};
 pub use recovery::{Damage, RecoveryReport};
 pub use retention::{SegmentInfo, TruncateReport};
 pub use segment::{parse_segment_name, segment_name};

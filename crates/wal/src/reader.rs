@@ -15,7 +15,7 @@ use tabula_storage::{DamageKind, Storage};
 
 /// One record read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub struct LogRecord {
     /// Its LSN.
     pub lsn: Lsn,
     /// Its payload, as appended.
@@ -201,10 +201,10 @@ impl Records {
 }
 
 impl Iterator for Records {
-    type Item = Result<Record>;
+    type Item = Result<LogRecord>;
 
-    fn next(&mut self) -> Option<Result<Record>> {
-        self.next_with(|lsn, payload| Record {
+    fn next(&mut self) -> Option<Result<LogRecord>> {
+        self.next_with(|lsn, payload| LogRecord {
             lsn,
             payload: payload.to_vec(),
         })

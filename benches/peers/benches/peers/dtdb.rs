@@ -181,7 +181,7 @@ pub fn tabula(records: usize) -> crate::Result<Vec<f64>> {
         "load",
         loaded
             .table(User::TABLE)
-            .map_or(0, tabula::core::Table::len),
+            .map_or(0, tabula::core::TableState::len),
         records,
     )?;
     drop((loaded, json));

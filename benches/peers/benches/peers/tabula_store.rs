@@ -72,7 +72,7 @@ impl Store for TabulaStore {
             let loaded = load_file(&path, &Limits::default())?;
             let load_seconds = start.elapsed().as_secs_f64();
             let rows =
-                |db: &tabula_core::Database| db.table(TABLE).map_or(0, tabula_core::Table::len);
+                |db: &tabula_core::State| db.table(TABLE).map_or(0, tabula_core::TableState::len);
             if rows(&loaded) != rows(&view) {
                 return Err(format!(
                     "{} dump loaded {} rows of {}",

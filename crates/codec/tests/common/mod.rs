@@ -13,7 +13,7 @@
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
 use proptest::prelude::*;
-use tabula_codec::{Codec, Format, Record};
+use tabula_codec::{Codable, Codec, Format};
 use tabula_core::{
     Cause, Column, ColumnType, IndexDef, Lsn, Map, Op, Path, Schema, SchemaChange, TableDef,
     Timestamp, Transaction, Value,
@@ -29,7 +29,7 @@ pub fn codecs() -> [Codec; 3] {
     Format::ALL.map(Codec::new)
 }
 
-pub fn round_trip<T: Record + std::fmt::Debug>(codec: Codec, record: &T) -> T {
+pub fn round_trip<T: Codable + std::fmt::Debug>(codec: Codec, record: &T) -> T {
     let bytes = codec
         .encode(record)
         .unwrap_or_else(|e| panic!("{}: encode failed: {e}\n{record:?}", codec.format()));

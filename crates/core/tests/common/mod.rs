@@ -4,7 +4,7 @@
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 use tabula_core::{
-    Column, ColumnType, Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value,
+    Column, ColumnType, Lsn, Op, Row, State, TableDef, Timestamp, Transaction, Value,
 };
 
 /// Builds a row from `(field, value)` pairs.
@@ -27,7 +27,7 @@ pub fn students() -> TableDef {
 
 /// Applies `ops` as one transaction at the database's next LSN.
 pub fn commit(
-    db: &mut Database,
+    db: &mut State,
     ops: Vec<Op>,
 ) -> Result<Vec<tabula_core::RowChange>, tabula_core::Error> {
     let mut tx = Transaction::new(db.lsn().next(), Timestamp::EPOCH);
@@ -44,8 +44,8 @@ pub fn insert(table: &str, row: Row) -> Op {
 }
 
 /// A database holding the students table and three students (ids 1..=3).
-pub fn university() -> Database {
-    let mut db = Database::new();
+pub fn university() -> State {
+    let mut db = State::new();
     commit(
         &mut db,
         vec![

@@ -11,7 +11,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use tabula_core::{Database, Filter, Op, Timestamp, Transaction};
+use tabula_core::{Filter, Op, State, Timestamp, Transaction};
 
 use super::Inner;
 
@@ -20,34 +20,34 @@ pub(crate) trait Hook: Any + fmt::Debug + Send + Sync {
     /// The ops a commit of the caller's `ops` on `db` at `at` runs around them, in the same
     /// transaction: at most `room` before them, any after. The hub gives the caller back the
     /// changes of its own ops only.
-    fn around(&self, db: &Database, ops: &[Op], at: Timestamp, room: usize) -> Around {
+    fn around(&self, db: &State, ops: &[Op], at: Timestamp, room: usize) -> Around {
         let _ = (db, ops, at, room);
         Around::default()
     }
 
     /// The ops (at most `room`) an interactive transaction that started at `at` runs before it
     /// first reads or writes `table`, as a commit runs [`Hook::around`]'s `before`.
-    fn first_touch(&self, db: &Database, table: &str, at: Timestamp, room: usize) -> Vec<Op> {
+    fn first_touch(&self, db: &State, table: &str, at: Timestamp, room: usize) -> Vec<Op> {
         let _ = (db, table, at, room);
         Vec::new()
     }
 
     /// The op that must follow a drop of `table` in an interactive transaction (`db` is the
     /// state before the drop), as a commit runs [`Hook::around`]'s `after`.
-    fn after_drop(&self, db: &Database, table: &str) -> Option<Op> {
+    fn after_drop(&self, db: &State, table: &str) -> Option<Op> {
         let _ = (db, table);
         None
     }
 
     /// Whether a read of `db` may leave rows out: only then does the hub read the clock and
     /// ask [`Hook::hidden`], so that a read stays O(1) and clock-free without such rows.
-    fn may_hide(&self, db: &Database) -> bool {
+    fn may_hide(&self, db: &State) -> bool {
         let _ = db;
         false
     }
 
     /// The rows a read of `db` at `at` leaves out: per table, a filter matching them.
-    fn hidden(&self, db: &Database, at: Timestamp) -> Vec<Hidden> {
+    fn hidden(&self, db: &State, at: Timestamp) -> Vec<Hidden> {
         let _ = (db, at);
         Vec::new()
     }

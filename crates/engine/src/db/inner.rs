@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use tabula_core::{Cause, Database, Lsn, Op, Timestamp, Transaction};
+use tabula_core::{Cause, Lsn, Op, State, Timestamp, Transaction};
 use tabula_snapshot::SnapshotStore;
 use tabula_storage::Storage;
 use tabula_wal::{SyncPolicy, TransactionLog};
@@ -55,7 +55,7 @@ pub(crate) struct Parts {
     /// What opening recovered.
     pub(crate) recovery: RecoveryReport,
     /// The recovered state.
-    pub(crate) state: Database,
+    pub(crate) state: State,
     /// The last commit's time, if known.
     pub(crate) last_timestamp: Option<Timestamp>,
     /// The directory lock, held as long as the engine.
@@ -73,13 +73,13 @@ pub(crate) struct Inner {
     snapshots: Option<SnapshotStore>,
     recovery: RecoveryReport,
     /// The state after the last accepted transaction; its lock serializes commits.
-    writer: OrderedMutex<Database>,
+    writer: OrderedMutex<State>,
     /// States accepted but not yet visible (durable, under `Always`), each with the transaction
     /// that made it, in LSN order. `publish` moves them to `visible` and hands their
     /// transactions to the listening hooks.
-    pending: OrderedMutex<VecDeque<(Database, Transaction)>>,
+    pending: OrderedMutex<VecDeque<(State, Transaction)>>,
     /// What readers see.
-    visible: OrderedRwLock<Database>,
+    visible: OrderedRwLock<State>,
     /// The timestamp of the last commit (µs): commit times never go backwards, so that a time
     /// names one point in the log (`At::Time`) even if the wall clock steps back.
     last_timestamp: AtomicI64,
@@ -225,7 +225,7 @@ impl Inner {
     /// changes that depend on the state (tags name its LSN, rollbacks undo its differences).
     pub(crate) fn commit_built(
         &self,
-        build: impl FnOnce(&Database) -> Result<(Vec<Op>, Option<Cause>)>,
+        build: impl FnOnce(&State) -> Result<(Vec<Op>, Option<Cause>)>,
     ) -> Result<Committed> {
         built(self.commit_with(|db, _| build(db).map(Some))?)
     }
@@ -234,7 +234,7 @@ impl Inner {
     /// timestamp, under the writer lock; `build` returning `None` commits nothing.
     pub(crate) fn commit_with(
         &self,
-        build: impl FnOnce(&Database, Timestamp) -> Result<Option<(Vec<Op>, Option<Cause>)>>,
+        build: impl FnOnce(&State, Timestamp) -> Result<Option<(Vec<Op>, Option<Cause>)>>,
     ) -> Result<Option<Committed>> {
         self.commit_parts(|db, at| {
             Ok(build(db, at)?.map(|(ops, cause)| {
@@ -248,10 +248,7 @@ impl Inner {
     /// the commit reports their changes only.
     fn commit_parts(
         &self,
-        build: impl FnOnce(
-            &Database,
-            Timestamp,
-        ) -> Result<Option<(Vec<Op>, Option<Cause>, Range<usize>)>>,
+        build: impl FnOnce(&State, Timestamp) -> Result<Option<(Vec<Op>, Option<Cause>, Range<usize>)>>,
     ) -> Result<Option<Committed>> {
         self.check_poison()?;
         let _writing = Writing::enter(self)?;
@@ -288,8 +285,8 @@ impl Inner {
     /// the pending states. Nothing changes if the log refuses the record.
     pub(crate) fn stage(
         &self,
-        state: &mut Database,
-        staged: Database,
+        state: &mut State,
+        staged: State,
         mut tx: Transaction,
     ) -> Result<()> {
         let lsn = tx.lsn;
@@ -330,7 +327,7 @@ impl Inner {
 
     /// The writers' state, locked: an interactive transaction holds it while its caller's code
     /// runs.
-    pub(crate) fn lock_writer(&self) -> OrderedGuard<'_, Database> {
+    pub(crate) fn lock_writer(&self) -> OrderedGuard<'_, State> {
         self.writer.lock(self.id())
     }
 
@@ -393,14 +390,14 @@ impl Inner {
 
     /// Runs `f` with the visible state while no transaction can become visible: the change feed
     /// registers a live subscriber here, so it neither misses nor repeats a transaction.
-    pub(crate) fn with_visible_frozen<T>(&self, f: impl FnOnce(&Database) -> T) -> T {
+    pub(crate) fn with_visible_frozen<T>(&self, f: impl FnOnce(&State) -> T) -> T {
         let _pending = self.pending.lock(self.id());
         f(&self.visible.read(self.id()))
     }
 
     /// The visible state, as stored (rows a read view hides included): for checkpoints and
     /// history.
-    pub(crate) fn visible(&self) -> Database {
+    pub(crate) fn visible(&self) -> State {
         self.visible.read(self.id()).clone()
     }
 
@@ -410,7 +407,7 @@ impl Inner {
     }
 
     /// A read view of `state` at the time `at` gives (called only if a hook may hide rows).
-    pub(crate) fn view(&self, state: Database, at: impl Fn() -> Timestamp) -> ReadView {
+    pub(crate) fn view(&self, state: State, at: impl Fn() -> Timestamp) -> ReadView {
         let mut hidden = Vec::new();
         let mut time = None;
         for hook in self.hooks.iter() {

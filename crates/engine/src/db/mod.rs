@@ -146,9 +146,9 @@ impl Engine {
     /// ```
     pub fn write<T, E: From<Error>>(
         &self,
-        build: impl FnOnce(&mut Tx) -> Result<T, E>,
+        build: impl FnOnce(&mut Batch) -> Result<T, E>,
     ) -> Result<(T, Committed), E> {
-        let mut tx = Tx::default();
+        let mut tx = Batch::default();
         let value = build(&mut tx)?;
         let committed = self.inner.commit(tx.ops, tx.cause)?;
         Ok((value, committed))
@@ -198,22 +198,23 @@ impl fmt::Debug for Engine {
     }
 }
 
-/// A transaction being gathered by [`Engine::write`].
+/// The ops of one transaction being gathered by [`Engine::write`] (committed together when the
+/// closure returns; the interactive transaction, which reads as it goes, is [`WriteTx`]).
 #[derive(Debug, Default)]
-pub struct Tx {
+pub struct Batch {
     ops: Vec<Op>,
     cause: Option<Cause>,
 }
 
-impl Tx {
+impl Batch {
     /// Adds an op.
-    pub fn push(&mut self, op: Op) -> &mut Tx {
+    pub fn push(&mut self, op: Op) -> &mut Batch {
         self.ops.push(op);
         self
     }
 
     /// Sets the cause recorded with the transaction.
-    pub fn cause(&mut self, cause: Cause) -> &mut Tx {
+    pub fn cause(&mut self, cause: Cause) -> &mut Batch {
         self.cause = Some(cause);
         self
     }

@@ -1,10 +1,10 @@
 //! Recovery: the newest valid snapshot, then every logged transaction after its LSN, replayed
-//! through the same `Database::apply` that committed it. [`RecoveryReport`] says what was used.
+//! through the same `State::apply` that committed it. [`RecoveryReport`] says what was used.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tabula_core::{Database, Lsn, Timestamp};
+use tabula_core::{Lsn, State, Timestamp};
 use tabula_wal::TransactionLog;
 
 use crate::{Error, Result};
@@ -37,7 +37,7 @@ impl RecoveryReport {
 /// commit's timestamp: the last one replayed, or with none, the one the snapshot ends at if the
 /// log (or its archive) still holds it, so that commit times go on from there after a reopen
 /// even if the clock stepped back (`None` when neither is known).
-pub(crate) fn replay(log: &TransactionLog, db: &mut Database) -> Result<(u64, Option<Timestamp>)> {
+pub(crate) fn replay(log: &TransactionLog, db: &mut State) -> Result<(u64, Option<Timestamp>)> {
     let last = log.wal().last_lsn();
     if last < db.lsn() {
         return Err(Error::LogEndsEarly {

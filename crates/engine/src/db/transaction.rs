@@ -25,7 +25,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use tabula_core::{Cause, Database, Draft, Op, Query, QueryResult, RowChange, RowRef, Value};
+use tabula_core::{Cause, Draft, Op, Query, QueryResult, RowChange, RowRef, State, Value};
 
 use super::hook::Hook;
 use super::{Committed, Engine, Inner, ReadView, is_reserved};
@@ -180,7 +180,7 @@ impl WriteTx {
     /// The whole database as this transaction sees it so far (rows expired at its start are
     /// left out only in the tables it touched; [`WriteTx::get`] and [`WriteTx::query`] touch).
     #[must_use]
-    pub fn state(&self) -> &Database {
+    pub fn state(&self) -> &State {
         self.draft.state()
     }
 

@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use tabula_core::{
-    Database, Error, Filter, Index, Limits, Lsn, Query, QueryResult, RowRef, Table, TableDef, Value,
+    Error, Filter, Index, Limits, Lsn, Query, QueryResult, RowRef, State, TableDef, TableState,
+    Value,
 };
 
 use super::hook::Hidden;
@@ -29,14 +30,14 @@ use super::hook::Hidden;
 /// ```
 #[derive(Debug, Clone)]
 pub struct ReadView {
-    db: Database,
+    db: State,
     /// Per table, the rows left out (sorted by table, at most one entry per table).
     hidden: Arc<[Hidden]>,
 }
 
 impl ReadView {
     /// A view of `db` leaving out the `hidden` rows.
-    pub(crate) fn new(db: Database, mut hidden: Vec<Hidden>) -> ReadView {
+    pub(crate) fn new(db: State, mut hidden: Vec<Hidden>) -> ReadView {
         hidden.sort_by(|a, b| a.table.cmp(&b.table));
         hidden.dedup_by(|later, first| {
             if later.table != first.table {
@@ -109,7 +110,7 @@ impl ReadView {
     /// reached at [`ReadView::lsn`]. For tools that work on the stored state (checks, time
     /// travel); reads should go through the view.
     #[must_use]
-    pub fn state(&self) -> &Database {
+    pub fn state(&self) -> &State {
         &self.db
     }
 
@@ -119,7 +120,7 @@ impl ReadView {
     ///
     /// # Errors
     /// None in practice: the rows kept already satisfied the table's rules.
-    pub fn to_database(&self) -> Result<Database, Error> {
+    pub fn to_database(&self) -> Result<State, Error> {
         if self.hidden.is_empty() {
             return Ok(self.db.clone());
         }
@@ -127,7 +128,7 @@ impl ReadView {
             let view = self.view_of(table);
             match view.hidden {
                 None => Ok(table.clone()),
-                Some(_) => Table::rebuild(
+                Some(_) => TableState::rebuild(
                     table.def().clone(),
                     view.iter().map(|(_, row)| row.as_ref().clone()),
                     table.next_auto_increment(),
@@ -136,10 +137,10 @@ impl ReadView {
             }
         });
         let tables = tables.collect::<Result<Vec<_>, Error>>()?;
-        Database::from_tables(self.db.lsn(), tables, *self.db.limits())
+        State::from_tables(self.db.lsn(), tables, *self.db.limits())
     }
 
-    fn view_of<'v>(&'v self, table: &'v Table) -> ViewTable<'v> {
+    fn view_of<'v>(&'v self, table: &'v TableState) -> ViewTable<'v> {
         let hidden = self
             .hidden
             .binary_search_by(|h| h.table.as_str().cmp(table.name()))
@@ -170,8 +171,8 @@ impl PartialEq for ReadView {
     }
 }
 
-impl PartialEq<Database> for ReadView {
-    fn eq(&self, other: &Database) -> bool {
+impl PartialEq<State> for ReadView {
+    fn eq(&self, other: &State) -> bool {
         self.to_database().is_ok_and(|db| db == *other)
     }
 }
@@ -179,7 +180,7 @@ impl PartialEq<Database> for ReadView {
 /// One table of a [`ReadView`], leaving out the rows the view does.
 #[derive(Debug, Clone, Copy)]
 pub struct ViewTable<'v> {
-    table: &'v Table,
+    table: &'v TableState,
     hidden: Option<&'v Filter>,
     limits: &'v Limits,
 }
@@ -248,7 +249,7 @@ impl<'v> ViewTable<'v> {
     /// Runs `query` on the rows the view shows.
     ///
     /// # Errors
-    /// The query's errors ([`Table::query`]).
+    /// The query's errors ([`TableState::query`]).
     pub fn query(&self, query: &Query) -> Result<QueryResult, Error> {
         self.table.query_hiding(query, self.hidden, self.limits)
     }
@@ -263,7 +264,7 @@ impl<'v> ViewTable<'v> {
 
     /// The table underneath, *including* the rows the view leaves out.
     #[must_use]
-    pub fn stored(&self) -> &'v Table {
+    pub fn stored(&self) -> &'v TableState {
         self.table
     }
 }

@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tabula_core::{Database, Lsn, Timestamp};
+use tabula_core::{Lsn, State, Timestamp};
 use tabula_snapshot::{SnapshotRetention, SnapshotStore};
 use tabula_storage::{FsStorage, Storage};
 
@@ -117,7 +117,7 @@ pub fn restore(backup: impl AsRef<Path>, dir: impl AsRef<Path>) -> Result<Lsn> {
 }
 
 pub(crate) fn create_database_dir(
-    db: &Database,
+    db: &State,
     dir: &Path,
     options: &tabula_snapshot::SnapshotOptions,
 ) -> Result<Lsn> {

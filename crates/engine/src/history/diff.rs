@@ -6,7 +6,7 @@
 //! The engine's own tables (`_tabula_*`: tags, metadata) are left out: a rollback does not take
 //! back tags or the schema version.
 
-use tabula_core::{Cause, Database, Lsn, Op, RowDiff, RowRef, Table, TableDef, Value};
+use tabula_core::{Cause, Lsn, Op, RowDiff, RowRef, State, TableDef, TableState, Value};
 
 use crate::Result;
 use crate::db::{Committed, Engine};
@@ -56,11 +56,11 @@ impl Diff {
     /// The differences from `a` to `b`. Tables that share structure (one state is a later copy
     /// of the other) compare in time proportional to their differences.
     #[must_use]
-    pub fn between(a: &Database, b: &Database) -> Diff {
+    pub fn between(a: &State, b: &State) -> Diff {
         let mut names: Vec<&str> = a
             .tables()
             .chain(b.tables())
-            .map(Table::name)
+            .map(TableState::name)
             .filter(|name| !is_reserved(name))
             .collect();
         names.sort_unstable();
@@ -155,7 +155,7 @@ fn has_unique(def: &TableDef) -> bool {
             .is_some_and(|s| s.columns.iter().any(|c| c.unique))
 }
 
-fn table_diff(name: &str, a: Option<&Table>, b: Option<&Table>) -> Option<TableDiff> {
+fn table_diff(name: &str, a: Option<&TableState>, b: Option<&TableState>) -> Option<TableDiff> {
     let mut diff = TableDiff {
         table: name.to_owned(),
         before: a.map(|t| t.def().clone()),

@@ -29,7 +29,7 @@ pub(crate) mod feed;
 
 use std::fmt;
 
-use tabula_core::{Cause, Database, Lsn, Op, RowRef, Timestamp, Transaction, Value};
+use tabula_core::{Cause, Lsn, Op, RowRef, State, Timestamp, Transaction, Value};
 use tabula_snapshot::LoadOptions;
 use tabula_wal::{TransactionLog, Transactions};
 
@@ -287,7 +287,7 @@ impl Inner {
     }
 
     /// The database at `target`: the nearest usable snapshot at or before it plus replay.
-    pub(crate) fn state_at(&self, target: Lsn) -> Result<Database> {
+    pub(crate) fn state_at(&self, target: Lsn) -> Result<State> {
         let visible = self.visible();
         if target == visible.lsn() {
             return Ok(visible);
@@ -318,7 +318,7 @@ impl Inner {
         if oldest <= Lsn(1) {
             return replay_until(
                 log,
-                Database::with_limits(self.options().limits),
+                State::with_limits(self.options().limits),
                 target,
                 |_, _| {},
             );
@@ -385,10 +385,10 @@ impl Inner {
 /// every transaction before it is applied (and the state it applies to).
 fn replay_until(
     log: &TransactionLog,
-    mut db: Database,
+    mut db: State,
     target: Lsn,
-    mut each: impl FnMut(&Database, &Transaction),
-) -> Result<Database> {
+    mut each: impl FnMut(&State, &Transaction),
+) -> Result<State> {
     if db.lsn() >= target {
         return Ok(db);
     }
@@ -519,7 +519,7 @@ impl Engine {
             return Ok(Vec::new());
         };
         let base = match inner.oldest_base(visible.lsn())? {
-            None => Database::with_limits(inner.options().limits),
+            None => State::with_limits(inner.options().limits),
             Some(lsn) if lsn == visible.lsn() => return Ok(Vec::new()),
             Some(lsn) => {
                 store
@@ -528,7 +528,7 @@ impl Engine {
             }
         };
         // Only this table's ops change this table's rows, so the replay keeps only them.
-        let only_table = Database::from_tables(
+        let only_table = State::from_tables(
             base.lsn(),
             base.table(table).cloned(),
             inner.options().limits,
@@ -550,7 +550,7 @@ impl Engine {
             if ops.is_empty() {
                 continue;
             }
-            let row_of = |db: &Database| db.get(table, key).ok().flatten().cloned();
+            let row_of = |db: &State| db.get(table, key).ok().flatten().cloned();
             let before = row_of(&db);
             let primary_key = db.table(table).map(|t| t.def().primary_key.clone());
             let lsn = tx.lsn;
@@ -649,7 +649,7 @@ impl Engine {
     }
 }
 
-fn tag_lsn(db: &Database, name: &str) -> Option<Lsn> {
+fn tag_lsn(db: &State, name: &str) -> Option<Lsn> {
     match db
         .get(TAGS_TABLE, &Value::Text(name.to_owned()))
         .ok()

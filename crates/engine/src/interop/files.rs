@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use tabula_codec::Format;
-use tabula_core::{Database, Limits, Op};
+use tabula_core::{Limits, Op, State};
 use tabula_snapshot::{Compression, SnapshotOptions};
 
 use crate::interop::sources::SourceFormat;
@@ -20,7 +20,7 @@ use crate::{Error, Result};
 /// Reads a file written by [`Engine::save`] or [`save_file`], a snapshot file, a DictDB JSON
 /// file, a DeltaTraceDB saved database, or an exported directory: what it is, is told from the
 /// first bytes (see [`crate::load_source`], which also reports progress).
-pub fn load_file(path: impl AsRef<Path>, limits: &Limits) -> Result<Database> {
+pub fn load_file(path: impl AsRef<Path>, limits: &Limits) -> Result<State> {
     crate::interop::sources::load_source(path, SourceFormat::Auto, limits, &mut |_| {})
         .map(|(db, _)| db)
 }
@@ -51,7 +51,7 @@ impl<W: Write> Write for Counting<'_, W> {
 /// JSON without compression is DictDB's document (what DictDB and `jq` read); every other
 /// combination is a snapshot file in that codec and compression. [`load_file`] reads them all.
 pub fn save_file(
-    db: &Database,
+    db: &State,
     path: impl AsRef<Path>,
     format: Format,
     compression: Compression,
@@ -84,7 +84,7 @@ pub fn save_file(
 }
 
 fn write_and_sync(
-    db: &Database,
+    db: &State,
     file: File,
     temp: &Path,
     format: Format,
@@ -129,7 +129,7 @@ impl Engine {
     /// Adds every table of `db` (definitions and rows) in one logged transaction. A table that
     /// already exists refuses the whole import. The engine's own tables (`_tabula_*`: tags and
     /// schema version, which name another database's history) are not imported.
-    pub fn import(&self, db: &Database) -> Result<Committed> {
+    pub fn import(&self, db: &State) -> Result<Committed> {
         let mut ops = Vec::new();
         for table in db
             .tables()

@@ -1,4 +1,4 @@
-//! [`load_source`]: reads another database's saved state into a [`Database`], whatever made it:
+//! [`load_source`]: reads another database's saved state into a [`State`], whatever made it:
 //! tabula itself (a saved file, a dump, a backup or a snapshot), DictDB's JSON document, a
 //! DeltaTraceDB saved database (its `to_dict` JSON), or the per-table exported directory. The
 //! format is told from the bytes when asked to (`SourceFormat::Auto`); [`create_database`] then
@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::str::FromStr;
 
-use tabula_core::{Database, Limits, Lsn};
+use tabula_core::{Limits, Lsn, State};
 use tabula_snapshot::LoadOptions;
 use tabula_snapshot::format::MAGIC;
 
@@ -103,7 +103,7 @@ pub fn load_source(
     format: SourceFormat,
     limits: &Limits,
     progress: &mut dyn FnMut(u64),
-) -> Result<(Database, SourceFormat)> {
+) -> Result<(State, SourceFormat)> {
     let path = path.as_ref();
     let meta = std::fs::metadata(path).map_err(io("open", path))?;
     if meta.is_dir() || format == SourceFormat::TablesDir {
@@ -157,7 +157,7 @@ pub fn load_source(
 ///
 /// # Errors
 /// `dir` holding anything (a new database only); I/O errors.
-pub fn create_database(db: &Database, dir: impl AsRef<Path>) -> Result<Lsn> {
+pub fn create_database(db: &State, dir: impl AsRef<Path>) -> Result<Lsn> {
     crate::history::backup::create_database_dir(
         db,
         dir.as_ref(),

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::fs::File;
 
 use tabula_codec::{Codec, Format};
-use tabula_core::{Database, Lsn, Transaction};
+use tabula_core::{Lsn, State, Transaction};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_wal::{Damage, DamageKind, VerifyReport, WalOptions};
 
@@ -133,7 +133,7 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
     // Snapshots: every one is read whole (each chunk's checksum and the file's).
     let snapshot_dir = dir.join(SNAPSHOT_DIR);
     let mut snapshots = Vec::new();
-    let mut base: Option<Database> = None;
+    let mut base: Option<State> = None;
     if snapshot_dir.is_dir() {
         let store = SnapshotStore::open(&snapshot_dir)?;
         let files = store.list()?;
@@ -170,7 +170,7 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
         }
         snapshots.reverse();
     }
-    let mut db = base.unwrap_or_else(|| Database::with_limits(options.limits));
+    let mut db = base.unwrap_or_else(|| State::with_limits(options.limits));
     let base_lsn = db.lsn();
 
     // The log: every frame, every payload decoded, the ones after the snapshot replayed. The

@@ -26,7 +26,7 @@
 use std::time::Duration;
 
 use tabula_core::{
-    Cause, ColumnType, Database, Filter, IndexDef, NameKind, Op, Path, Query, Row, Timestamp, Value,
+    Cause, ColumnType, Filter, IndexDef, NameKind, Op, Path, Query, Row, State, Timestamp, Value,
 };
 
 use crate::db::{Around, Committed, Engine, Hidden, Hook, Inner};
@@ -109,7 +109,7 @@ impl Rule<'_> {
 }
 
 /// The rules of `db` whose table exists.
-fn rules(db: &Database) -> Vec<Rule<'_>> {
+fn rules(db: &State) -> Vec<Rule<'_>> {
     let Some(stored) = db.table(TTL_TABLE) else {
         return Vec::new();
     };
@@ -141,7 +141,7 @@ fn rule_row(table: &str, ttl: &Ttl) -> Row {
 }
 
 /// The keys of at most `limit` rows of the rule's table expired at `at`, oldest key first.
-fn expired(db: &Database, rule: &Rule<'_>, at: Timestamp, limit: usize) -> Vec<Value> {
+fn expired(db: &State, rule: &Rule<'_>, at: Timestamp, limit: usize) -> Vec<Value> {
     let query = Query::new().filter(expired_filter(rule, at)).limit(limit);
     let (Ok(result), Some(table)) = (db.query(rule.table, &query), db.table(rule.table)) else {
         return Vec::new();
@@ -176,7 +176,7 @@ pub(crate) struct TtlHook;
 impl Hook for TtlHook {
     /// Before, the deletes of the expired rows (at most `room`) of the tables `ops` write;
     /// after, the deletes of the rules of the tables they drop.
-    fn around(&self, db: &Database, ops: &[Op], at: Timestamp, room: usize) -> Around {
+    fn around(&self, db: &State, ops: &[Op], at: Timestamp, room: usize) -> Around {
         let mut around = Around::default();
         if db.table(TTL_TABLE).is_none() {
             return around;
@@ -202,7 +202,7 @@ impl Hook for TtlHook {
     }
 
     /// The deletes of at most `room` rows of `table` expired at `at`, if a rule covers it.
-    fn first_touch(&self, db: &Database, table: &str, at: Timestamp, room: usize) -> Vec<Op> {
+    fn first_touch(&self, db: &State, table: &str, at: Timestamp, room: usize) -> Vec<Op> {
         if db.table(TTL_TABLE).is_none() || room == 0 {
             return Vec::new();
         }
@@ -214,7 +214,7 @@ impl Hook for TtlHook {
     }
 
     /// The delete of `table`'s rule, if it has one.
-    fn after_drop(&self, db: &Database, table: &str) -> Option<Op> {
+    fn after_drop(&self, db: &State, table: &str) -> Option<Op> {
         // Without the rules' table there is nothing to look up.
         db.table(TTL_TABLE)?;
         rules(db)
@@ -223,12 +223,12 @@ impl Hook for TtlHook {
             .then(|| rule_delete(table))
     }
 
-    fn may_hide(&self, db: &Database) -> bool {
+    fn may_hide(&self, db: &State) -> bool {
         db.table(TTL_TABLE).is_some_and(|rules| !rules.is_empty())
     }
 
     /// Per rule, the rows expired at `at`: found at each access, never by a scan here.
-    fn hidden(&self, db: &Database, at: Timestamp) -> Vec<Hidden> {
+    fn hidden(&self, db: &State, at: Timestamp) -> Vec<Hidden> {
         rules(db)
             .iter()
             .map(|rule| Hidden {
@@ -248,7 +248,7 @@ fn rule_delete(table: &str) -> Op {
 }
 
 /// Whether any row of `db` is expired at `at`.
-fn any_expired(db: &Database, at: Timestamp) -> bool {
+fn any_expired(db: &State, at: Timestamp) -> bool {
     rules(db)
         .iter()
         .any(|rule| !expired(db, rule, at, 1).is_empty())

@@ -1,4 +1,4 @@
-//! Random databases for the snapshot tests, built through `Database::apply` so every one is a
+//! Random databases for the snapshot tests, built through `State::apply` so every one is a
 //! state the engine could hold: schemaless and typed tables, unique and secondary indexes,
 //! auto-increment, every kind of value.
 #![allow(
@@ -12,7 +12,7 @@
 
 use proptest::prelude::*;
 use tabula_core::{
-    Column, ColumnType, Database, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value,
+    Column, ColumnType, Lsn, Op, Row, State, TableDef, Timestamp, Transaction, Value,
 };
 
 fn float() -> impl Strategy<Value = f64> {
@@ -122,7 +122,7 @@ fn rows(schemaless: bool) -> BoxedStrategy<Vec<(i64, f64, Value, Row)>> {
 }
 
 /// A database of 0 to 3 tables at some LSN.
-pub fn database() -> BoxedStrategy<Database> {
+pub fn database() -> BoxedStrategy<State> {
     let tables = shape().prop_flat_map(|shape| {
         let schemaless = matches!(shape, Shape::Schemaless);
         (Just(shape), rows(schemaless))
@@ -140,7 +140,7 @@ pub fn database() -> BoxedStrategy<Database> {
                 };
                 ops.extend(table(index, shape, rows));
             }
-            let mut db = Database::new();
+            let mut db = State::new();
             let mut tx = Transaction::new(Lsn(lsn), Timestamp::from_micros(0));
             tx.ops = ops;
             db.apply_owned(tx).unwrap();

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tabula_wal::{Lsn, Record, RecoveryReport, SimStorage, Wal, WalOptions};
+use tabula_wal::{LogRecord, Lsn, RecoveryReport, SimStorage, Wal, WalOptions};
 
 /// The directory every simulated log lives in.
 pub const DIR: &str = "/db/wal";
@@ -33,7 +33,7 @@ pub fn open(
     Wal::open_on(Arc::new(storage.clone()), DIR, options)
 }
 
-pub fn read_all(wal: &Wal) -> tabula_wal::Result<Vec<Record>> {
+pub fn read_all(wal: &Wal) -> tabula_wal::Result<Vec<LogRecord>> {
     match wal.oldest_lsn()? {
         Some(oldest) => wal.read_from(oldest)?.collect(),
         None => Ok(Vec::new()),
@@ -49,7 +49,7 @@ pub fn payload(seed: u64, i: u64) -> Vec<u8> {
 
 /// Asserts that `records` are exactly the first records of the run: LSNs 1, 2, 3... with the
 /// payloads appended, and at least `acknowledged` of them.
-pub fn assert_prefix(records: &[Record], seed: u64, acknowledged: Lsn, context: &str) {
+pub fn assert_prefix(records: &[LogRecord], seed: u64, acknowledged: Lsn, context: &str) {
     for (i, record) in records.iter().enumerate() {
         let lsn = i as u64 + 1;
         assert_eq!(record.lsn, Lsn(lsn), "{context}: records out of sequence");

@@ -1,15 +1,15 @@
-//! [`Database`]: the whole in-memory state (tables by name, the last applied LSN) and
-//! [`Database::apply`], the one way it changes.
+//! [`State`]: the whole in-memory state (tables by name, the last applied LSN) and
+//! [`State::apply`], the one way it changes.
 //!
 //! `apply` is all-or-nothing without copying: ops change the tables in place, each op checking
 //! everything before it writes, and an undo log of the successful ops' before-images puts the
-//! tables back if a later op fails. Cloning a `Database` is O(number of tables) and shares all
+//! tables back if a later op fails. Cloning a `State` is O(number of tables) and shares all
 //! rows, so a reader or a snapshot takes a consistent copy while the writer goes on.
 //!
 //! Core bounds the depth of every value before it compares, formats or indexes it. Values too deep
 //! for the stack cannot even be cloned or dropped by Rust's derived code, so the producers of
 //! values from untrusted bytes (the decoders of `tabula-codec`) must bound depth as they decode;
-//! [`Database::apply`] clones each op's values before measuring them.
+//! [`State::apply`] clones each op's values before measuring them.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use crate::limits::Limits;
 use crate::op::{Lsn, Op, SchemaChange, Transaction};
 use crate::query::{Query, QueryResult};
 use crate::schema::TableDef;
-use crate::table::{RowChange, RowRef, Table};
+use crate::table::{RowChange, RowRef, TableState};
 use crate::value::{Row, Value};
 
 /// What to put back if a transaction fails.
@@ -34,7 +34,10 @@ enum Undo {
         next_auto: Option<i64>,
     },
     /// A table-level change: the whole table before it (`None` if it did not exist).
-    Table { name: String, before: Option<Table> },
+    Table {
+        name: String,
+        before: Option<TableState>,
+    },
 }
 
 /// The undo steps of the transaction being applied. Recording is off for one-op transactions:
@@ -55,9 +58,9 @@ impl UndoLog {
 /// The state of a database: tables by name and the LSN of the last applied transaction.
 ///
 /// ```
-/// use tabula_core::{Column, ColumnType, Database, Filter, Lsn, Op, Query, TableDef, Timestamp, Transaction, Value};
+/// use tabula_core::{Column, ColumnType, State, Filter, Lsn, Op, Query, TableDef, Timestamp, Transaction, Value};
 ///
-/// let mut db = Database::new();
+/// let mut db = State::new();
 /// let def = TableDef::new("students", "id")
 ///     .auto_increment()
 ///     .column(Column::new("id", ColumnType::Int))
@@ -77,25 +80,25 @@ impl UndoLog {
 /// assert_eq!(good.rows[0]["id"], Value::Int(1));
 /// ```
 #[derive(Debug, Clone, Default)]
-pub struct Database {
-    tables: OrdMap<String, Table>,
+pub struct State {
+    tables: OrdMap<String, TableState>,
     lsn: Lsn,
     limits: Limits,
 }
 
-impl Database {
+impl State {
     /// An empty database with default limits.
     #[must_use]
     pub fn new() -> Self {
-        Database::default()
+        State::default()
     }
 
     /// An empty database with the given limits.
     #[must_use]
     pub fn with_limits(limits: Limits) -> Self {
-        Database {
+        State {
             limits,
-            ..Database::default()
+            ..State::default()
         }
     }
 
@@ -105,7 +108,7 @@ impl Database {
     /// [`Error::TableExists`] if two tables share a name.
     pub fn from_tables(
         lsn: Lsn,
-        tables: impl IntoIterator<Item = Table>,
+        tables: impl IntoIterator<Item = TableState>,
         limits: Limits,
     ) -> Result<Self, Error> {
         let mut map = OrdMap::new();
@@ -115,7 +118,7 @@ impl Database {
                 return Err(Error::TableExists { table: name });
             }
         }
-        Ok(Database {
+        Ok(State {
             tables: map,
             lsn,
             limits,
@@ -136,12 +139,12 @@ impl Database {
 
     /// The table named `name`.
     #[must_use]
-    pub fn table(&self, name: &str) -> Option<&Table> {
+    pub fn table(&self, name: &str) -> Option<&TableState> {
         self.tables.get(name)
     }
 
     /// All tables, by name.
-    pub fn tables(&self) -> impl Iterator<Item = &Table> + '_ {
+    pub fn tables(&self) -> impl Iterator<Item = &TableState> + '_ {
         self.tables.values()
     }
 
@@ -156,7 +159,7 @@ impl Database {
     /// Runs a query on one table.
     ///
     /// # Errors
-    /// [`Error::UnknownTable`], or the query's own errors (see [`Table::query`]).
+    /// [`Error::UnknownTable`], or the query's own errors (see [`TableState::query`]).
     pub fn query(&self, table: &str, query: &Query) -> Result<QueryResult, Error> {
         self.existing(table)?.query(query, &self.limits)
     }
@@ -173,12 +176,12 @@ impl Database {
         self.apply_ops(tx.lsn, tx.ops.iter().cloned(), all)
     }
 
-    /// As [`Database::apply`], returning only the changes made by the ops at the indexes in
+    /// As [`State::apply`], returning only the changes made by the ops at the indexes in
     /// `own`: for a commit that wraps its caller's ops in ops of its own (the engine's
     /// time-to-live deletes), so that the caller gets back the changes of its ops and no others.
     ///
     /// # Errors
-    /// As [`Database::apply`].
+    /// As [`State::apply`].
     pub fn apply_part(
         &mut self,
         tx: &Transaction,
@@ -187,10 +190,10 @@ impl Database {
         self.apply_ops(tx.lsn, tx.ops.iter().cloned(), own)
     }
 
-    /// As [`Database::apply`], moving the rows out of the transaction instead of copying them.
+    /// As [`State::apply`], moving the rows out of the transaction instead of copying them.
     ///
     /// # Errors
-    /// As [`Database::apply`].
+    /// As [`State::apply`].
     pub fn apply_owned(&mut self, tx: Transaction) -> Result<Vec<RowChange>, Error> {
         let all = 0..tx.ops.len();
         self.apply_ops(tx.lsn, tx.ops.into_iter(), all)
@@ -289,7 +292,7 @@ impl Database {
                     return Err(Error::TableExists { table: def.name });
                 }
                 let name = def.name.clone();
-                self.tables.insert(name.clone(), Table::new(def));
+                self.tables.insert(name.clone(), TableState::new(def));
                 undo.push(Undo::Table { name, before: None });
                 return Ok(());
             }
@@ -328,7 +331,7 @@ impl Database {
         &mut self,
         table: &str,
         undo: &mut UndoLog,
-        write: impl FnOnce(&mut Table) -> Result<RowChange, Error>,
+        write: impl FnOnce(&mut TableState) -> Result<RowChange, Error>,
     ) -> Result<RowChange, Error> {
         let t = self.existing_mut(table)?;
         let next_auto = t.next_auto_increment();
@@ -347,7 +350,7 @@ impl Database {
         &mut self,
         table: &str,
         undo: &mut UndoLog,
-        change: impl FnOnce(&mut Table) -> Result<(), Error>,
+        change: impl FnOnce(&mut TableState) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let t = self.existing_mut(table)?;
         let before = t.clone();
@@ -383,7 +386,7 @@ impl Database {
         }
     }
 
-    fn existing_mut(&mut self, table: &str) -> Result<&mut Table, Error> {
+    fn existing_mut(&mut self, table: &str) -> Result<&mut TableState, Error> {
         self.tables
             .get_mut(table)
             .ok_or_else(|| Error::UnknownTable {
@@ -391,7 +394,7 @@ impl Database {
             })
     }
 
-    fn existing(&self, table: &str) -> Result<&Table, Error> {
+    fn existing(&self, table: &str) -> Result<&TableState, Error> {
         self.tables.get(table).ok_or_else(|| Error::UnknownTable {
             table: table.to_owned(),
         })
@@ -399,7 +402,7 @@ impl Database {
 }
 
 /// The table `table` after a schema change: a new definition, every row rewritten and checked.
-fn alter(table: &Table, change: SchemaChange, limits: &Limits) -> Result<Table, Error> {
+fn alter(table: &TableState, change: SchemaChange, limits: &Limits) -> Result<TableState, Error> {
     let mut def: TableDef = table.def().clone();
     let name = def.name.clone();
     let invalid = |reason: String| Error::InvalidDefinition {
@@ -476,12 +479,12 @@ fn alter(table: &Table, change: SchemaChange, limits: &Limits) -> Result<Table, 
                 .collect()
         }
     };
-    Table::rebuild(def, rows, table.next_auto_increment(), limits)
+    TableState::rebuild(def, rows, table.next_auto_increment(), limits)
 }
 
 /// Two databases are equal when they hold equal tables at the same LSN; limits are settings, not
 /// state.
-impl PartialEq for Database {
+impl PartialEq for State {
     fn eq(&self, other: &Self) -> bool {
         self.lsn == other.lsn && self.tables == other.tables
     }

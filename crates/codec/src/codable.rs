@@ -1,4 +1,4 @@
-//! [`Record`]: the core types a codec reads and writes, and the depth check every format shares.
+//! [`Codable`]: the core types a codec reads and writes, and the depth check every format shares.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,7 +16,7 @@ mod sealed {
 /// [`IndexDef`], [`TableDef`], [`SchemaChange`], [`Op`], [`Cause`] and [`Transaction`].
 ///
 /// Sealed: the three layouts are documented and fixed per type.
-pub trait Record: Serialize + DeserializeOwned + BinWrite + BinRead + sealed::Sealed {
+pub trait Codable: Serialize + DeserializeOwned + BinWrite + BinRead + sealed::Sealed {
     /// The depth of the deepest value or row inside, measured as [`Measure`] does, stopping
     /// once it passes `max`.
     fn value_depth(&self, max: usize) -> usize;
@@ -31,28 +31,28 @@ fn of_row(row: &Map, max: usize) -> usize {
 }
 
 impl sealed::Sealed for Value {}
-impl Record for Value {
+impl Codable for Value {
     fn value_depth(&self, max: usize) -> usize {
         of(self, max)
     }
 }
 
 impl sealed::Sealed for Map {}
-impl Record for Map {
+impl Codable for Map {
     fn value_depth(&self, max: usize) -> usize {
         of_row(self, max)
     }
 }
 
 impl sealed::Sealed for Column {}
-impl Record for Column {
+impl Codable for Column {
     fn value_depth(&self, max: usize) -> usize {
         self.default.as_ref().map_or(0, |v| of(v, max))
     }
 }
 
 impl sealed::Sealed for Schema {}
-impl Record for Schema {
+impl Codable for Schema {
     fn value_depth(&self, max: usize) -> usize {
         self.columns
             .iter()
@@ -63,21 +63,21 @@ impl Record for Schema {
 }
 
 impl sealed::Sealed for IndexDef {}
-impl Record for IndexDef {
+impl Codable for IndexDef {
     fn value_depth(&self, _max: usize) -> usize {
         0
     }
 }
 
 impl sealed::Sealed for TableDef {}
-impl Record for TableDef {
+impl Codable for TableDef {
     fn value_depth(&self, max: usize) -> usize {
         self.schema.as_ref().map_or(0, |s| s.value_depth(max))
     }
 }
 
 impl sealed::Sealed for SchemaChange {}
-impl Record for SchemaChange {
+impl Codable for SchemaChange {
     fn value_depth(&self, max: usize) -> usize {
         match self {
             SchemaChange::AddColumn(c) => c.value_depth(max),
@@ -87,7 +87,7 @@ impl Record for SchemaChange {
 }
 
 impl sealed::Sealed for Op {}
-impl Record for Op {
+impl Codable for Op {
     fn value_depth(&self, max: usize) -> usize {
         match self {
             Op::CreateTable(def) => def.value_depth(max),
@@ -101,14 +101,14 @@ impl Record for Op {
 }
 
 impl sealed::Sealed for Cause {}
-impl Record for Cause {
+impl Codable for Cause {
     fn value_depth(&self, max: usize) -> usize {
         of_row(&self.context, max)
     }
 }
 
 impl sealed::Sealed for Transaction {}
-impl Record for Transaction {
+impl Codable for Transaction {
     fn value_depth(&self, max: usize) -> usize {
         let cause = self.cause.as_ref().map_or(0, |c| c.value_depth(max));
         self.ops
