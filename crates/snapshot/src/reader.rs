@@ -145,18 +145,7 @@ impl<R: Read> Chunks<R> {
 /// Reads a snapshot from `input` and builds its database.
 pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded> {
     let mut input = input;
-    let mut header_bytes = [0u8; HEADER_LEN];
-    let mut got = 0;
-    while got < HEADER_LEN {
-        match input.read(header_bytes.get_mut(got..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io("read", e)),
-        }
-    }
-    let header = Header::decode(header_bytes.get(..got).unwrap_or_default())
-        .map_err(|kind| Error::corrupted(0, kind))?;
+    let (header, header_bytes) = read_header(&mut input)?;
     let codec = Codec::new(header.format).with_limits(options.codec_limits);
     let mut crc = crc32fast::Hasher::new();
     crc.update(&header_bytes);
@@ -183,36 +172,92 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
             }
             ChunkKind::Table => {}
         }
-        let fixed = TableFixed::decode(&chunks.raw).map_err(|kind| Error::corrupted(at, kind))?;
-        let def: TableDef = codec
-            .decode(chunks.raw.get(TABLE_FIXED_LEN..).unwrap_or_default())
-            .map_err(|source| Error::Codec {
-                path: None,
-                offset: at,
-                error: source,
-            })?;
-        let name = def.name.clone();
-        let mut rows = TableRows {
-            chunks: &mut chunks,
-            codec,
-            remaining: fixed.rows,
-            decoded: VecDeque::new(),
-            error: None,
-        };
-        let built = TableState::rebuild(def, rows.by_ref(), fixed.next_auto, &options.limits);
-        let after = rows.finish()?;
-        let table = built.map_err(|source| Error::Invalid {
-            path: None,
-            table: name,
-            error: Box::new(source),
-        })?;
-        rows_total += fixed.rows;
+        let (table, rows, after) = read_table(&mut chunks, codec, at, options)?;
+        rows_total += rows;
         tables.push(table);
         (kind, at) = after;
     }
+    check_footer(&mut chunks, at, tables.len() as u64, rows_total)?;
+    let bytes = chunks.offset;
+    let table_count = tables.len() as u64;
+    let database = State::from_tables(header.lsn, tables, options.limits).map_err(|source| {
+        Error::Invalid {
+            path: None,
+            table: String::new(),
+            error: Box::new(source),
+        }
+    })?;
+    Ok(Loaded {
+        database,
+        summary: SnapshotSummary {
+            lsn: header.lsn,
+            created_at: Timestamp::from_micros(header.created_at_micros),
+            format: header.format,
+            compression: header.compression,
+            tables: table_count,
+            rows: rows_total,
+            bytes,
+        },
+    })
+}
+
+/// Reads and checks the file header (a file shorter than one is damage, not an I/O error).
+fn read_header<R: Read>(input: &mut R) -> Result<(Header, [u8; HEADER_LEN])> {
+    let mut header_bytes = [0u8; HEADER_LEN];
+    let mut got = 0;
+    while got < HEADER_LEN {
+        match input.read(header_bytes.get_mut(got..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("read", e)),
+        }
+    }
+    let header = Header::decode(header_bytes.get(..got).unwrap_or_default())
+        .map_err(|kind| Error::corrupted(0, kind))?;
+    Ok((header, header_bytes))
+}
+
+/// Builds the table whose table chunk (at `at`) `chunks` just read, row by row from the rows
+/// chunks after it: the table, its row count, and the chunk after its rows.
+fn read_table<R: Read>(
+    chunks: &mut Chunks<R>,
+    codec: Codec,
+    at: u64,
+    options: &LoadOptions,
+) -> Result<(TableState, u64, (ChunkKind, u64))> {
+    let fixed = TableFixed::decode(&chunks.raw).map_err(|kind| Error::corrupted(at, kind))?;
+    let def: TableDef = codec
+        .decode(chunks.raw.get(TABLE_FIXED_LEN..).unwrap_or_default())
+        .map_err(|source| Error::Codec {
+            path: None,
+            offset: at,
+            error: source,
+        })?;
+    let name = def.name.clone();
+    let mut rows = TableRows {
+        chunks,
+        codec,
+        remaining: fixed.rows,
+        decoded: VecDeque::new(),
+        error: None,
+    };
+    let built = TableState::rebuild(def, rows.by_ref(), fixed.next_auto, &options.limits);
+    let after = rows.finish()?;
+    let table = built.map_err(|source| Error::Invalid {
+        path: None,
+        table: name,
+        error: Box::new(source),
+    })?;
+    Ok((table, fixed.rows, after))
+}
+
+/// Checks the footer chunk (at `at`, just read) against what the file held, and that nothing
+/// follows it.
+fn check_footer<R: Read>(chunks: &mut Chunks<R>, at: u64, tables: u64, rows: u64) -> Result<()> {
     let footer = Footer::decode(&chunks.raw).map_err(|kind| Error::corrupted(at, kind))?;
     let file_crc = chunks.crc.clone().finalize();
-    let expected = (tables.len() as u64, rows_total, chunks.chunks, file_crc);
+    let expected = (tables, rows, chunks.chunks, file_crc);
     if (footer.tables, footer.rows, footer.chunks, footer.file_crc) != expected {
         return Err(Error::corrupted(
             at,
@@ -241,27 +286,7 @@ pub fn read_snapshot<R: Read>(input: R, options: &LoadOptions) -> Result<Loaded>
             DamageKind::invalid("bytes after the footer"),
         ));
     }
-    let bytes = chunks.offset;
-    let table_count = tables.len() as u64;
-    let database = State::from_tables(header.lsn, tables, options.limits).map_err(|source| {
-        Error::Invalid {
-            path: None,
-            table: String::new(),
-            error: Box::new(source),
-        }
-    })?;
-    Ok(Loaded {
-        database,
-        summary: SnapshotSummary {
-            lsn: header.lsn,
-            created_at: Timestamp::from_micros(header.created_at_micros),
-            format: header.format,
-            compression: header.compression,
-            tables: table_count,
-            rows: rows_total,
-            bytes,
-        },
-    })
+    Ok(())
 }
 
 /// The rows of one table, pulled chunk by chunk as `TableState::rebuild` asks for them. An error ends

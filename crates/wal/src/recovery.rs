@@ -84,19 +84,59 @@ pub(crate) fn recover(
     repair: bool,
 ) -> Result<Recovered> {
     let started = Instant::now();
-    let mode = options.recovery;
     let (segments, temps) = list_live(storage, dir).map_err(|e| Error::io("list", dir, e))?;
-    let mut report = RecoveryReport {
-        segments: segments.len(),
-        ..RecoveryReport::default()
+    let mut walk = Walk {
+        mode: options.recovery,
+        report: RecoveryReport {
+            segments: segments.len(),
+            ..RecoveryReport::default()
+        },
+        cut_segments: Vec::new(),
     };
     let mut expected: Option<Lsn> = None;
     let mut tail = None;
-    let mut cut_segments = Vec::new();
-    // Segments shorter than a header at the end of the log are cut files that hold no record;
-    // the segment before them is the last one that counts.
+    let last_whole = last_whole_segment(storage, &segments)?;
+    for (index, segment) in segments.iter().enumerate() {
+        let is_last = last_whole.is_none_or(|last| index >= last);
+        let mut scan = Scanner::open(storage, &segment.path)?;
+        let Some(first) = walk.segment_start(&mut scan, segment, expected, options, is_last)?
+        else {
+            continue;
+        };
+        let (next, valid_len) = walk.frames(&mut scan, segment, first, is_last)?;
+        expected = Some(next);
+        tail = Some((segment.clone(), valid_len));
+    }
+    let Walk {
+        mode,
+        mut report,
+        cut_segments,
+    } = walk;
+    if repair {
+        let temps = if mode == RecoveryMode::AbsoluteConsistency {
+            // Leftover temporary files are not part of the log; strict mode still changes
+            // nothing.
+            &[][..]
+        } else {
+            &temps[..]
+        };
+        apply_repair(storage, dir, &cut_segments, tail.as_ref(), &report, temps)?;
+        report.removed_temp_files = temps.len();
+    }
+    report.duration = started.elapsed();
+    Ok(Recovered {
+        report,
+        tail,
+        next: expected.unwrap_or(options.first_lsn),
+    })
+}
+
+/// The index of the last segment at least a header long: segments shorter than that at the end
+/// of the log are cut files that hold no record, and the one before them is the last that
+/// counts.
+fn last_whole_segment(storage: &dyn Storage, segments: &[SegmentFile]) -> Result<Option<usize>> {
     let mut lens = Vec::with_capacity(segments.len());
-    for segment in &segments {
+    for segment in segments {
         let file = storage
             .open(&segment.path, false)
             .map_err(|e| Error::io("open", &segment.path, e))?;
@@ -105,13 +145,32 @@ pub(crate) fn recover(
                 .map_err(|e| Error::io("read the length of", &segment.path, e))?,
         );
     }
-    let last_whole = lens
+    Ok(lens
         .iter()
-        .rposition(|&len| len >= SEGMENT_HEADER_LEN as u64);
-    for (index, segment) in segments.iter().enumerate() {
-        let is_last = last_whole.is_none_or(|last| index >= last);
-        let mut scan = Scanner::open(storage, &segment.path)?;
-        let checked = check_header(&mut scan, segment)?.and_then(|first| {
+        .rposition(|&len| len >= SEGMENT_HEADER_LEN as u64))
+}
+
+/// Recovery's walk over the live segments: what it found so far.
+struct Walk {
+    mode: RecoveryMode,
+    report: RecoveryReport,
+    /// Segments shorter than a header that repair removes.
+    cut_segments: Vec<PathBuf>,
+}
+
+impl Walk {
+    /// The first LSN of `segment` (whose records should start at `expected`), or `None` if the
+    /// walk passes it over (a cut last segment, or salvage of a damaged header).
+    fn segment_start(
+        &mut self,
+        scan: &mut Scanner,
+        segment: &SegmentFile,
+        expected: Option<Lsn>,
+        options: &WalOptions,
+        is_last: bool,
+    ) -> Result<Option<Lsn>> {
+        let (mode, report, cut_segments) = (self.mode, &mut self.report, &mut self.cut_segments);
+        let checked = check_header(scan, segment)?.and_then(|first| {
             match sequence_gap(first, expected, options.first_lsn) {
                 // Salvage keeps a segment that follows lost records; an overlap is still refused.
                 Some(kind)
@@ -145,7 +204,7 @@ pub(crate) fn recover(
                     kind,
                 });
                 cut_segments.push(segment.path.clone());
-                continue;
+                return Ok(None);
             }
             Err(kind) if mode == RecoveryMode::Salvage => {
                 if scan.len() < SEGMENT_HEADER_LEN as u64 {
@@ -158,10 +217,23 @@ pub(crate) fn recover(
                     bytes: scan.len(),
                     kind,
                 });
-                continue;
+                return Ok(None);
             }
             Err(kind) => return Err(Error::corrupted(&segment.path, 0, kind)),
         };
+        Ok(Some(first))
+    }
+
+    /// Reads the frames of `segment` from its first LSN `first`: returns the LSN after the last
+    /// valid record and the length the segment keeps (shorter than the file after a torn tail).
+    fn frames(
+        &mut self,
+        scan: &mut Scanner,
+        segment: &SegmentFile,
+        first: Lsn,
+        is_last: bool,
+    ) -> Result<(Lsn, u64)> {
+        let (mode, report) = (self.mode, &mut self.report);
         let mut next = first;
         let mut valid_len = scan.len();
         let mut evidence_end = 0;
@@ -240,52 +312,49 @@ pub(crate) fn recover(
             scan.seek(at);
             next = header.lsn;
         }
-        expected = Some(next);
-        tail = Some((segment.clone(), valid_len));
+        Ok((next, valid_len))
     }
-    if repair {
-        for path in &cut_segments {
-            storage
-                .remove(path)
-                .map_err(|e| Error::io("remove", path, e))?;
-        }
-        if !cut_segments.is_empty() {
-            storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
-        }
-        if let Some((segment, valid_len)) = &tail
-            && report.truncated.iter().any(|d| d.segment == segment.path)
-        {
-            let mut file = storage
-                .open(&segment.path, true)
-                .map_err(|e| Error::io("open", &segment.path, e))?;
-            file.truncate(*valid_len)
-                .map_err(|e| Error::io("truncate", &segment.path, e))?;
-            file.sync_data()
-                .map_err(|e| Error::sync(&segment.path, e))?;
-        }
-        // Leftover temporary files are not part of the log; strict mode still changes nothing.
-        let temps = if mode == RecoveryMode::AbsoluteConsistency {
-            &[][..]
-        } else {
-            &temps[..]
-        };
-        for name in temps {
-            let path = dir.join(name);
-            storage
-                .remove(&path)
-                .map_err(|e| Error::io("remove", &path, e))?;
-        }
-        if !temps.is_empty() {
-            storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
-        }
-        report.removed_temp_files = temps.len();
+}
+
+/// Repair: removes the cut segments, truncates the torn tail of the last one and removes the
+/// leftover temporary files `temps`, each made durable.
+fn apply_repair(
+    storage: &dyn Storage,
+    dir: &Path,
+    cut_segments: &[PathBuf],
+    tail: Option<&(SegmentFile, u64)>,
+    report: &RecoveryReport,
+    temps: &[String],
+) -> Result<()> {
+    for path in cut_segments {
+        storage
+            .remove(path)
+            .map_err(|e| Error::io("remove", path, e))?;
     }
-    report.duration = started.elapsed();
-    Ok(Recovered {
-        report,
-        tail,
-        next: expected.unwrap_or(options.first_lsn),
-    })
+    if !cut_segments.is_empty() {
+        storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
+    }
+    if let Some((segment, valid_len)) = tail
+        && report.truncated.iter().any(|d| d.segment == segment.path)
+    {
+        let mut file = storage
+            .open(&segment.path, true)
+            .map_err(|e| Error::io("open", &segment.path, e))?;
+        file.truncate(*valid_len)
+            .map_err(|e| Error::io("truncate", &segment.path, e))?;
+        file.sync_data()
+            .map_err(|e| Error::sync(&segment.path, e))?;
+    }
+    for name in temps {
+        let path = dir.join(name);
+        storage
+            .remove(&path)
+            .map_err(|e| Error::io("remove", &path, e))?;
+    }
+    if !temps.is_empty() {
+        storage.sync_dir(dir).map_err(|e| Error::sync(dir, e))?;
+    }
+    Ok(())
 }
 
 /// Checks a segment's header against its name.

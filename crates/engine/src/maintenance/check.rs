@@ -127,10 +127,71 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
         });
     }
     let _lock = shared_lock(dir)?;
-    let load = LoadOptions::with_limits(options.limits);
     let mut problems = Vec::new();
+    let (snapshots, base) = check_snapshots(dir, options, &mut problems)?;
+    let base = base.unwrap_or_else(|| State::with_limits(options.limits));
+    let base_lsn = base.lsn();
 
-    // Snapshots: every one is read whole (each chunk's checksum and the file's).
+    // The log: every frame, every payload decoded, the ones after the snapshot replayed.
+    let mut replay = Replay {
+        codec: options.wal_codec(),
+        first_record: true,
+        failure: None,
+        db: base,
+    };
+    let wal_dir = dir.join(WAL_DIR);
+    let wal = tabula_wal::verify(&wal_dir, &WalOptions::new(), &mut |lsn, payload| {
+        replay.record(lsn, payload)
+    })?;
+    log_problems(&wal, &mut problems);
+    if let Some(reason) = replay.failure.filter(|r| !r.is_empty()) {
+        problems.push(Problem {
+            kind: ProblemKind::Corruption,
+            file: wal_dir.clone(),
+            offset: None,
+            bytes: 0,
+            reason,
+            damage: None,
+            consequence: "opening refuses this log".to_owned(),
+        });
+    }
+    if wal.records > 0 && wal.first_lsn > base_lsn.next() {
+        problems.push(Problem {
+            kind: ProblemKind::Corruption,
+            file: wal_dir.clone(),
+            offset: None,
+            bytes: 0,
+            reason: format!(
+                "the log starts at LSN {} but the newest readable snapshot is at LSN {base_lsn}: \
+                 records between are missing",
+                wal.first_lsn
+            ),
+            damage: Some(DamageKind::Lsn {
+                expected: base_lsn.next().0,
+                found: wal.first_lsn.0,
+            }),
+            consequence: "opening refuses this database".to_owned(),
+        });
+    }
+    Ok(CheckReport {
+        dir: dir.to_path_buf(),
+        snapshots,
+        base_lsn,
+        last_lsn: replay.db.lsn(),
+        wal,
+        problems,
+    })
+}
+
+/// Every snapshot of `dir`, read whole (each chunk's checksum and the file's): their files,
+/// LSNs and sizes in LSN order, and the newest readable one's state, the base the log is
+/// replayed onto. A snapshot that does not read is a problem.
+fn check_snapshots(
+    dir: &Path,
+    options: &Options,
+    problems: &mut Vec<Problem>,
+) -> Result<(Vec<SnapshotFile>, Option<State>)> {
+    let load = LoadOptions::with_limits(options.limits);
     let snapshot_dir = dir.join(SNAPSHOT_DIR);
     let mut snapshots = Vec::new();
     let mut base: Option<State> = None;
@@ -170,56 +231,67 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
         }
         snapshots.reverse();
     }
-    let mut db = base.unwrap_or_else(|| State::with_limits(options.limits));
-    let base_lsn = db.lsn();
+    Ok((snapshots, base))
+}
 
-    // The log: every frame, every payload decoded, the ones after the snapshot replayed. The
-    // codec is the options' unless the first record says otherwise (nothing on disk names it).
-    let mut codec = options.wal_codec();
-    let mut first_record = true;
-    let mut replay_failure: Option<String> = None;
-    let mut check_record = |lsn: Lsn, payload: &[u8]| -> std::result::Result<(), String> {
-        if std::mem::take(&mut first_record)
-            && codec.decode::<Transaction>(payload).is_err()
+/// A snapshot file [`check`] read: its path, LSN and size.
+type SnapshotFile = (PathBuf, Lsn, u64);
+
+/// The log's records as `check` replays them onto the snapshot's state.
+struct Replay {
+    /// The options' codec unless the first record says otherwise (nothing on disk names it).
+    codec: Codec,
+    first_record: bool,
+    /// Why replay stopped (empty: a record that does not decode, already reported as such).
+    failure: Option<String>,
+    db: State,
+}
+
+impl Replay {
+    /// Decodes the record at `lsn` and, past the snapshot, applies it; the error says why the
+    /// record is damaged.
+    fn record(&mut self, lsn: Lsn, payload: &[u8]) -> std::result::Result<(), String> {
+        if std::mem::take(&mut self.first_record)
+            && self.codec.decode::<Transaction>(payload).is_err()
             && let Some(format) = Format::ALL
                 .into_iter()
                 .find(|f| Codec::new(*f).decode::<Transaction>(payload).is_ok())
         {
-            codec = Codec::new(format);
+            self.codec = Codec::new(format);
         }
-        let tx = codec.decode::<Transaction>(payload).map_err(|e| {
-            format!(
-                "the transaction does not decode as {}: {e}",
-                codec.format().name()
-            )
-        });
-        let tx = match tx {
+        let tx = match self.codec.decode::<Transaction>(payload) {
             Ok(tx) => tx,
-            Err(reason) => {
+            Err(e) => {
                 // Replaying past a record that cannot be read would only report its absence.
-                replay_failure.get_or_insert_with(String::new);
-                return Err(reason);
+                self.failure.get_or_insert_with(String::new);
+                return Err(format!(
+                    "the transaction does not decode as {}: {e}",
+                    self.codec.format().name()
+                ));
             }
         };
         if tx.lsn != lsn {
-            replay_failure.get_or_insert_with(String::new);
+            self.failure.get_or_insert_with(String::new);
             return Err(format!("the record holds a transaction for LSN {}", tx.lsn));
         }
-        if lsn > db.lsn() && replay_failure.is_none() {
+        let db = &mut self.db;
+        if lsn > db.lsn() && self.failure.is_none() {
             if lsn != db.lsn().next() {
-                replay_failure = Some(format!(
+                self.failure = Some(format!(
                     "the log jumps from LSN {} to {lsn}: records are missing",
                     db.lsn()
                 ));
             } else if let Err(e) = db.apply_owned(tx) {
-                replay_failure.get_or_insert_with(String::new);
+                self.failure.get_or_insert_with(String::new);
                 return Err(format!("the transaction does not apply: {e}"));
             }
         }
         Ok(())
-    };
-    let wal_dir = dir.join(WAL_DIR);
-    let wal = tabula_wal::verify(&wal_dir, &WalOptions::new(), &mut check_record)?;
+    }
+}
+
+/// The problems the log's verification found: torn tail, corruption, damaged archive.
+fn log_problems(wal: &VerifyReport, problems: &mut Vec<Problem>) {
     for damage in &wal.torn_tail {
         problems.push(log_problem(
             ProblemKind::TornTail,
@@ -249,43 +321,6 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
                 .to_owned(),
         ));
     }
-    if let Some(reason) = replay_failure.filter(|r| !r.is_empty()) {
-        problems.push(Problem {
-            kind: ProblemKind::Corruption,
-            file: wal_dir.clone(),
-            offset: None,
-            bytes: 0,
-            reason,
-            damage: None,
-            consequence: "opening refuses this log".to_owned(),
-        });
-    }
-    if wal.records > 0 && wal.first_lsn > base_lsn.next() {
-        problems.push(Problem {
-            kind: ProblemKind::Corruption,
-            file: wal_dir.clone(),
-            offset: None,
-            bytes: 0,
-            reason: format!(
-                "the log starts at LSN {} but the newest readable snapshot is at LSN {base_lsn}: \
-                 records between are missing",
-                wal.first_lsn
-            ),
-            damage: Some(DamageKind::Lsn {
-                expected: base_lsn.next().0,
-                found: wal.first_lsn.0,
-            }),
-            consequence: "opening refuses this database".to_owned(),
-        });
-    }
-    Ok(CheckReport {
-        dir: dir.to_path_buf(),
-        snapshots,
-        base_lsn,
-        last_lsn: db.lsn(),
-        wal,
-        problems,
-    })
 }
 
 /// A shared lock on the directory's lock file, taken without writing anything: it keeps an
