@@ -23,8 +23,8 @@ use std::fmt::Write as _;
 
 use arbitrary::{Result, Unstructured};
 use tabula_core::{
-    Column, ColumnType, State, Filter, IndexDef, Lsn, Op, Path, Plan, Query, Row, RowRef,
-    TableDef, Timestamp, Transaction, Value,
+    Column, ColumnType, Filter, IndexDef, Lsn, Op, Path, Plan, Query, Row, RowRef, State, TableDef,
+    Timestamp, Transaction, Value,
 };
 
 /// The table every op works on.

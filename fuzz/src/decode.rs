@@ -30,7 +30,7 @@
 
 use std::fmt::Debug;
 
-use tabula_codec::{Codec, CodecLimits, Error, Format, MAX_DEPTH, Codable};
+use tabula_codec::{Codable, Codec, CodecLimits, Error, Format, MAX_DEPTH};
 use tabula_core::{
     Cause, Column, IndexDef, Map, Op, Row, Schema, SchemaChange, TableDef, Transaction, Value,
 };

@@ -9,7 +9,7 @@
 //!   candidate when the first record decodes in it; when several are, those that decode the whole
 //!   input remain; `detect` names a format exactly when one remains, and that one.
 
-use tabula_codec::{Codec, CodecLimits, Format, Codable};
+use tabula_codec::{Codable, Codec, CodecLimits, Format};
 use tabula_core::{Row, TableDef, Transaction, Value};
 
 /// Detects `data` as each record type and checks the result.

@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use arbitrary::{Result, Unstructured};
 use tabula_core::{
-    Column, ColumnType, State, IndexDef, Op, Path, Row, SchemaChange, TableDef, Timestamp,
+    Column, ColumnType, IndexDef, Op, Path, Row, SchemaChange, State, TableDef, Timestamp,
     Transaction, Value,
 };
 use tabula_engine::{CheckpointPolicy, Engine, Error, Options, Retention};

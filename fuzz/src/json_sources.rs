@@ -6,7 +6,7 @@
 //! their own definitions accept (so a load never makes a database that cannot be reopened), and
 //! that writes and reads back to itself as DictDB's document.
 
-use tabula_core::{State, Limits};
+use tabula_core::{Limits, State};
 use tabula_snapshot::{
     looks_like_deltatrace, read_deltatrace_document, read_json_document, write_json_document,
 };

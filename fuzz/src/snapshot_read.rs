@@ -9,7 +9,7 @@
 //! database that loads writes and reads back to itself.
 
 use tabula_codec::Format;
-use tabula_core::{State, Lsn, Op, Row, TableDef, Timestamp, Transaction, Value};
+use tabula_core::{Lsn, Op, Row, State, TableDef, Timestamp, Transaction, Value};
 use tabula_snapshot::{Compression, LoadOptions, SnapshotOptions, read_snapshot, write_snapshot};
 
 fn reference() -> State {

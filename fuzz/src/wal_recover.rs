@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tabula_wal::{Lsn, LogRecord, RecoveryMode, SimStorage, Wal, WalOptions};
+use tabula_wal::{LogRecord, Lsn, RecoveryMode, SimStorage, Wal, WalOptions};
 
 const DIR: &str = "/wal";
 
