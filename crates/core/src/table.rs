@@ -7,7 +7,7 @@
 //! All maps are `imbl` persistent maps: cloning a table is O(number of indexes), shares every row,
 //! and a writer that owns the only copy mutates in place.
 
-use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use imbl::OrdMap;
@@ -21,24 +21,164 @@ use crate::value::{Measure, Row, Value};
 /// A row as stored: shared, so that readers, snapshots and change reports never copy it.
 pub type RowRef = Arc<Row>;
 
-/// A primary key as the row map stores it: shared, so that copying a tree node on write bumps
-/// reference counts instead of copying key strings. Every commit copies the nodes it changes
-/// (earlier states are still read by readers, snapshots and the pending queue), and a node holds
-/// 64 entries: with text keys held by value, that copying allocated and freed 64 strings per
-/// node, which was most of a large table's write time. It orders, compares and hashes as the
-/// value it holds, so lookups by `&Value` (through `Borrow`) find it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct StoredKey(Arc<Value>);
+/// A primary key as the row map stores it. Integers and text of up to [`SHORT_KEY`] bytes (every
+/// key of the benchmarks; most ids, codes and slugs) sit inline in the tree node, so a lookup
+/// compares them without following a pointer, and a node copied on write copies them without
+/// touching reference counts. Any other key is shared (`Arc`): copying a tree node on write then
+/// bumps reference counts instead of copying key strings (every commit copies the nodes it
+/// changes, and a node holds 64 entries).
+///
+/// It orders and compares exactly as the [`Value`] it stands for (so `Int(1)` and `Float(1.0)`
+/// are one key). Each value has one representation ([`StoredKey::new`]): an `Int` is always
+/// `Int`, text that fits is always `Short`.
+#[derive(Clone)]
+enum StoredKey {
+    Int(i64),
+    /// The text's bytes, zero-padded to [`SHORT_KEY`], as big-endian words: comparing the words,
+    /// then the lengths, orders exactly as comparing the texts (a shorter text that the longer
+    /// one starts with sorts first, as the zero padding and then the length make it).
+    Short {
+        words: [u64; SHORT_WORDS],
+        len: u8,
+    },
+    Other(Arc<Value>),
+}
 
-impl Borrow<Value> for StoredKey {
-    fn borrow(&self) -> &Value {
-        &self.0
+/// The words of a short key.
+const SHORT_WORDS: usize = 3;
+
+/// The longest text key held inline.
+const SHORT_KEY: usize = 24;
+
+/// The key of a row that somehow lacks its key field (never stored: `prepare` refuses such
+/// rows), so that key accessors need not panic.
+static NO_KEY: Value = Value::Null;
+
+impl StoredKey {
+    /// The stored form of `key`.
+    fn new(key: Value) -> StoredKey {
+        match key {
+            Value::Int(i) => StoredKey::Int(i),
+            Value::Text(text) if text.len() <= SHORT_KEY => StoredKey::short(&text),
+            other => StoredKey::Other(Arc::new(other)),
+        }
+    }
+
+    /// The stored form of `key`, to look it up: free for integers and short text; other keys
+    /// are copied.
+    fn probe(key: &Value) -> StoredKey {
+        match key {
+            Value::Int(i) => StoredKey::Int(*i),
+            Value::Text(text) if text.len() <= SHORT_KEY => StoredKey::short(text),
+            other => StoredKey::Other(Arc::new(other.clone())),
+        }
+    }
+
+    fn short(text: &str) -> StoredKey {
+        let mut bytes = [0u8; SHORT_KEY];
+        let len = text.len().min(SHORT_KEY);
+        if let (Some(to), Some(from)) = (bytes.get_mut(..len), text.as_bytes().get(..len)) {
+            to.copy_from_slice(from);
+        }
+        let mut words = [0u64; SHORT_WORDS];
+        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+            *word = u64::from_be_bytes(chunk.try_into().unwrap_or_default());
+        }
+        #[expect(clippy::cast_possible_truncation, reason = "at most SHORT_KEY (24)")]
+        StoredKey::Short {
+            words,
+            len: len as u8,
+        }
+    }
+
+    /// Runs `f` on the text of a `Short` key (UTF-8: it was copied whole from a `str`).
+    fn with_short_str<R>(words: &[u64; SHORT_WORDS], len: u8, f: impl FnOnce(&str) -> R) -> R {
+        let mut bytes = [0u8; SHORT_KEY];
+        for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        let text = bytes.get(..usize::from(len)).unwrap_or_default();
+        f(std::str::from_utf8(text).unwrap_or_default())
+    }
+
+    fn class(&self) -> crate::value::TypeClass {
+        match self {
+            StoredKey::Int(_) => crate::value::TypeClass::Number,
+            StoredKey::Short { .. } => crate::value::TypeClass::Text,
+            StoredKey::Other(v) => v.class(),
+        }
+    }
+
+    /// Every pair of representations but the two inline fast paths.
+    #[inline(never)]
+    fn cmp_mixed(&self, other: &StoredKey) -> Ordering {
+        match (self, other) {
+            (StoredKey::Other(a), StoredKey::Other(b)) => a.as_ref().cmp(b),
+            (StoredKey::Int(a), StoredKey::Other(b)) => Value::Int(*a).cmp(b),
+            (StoredKey::Other(a), StoredKey::Int(b)) => a.as_ref().cmp(&Value::Int(*b)),
+            (StoredKey::Short { words, len }, StoredKey::Other(b)) => match b.as_ref() {
+                Value::Text(t) => StoredKey::with_short_str(words, *len, |s| s.cmp(t.as_str())),
+                _ => self.class().cmp(&other.class()),
+            },
+            (StoredKey::Other(a), StoredKey::Short { words, len }) => match a.as_ref() {
+                Value::Text(t) => StoredKey::with_short_str(words, *len, |s| t.as_str().cmp(s)),
+                _ => self.class().cmp(&other.class()),
+            },
+            _ => self.class().cmp(&other.class()),
+        }
     }
 }
 
-impl StoredKey {
-    fn new(key: Value) -> StoredKey {
-        StoredKey(Arc::new(key))
+impl Ord for StoredKey {
+    /// Integer and short text keys compare inline; a lookup makes about twenty comparisons.
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (StoredKey::Int(a), StoredKey::Int(b)) => a.cmp(b),
+            (
+                StoredKey::Short {
+                    words: [a0, a1, a2],
+                    len: la,
+                },
+                StoredKey::Short {
+                    words: [b0, b1, b2],
+                    len: lb,
+                },
+            ) => a0
+                .cmp(b0)
+                .then_with(|| a1.cmp(b1))
+                .then_with(|| a2.cmp(b2))
+                .then_with(|| la.cmp(lb)),
+            _ => self.cmp_mixed(other),
+        }
+    }
+}
+
+impl PartialOrd for StoredKey {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for StoredKey {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for StoredKey {}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoredKey::Int(i) => write!(f, "Int({i})"),
+            StoredKey::Short { words, len } => {
+                StoredKey::with_short_str(words, *len, |s| write!(f, "Text({s:?})"))
+            }
+            StoredKey::Other(v) => write!(f, "{v:?}"),
+        }
     }
 }
 
@@ -143,12 +283,17 @@ impl TableState {
     /// The row with primary key `key`.
     #[must_use]
     pub fn get(&self, key: &Value) -> Option<&RowRef> {
-        self.rows.get(key)
+        self.rows.get(&StoredKey::probe(key))
     }
 
     /// All rows in primary key order.
     pub fn iter(&self) -> impl Iterator<Item = (&Value, &RowRef)> + '_ {
-        self.rows.iter().map(|(key, row)| (&*key.0, row))
+        self.rows.values().map(|row| (self.key_of(row), row))
+    }
+
+    /// The primary key of a stored row: its key field (every stored row has one).
+    fn key_of<'r>(&self, row: &'r Row) -> &'r Value {
+        row.get(self.def.primary_key.as_str()).unwrap_or(&NO_KEY)
     }
 
     /// The indexes, declared ones first, then those of unique columns.
@@ -169,13 +314,19 @@ impl TableState {
     /// in a few rows compare in time proportional to the difference, not the size.
     pub fn diff<'a>(&'a self, other: &'a TableState) -> impl Iterator<Item = RowDiff<'a>> + 'a {
         self.rows.diff(&other.rows).map(|item| match item {
-            imbl::ordmap::DiffItem::Add(key, row) => RowDiff::Added { key: &key.0, row },
-            imbl::ordmap::DiffItem::Remove(key, row) => RowDiff::Removed { key: &key.0, row },
+            imbl::ordmap::DiffItem::Add(_, row) => RowDiff::Added {
+                key: other.key_of(row),
+                row,
+            },
+            imbl::ordmap::DiffItem::Remove(_, row) => RowDiff::Removed {
+                key: self.key_of(row),
+                row,
+            },
             imbl::ordmap::DiffItem::Update {
-                old: (key, before),
+                old: (_, before),
                 new: (_, after),
             } => RowDiff::Changed {
-                key: &key.0,
+                key: self.key_of(before),
                 before,
                 after,
             },
@@ -187,7 +338,10 @@ impl TableState {
         &self,
         range: (std::ops::Bound<Value>, std::ops::Bound<Value>),
     ) -> impl Iterator<Item = &RowRef> + '_ {
-        self.rows.range(range).map(|(_, row)| row)
+        let probe = |bound: std::ops::Bound<Value>| bound.map(|key| StoredKey::probe(&key));
+        self.rows
+            .range((probe(range.0), probe(range.1)))
+            .map(|(_, row)| row)
     }
 
     /// Inserts a new row; fails if its key exists.
@@ -199,7 +353,7 @@ impl TableState {
         };
         if let Err(e) = self.check_unique(&key, &row) {
             // A taken key is the first thing wrong with a row, whatever else is.
-            return Err(if self.rows.contains_key(&key) {
+            return Err(if self.rows.contains_key(&StoredKey::probe(&key)) {
                 duplicate(key)
             } else {
                 e
@@ -247,7 +401,7 @@ impl TableState {
         mut set: Row,
         limits: &Limits,
     ) -> Result<RowChange, Error> {
-        let Some(old) = self.rows.get(key) else {
+        let Some(old) = self.rows.get(&StoredKey::probe(key)) else {
             return Err(self.not_found(key));
         };
         if let Some(new_key) = set.remove(&self.def.primary_key) {
@@ -290,7 +444,7 @@ impl TableState {
         // Report and undo with the key as stored, not as written: `7.0` finds the row of `7`.
         let Some(stored) = self
             .rows
-            .get(key)
+            .get(&StoredKey::probe(key))
             .and_then(|row| row.get(&self.def.primary_key))
         else {
             return Err(self.not_found(key));
@@ -495,7 +649,7 @@ impl TableState {
             Some(row) => self
                 .rows
                 .insert(StoredKey::new(key.clone()), Arc::clone(row)),
-            None => self.rows.remove(&key),
+            None => self.rows.remove(&StoredKey::probe(&key)),
         };
         for index in &mut self.indexes {
             if let Some(old) = &before {
@@ -513,5 +667,53 @@ impl TableState {
 impl PartialEq for TableState {
     fn eq(&self, other: &Self) -> bool {
         self.def == other.def && self.next_auto == other.next_auto && self.rows == other.rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Keys around every representation's edges: integers, floats equal to them, text just
+    /// under, at and over the inline length (ASCII and multi-byte), and other types.
+    fn key() -> impl Strategy<Value = Value> {
+        let text = proptest::collection::vec(
+            prop_oneof![Just("a"), Just("b"), Just("é"), Just("\0")],
+            0..30,
+        )
+        .prop_map(|parts| parts.concat());
+        prop_oneof![
+            (-3i64..3).prop_map(Value::Int),
+            (-3i64..3).prop_map(|i| Value::Float(i as f64)),
+            prop_oneof![Just(0.5), Just(f64::NAN), Just(-0.0)].prop_map(Value::Float),
+            text.prop_map(Value::Text),
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            proptest::collection::vec(any::<u8>(), 0..3).prop_map(Value::Bytes),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 64 } else { 4096 }))]
+
+        /// Stored keys order, and are equal, exactly as the values they stand for.
+        #[test]
+        fn stored_keys_order_as_their_values(a in key(), b in key()) {
+            let (ka, kb) = (StoredKey::new(a.clone()), StoredKey::new(b.clone()));
+            prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
+            prop_assert_eq!(ka == kb, a == b);
+            prop_assert_eq!(StoredKey::probe(&a).cmp(&kb), a.cmp(&b));
+        }
+    }
+
+    #[test]
+    fn text_up_to_the_inline_length_is_inline() {
+        let at = Value::Text("k".repeat(SHORT_KEY));
+        let over = Value::Text("k".repeat(SHORT_KEY + 1));
+        assert!(matches!(StoredKey::new(at), StoredKey::Short { .. }));
+        assert!(matches!(StoredKey::new(over), StoredKey::Other(_)));
+        assert!(matches!(StoredKey::new(Value::Int(7)), StoredKey::Int(7)));
     }
 }

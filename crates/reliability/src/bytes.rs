@@ -122,9 +122,17 @@ pub fn try_damage(
 /// The tally line of an open that refused a damaged database with a typed error: by the kind
 /// of damage the reader named ([`DamageKind`]), so the report shows what each refusal caught.
 fn refusal(error: &tabula_engine::Error) -> &'static str {
+    use tabula_engine::Error as E;
     let kind = match error {
-        tabula_engine::Error::Wal(tabula_wal::Error::Corrupted { kind, .. })
-        | tabula_engine::Error::Snapshot(tabula_snapshot::Error::Corrupted { kind, .. }) => kind,
+        E::Wal(tabula_wal::Error::Corrupted { kind, .. })
+        | E::Snapshot(tabula_snapshot::Error::Corrupted { kind, .. }) => kind,
+        E::Wal(tabula_wal::Error::Codec { .. }) => return "typed errors: undecodable record",
+        E::Snapshot(tabula_snapshot::Error::Codec { .. }) => {
+            return "typed errors: undecodable snapshot";
+        }
+        E::LogEndsEarly { .. } => return "typed errors: log ends before the snapshot",
+        E::LogGap { .. } => return "typed errors: log gap after the snapshot",
+        E::Replay { .. } => return "typed errors: record does not replay",
         _ => return "typed errors: other",
     };
     match kind {

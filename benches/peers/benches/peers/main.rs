@@ -1,5 +1,6 @@
-//! The peer benchmark: tabula, SQLite, redb, fjall, Redis and DeltaTraceDB on the same data, in
-//! the same run, beside the machine's physical limits; writes BENCHMARKS.md and its SVG charts.
+//! The peer benchmark: tabula, SQLite, redb, fjall, Redis, Tarantool and DeltaTraceDB on the
+//! same data, in the same run, beside the machine's physical limits; writes BENCHMARKS.md and its
+//! SVG charts.
 //!
 //! ```text
 //! cargo bench -p tabula-peers --bench peers -- [--quick] [--report FILE] [--charts DIR]
@@ -7,12 +8,13 @@
 //! ```
 //!
 //! `cargo xtask bench` runs it with the report at the workspace root; `--quick` runs every
-//! workload at small sizes (CI). Redis and DeltaTraceDB are skipped, with a note in the report,
-//! when `redis-server` or the Python package is not installed. Any engine error is filed in the
+//! workload at small sizes (CI). Redis, Tarantool and DeltaTraceDB are skipped, with a note in
+//! the report, when `redis-server`, `tarantool` or the Python package is not installed. Any engine error is filed in the
 //! report and makes the run exit 1.
 //!
 //! The modules: [`store`] (the one interface every contender is driven through) and its
 //! implementations ([`tabula_store`], [`sqlite`], [`redb_store`], [`fjall_store`], [`redis`]);
+//! Tarantool, driven through its own Lua script rather than a [`store::Store`] ([`tarantool`]);
 //! [`workloads`] (the measurement loops); [`child`] (the processes that are killed or measured on
 //! their own); [`dtdb`] (DeltaTraceDB's own speed test, both sides); [`run`] (the order of the
 //! run and the report's workloads) and [`goals`] (the issue's goals, judged).
@@ -33,6 +35,7 @@ mod run;
 mod sqlite;
 mod store;
 mod tabula_store;
+mod tarantool;
 mod workloads;
 
 use std::path::PathBuf;

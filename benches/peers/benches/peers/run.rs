@@ -15,6 +15,7 @@ use tabula_peers::{chart, limits, machine};
 use tabula_wal::SyncPolicy;
 
 use crate::store::{Contender, Store};
+use crate::tarantool::{self, Figures};
 use crate::workloads::{self, Latency};
 use crate::{Args, Result, child, dtdb, fjall_store, redb_store, redis, sqlite, tabula_store};
 
@@ -85,7 +86,14 @@ struct Run<'a> {
     encoded_row: Option<f64>,
     /// The `delta-trace-db` package's version, when its speed test ran.
     dtdb_version: Option<String>,
+    /// Tarantool's version, when it ran.
+    tarantool_version: Option<String>,
 }
+
+/// Tarantool's durable setting (`box.cfg{wal_mode = 'fsync'}`).
+const FSYNC: &str = "fsync";
+/// Tarantool's non-durable setting: written to the OS, not synced.
+const WRITE: &str = "write";
 
 fn workload(id: &str, title: &str, what: String, unit: &str, better: Better) -> Workload {
     Workload {
@@ -215,6 +223,7 @@ pub fn run(args: &Args) -> Result<Report> {
         started: Instant::now(),
         encoded_row: None,
         dtdb_version: None,
+        tarantool_version: None,
     };
     if !run.redis {
         run.report.skipped.push(
@@ -229,6 +238,7 @@ pub fn run(args: &Args) -> Result<Report> {
     loaded_database(&mut run)?;
     recovery(&mut run);
     memory(&mut run);
+    tarantool_peer(&mut run);
     deltatrace(&mut run);
 
     run.report.goals = crate::goals::judge(&run.report, run.redis, run.encoded_row);
@@ -755,6 +765,12 @@ fn meta(run: &Run<'_>) -> Meta {
     if let Some(v) = &run.dtdb_version {
         versions.push(("DeltaTraceDB (delta-trace-db)".to_owned(), v.clone()));
     }
+    versions.push((
+        "Tarantool".to_owned(),
+        run.tarantool_version
+            .clone()
+            .unwrap_or_else(|| "not installed".to_owned()),
+    ));
     Meta {
         date: machine::now(),
         command: format!(
@@ -827,4 +843,179 @@ fn write(run: &Run<'_>) -> Result<()> {
         args.charts.display()
     ));
     Ok(())
+}
+
+/// Tarantool on every workload it can do, each phase a process of its own (`tarantool.rs`).
+fn tarantool_peer(run: &mut Run<'_>) {
+    let Some(version) = tarantool::version() else {
+        run.report.skipped.push(
+            "Tarantool: `tarantool` is not installed (Debian: `apt-get install tarantool`)."
+                .to_owned(),
+        );
+        return;
+    };
+    run.tarantool_version = Some(version);
+    let s = run.sizes;
+    run.log("Tarantool");
+    let data = match run.dir("tarantool-data").map(|dir| dir.join("rows.jsonl")) {
+        Ok(data) => data,
+        Err(e) => return run.file("w1", ("Tarantool", FSYNC), "1 writer", Err(e)),
+    };
+    let most = [s.rows, s.fast_commits, s.recovery_rows, s.durable_commits]
+        .into_iter()
+        .chain(WRITERS.map(|w| w * s.per_writer))
+        .max()
+        .unwrap_or(0);
+    if let Err(e) = tarantool::write_data(&data, most) {
+        return run.file("w1", ("Tarantool", FSYNC), "1 writer", Err(e));
+    }
+    let phase = |run: &Run<'_>, name: &'static str, wal_mode, n, extra| -> Result<Figures> {
+        let dir = run.dir("tarantool")?;
+        tarantool::Phase {
+            name,
+            dir: &dir,
+            wal_mode,
+            data: &data,
+            n,
+            extra,
+        }
+        .run()
+    };
+    // Durable and non-durable commits, one fiber per writer.
+    let one = phase(run, "commits", FSYNC, s.durable_commits, 1)
+        .and_then(|f| f.get("commits_per_second"));
+    let detail = format!("{} commits", count(s.durable_commits));
+    run.file(
+        "w1",
+        ("Tarantool", FSYNC),
+        "1 writer",
+        one.map(|v| (v, detail)),
+    );
+    for writers in WRITERS {
+        let n = writers * s.per_writer;
+        let rate =
+            phase(run, "commits", FSYNC, n, writers).and_then(|f| f.get("commits_per_second"));
+        let detail = format!("{} commits, {writers} fibers", count(n));
+        run.file(
+            "w2",
+            ("Tarantool", FSYNC),
+            &format!("{writers} writers"),
+            rate.map(|v| (v, detail)),
+        );
+    }
+    let fast =
+        phase(run, "commits", WRITE, s.fast_commits, 1).and_then(|f| f.get("commits_per_second"));
+    let detail = format!("{} commits", count(s.fast_commits));
+    run.file(
+        "w3",
+        ("Tarantool", WRITE),
+        "1 writer",
+        fast.map(|v| (v, detail)),
+    );
+    // The bulk load, then reads, scans, memory and the snapshot on the loaded space; then the
+    // snapshot loaded back by a new process.
+    let loaded = (|| -> Result<(Figures, Figures)> {
+        let dir = run.dir("tarantool")?;
+        let load = tarantool::Phase {
+            name: "load",
+            dir: &dir,
+            wal_mode: FSYNC,
+            data: &data,
+            n: s.rows,
+            extra: s.reads,
+        }
+        .run()?;
+        let recovered = tarantool::Phase {
+            name: "recover",
+            dir: &dir,
+            wal_mode: FSYNC,
+            data: &data,
+            n: 0,
+            extra: 0,
+        }
+        .run()?;
+        Ok((load, recovered))
+    })();
+    let (load, recovered) = match loaded {
+        Ok(both) => both,
+        Err(e) => return run.file("w4", ("Tarantool", FSYNC), "", Err(e)),
+    };
+    let rows = s.rows as f64;
+    let rate = load.get("load_rows_per_second");
+    run.file(
+        "w4",
+        ("Tarantool", FSYNC),
+        "",
+        rate.map(|v| (v, format!("{} rows", count(s.rows)))),
+    );
+    let reads = load.get("reads_per_second");
+    let detail = format!("{} reads, `space:get` from Lua", count(s.reads));
+    run.file("w5a", ("Tarantool", FSYNC), "", reads.map(|v| (v, detail)));
+    let scans = load.get("scans_per_second");
+    let detail = format!(
+        "{} scans, `space:select` with `iterator = 'GE', limit = {}`",
+        count(s.reads / 10),
+        s.scan_len
+    );
+    run.file("w5b", ("Tarantool", FSYNC), "", scans.map(|v| (v, detail)));
+    let memory = load.get("resident_per_row").and_then(|resident| {
+        let bsize = load.get("bsize_per_row")?;
+        Ok((
+            resident,
+            format!(
+                "resident set growth; memtx's own count (`bsize` of space and index): {} bytes",
+                number(bsize)
+            ),
+        ))
+    });
+    run.file("w9", ("Tarantool", "memtx"), "", memory);
+    let snapshot = load.get("snapshot_seconds").and_then(|secs| {
+        let mb = load.get("snapshot_bytes")? / 1e6;
+        Ok((
+            mb / secs,
+            format!(
+                "{} MB in {} s ({} rows/s)",
+                number(mb),
+                number(secs),
+                number(rows / secs)
+            ),
+        ))
+    });
+    run.file("w6a", ("Tarantool", "box.snapshot()"), "", snapshot);
+    let snapshot_load = recovered.get("recovery_seconds").and_then(|secs| {
+        let got = recovered.get("rows")?;
+        if got != rows {
+            return Err(format!("Tarantool loaded {got} of {rows} rows").into());
+        }
+        Ok((rows / secs, format!("{} s", number(secs))))
+    });
+    run.file("w6b", ("Tarantool", ".snap"), "", snapshot_load);
+    // Recovery from the log: single-row commits written to the OS (no snapshot), SIGKILL,
+    // then the time to open.
+    let recovery = (|| -> Result<(f64, String)> {
+        let dir = run.dir("tarantool")?;
+        let mut phase = tarantool::Phase {
+            name: "commits",
+            dir: &dir,
+            wal_mode: WRITE,
+            data: &data,
+            n: s.recovery_rows,
+            extra: 1,
+        };
+        phase.run_and_kill()?;
+        phase.name = "recover";
+        let recovered = phase.run()?;
+        let secs = recovered.get("recovery_seconds")?;
+        let got = recovered.get("rows")?;
+        if got != s.recovery_rows as f64 {
+            return Err(format!("Tarantool recovered {got} of {} rows", s.recovery_rows).into());
+        }
+        Ok((
+            s.recovery_rows as f64 / secs,
+            format!("{} s, xlog of `wal_mode = 'write'`", number(secs)),
+        ))
+    })();
+    run.file("w7", ("Tarantool", ""), "", recovery);
+    std::fs::remove_dir_all(run.args.data.join("tarantool")).ok();
+    std::fs::remove_dir_all(run.args.data.join("tarantool-data")).ok();
 }

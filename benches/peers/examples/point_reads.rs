@@ -1,0 +1,72 @@
+//! Workload 5a's loop on its own, for profiling: `N` bench rows (24-byte text keys, ~150-byte
+//! rows) built straight into a core [`State`] (no log), then `N` point reads of random existing
+//! keys through one view, timed.
+//!
+//! ```text
+//! cargo build --release -p tabula-peers --example point_reads
+//! perf record -g target/release/examples/point_reads 1000000
+//! ```
+
+#![allow(
+    clippy::print_stdout,
+    clippy::expect_used,
+    reason = "a profiling harness: its output is the figure, and a failed setup should stop it"
+)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use tabula_core::{Lsn, Op, State, TableDef, Timestamp, Transaction, Value};
+use tabula_peers::data::{KEY_COLUMN, Probes, TABLE, key, row};
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut state = State::new();
+    let mut lsn = Lsn(1);
+    let mut apply = |state: &mut State, ops: Vec<Op>| {
+        let tx = Transaction {
+            lsn,
+            timestamp: Timestamp::EPOCH,
+            cause: None,
+            ops,
+        };
+        state.apply_owned(tx).expect("the bench rows apply");
+        lsn = lsn.next();
+    };
+    apply(
+        &mut state,
+        vec![Op::CreateTable(TableDef::new(TABLE, KEY_COLUMN))],
+    );
+    let loading = Instant::now();
+    for first in (0..n).step_by(1_000) {
+        let ops = (first..(first + 1_000).min(n))
+            .map(|i| Op::Insert {
+                table: TABLE.to_owned(),
+                row: row(i),
+            })
+            .collect();
+        apply(&mut state, ops);
+    }
+    let load = loading.elapsed().as_secs_f64();
+    let keys: Vec<Value> = (0..n).map(|i| Value::Text(key(i))).collect();
+    let probes: Vec<usize> = Probes::new(n).take(n).collect();
+    let view = state.clone();
+    let reading = Instant::now();
+    let mut found = 0usize;
+    for &i in &probes {
+        let key = keys.get(i).expect("a probe below n");
+        if black_box(view.get(TABLE, key).expect("the table exists")).is_some() {
+            found += 1;
+        }
+    }
+    let read = reading.elapsed().as_secs_f64();
+    assert_eq!(found, n, "every probe finds its row");
+    println!(
+        "{n} rows: load {:.0} rows/s, point reads {:.0} reads/s",
+        n as f64 / load,
+        n as f64 / read
+    );
+}
