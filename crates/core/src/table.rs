@@ -8,9 +8,10 @@
 //! and a writer that owns the only copy mutates in place.
 
 use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use imbl::OrdMap;
+use imbl::{HashMap, OrdMap};
 
 use crate::error::Error;
 use crate::index::Index;
@@ -170,6 +171,22 @@ impl PartialEq for StoredKey {
 
 impl Eq for StoredKey {}
 
+impl Hash for StoredKey {
+    /// Equal keys hash alike. Equal keys share a representation, but for an `Int` and an
+    /// `Other` float equal to it, which both hash as their `Value` does; a short text hashes its
+    /// words, which no other representation's text can equal.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            StoredKey::Int(i) => Value::Int(*i).hash(state),
+            StoredKey::Short { words, len } => {
+                words.hash(state);
+                len.hash(state);
+            }
+            StoredKey::Other(v) => v.hash(state),
+        }
+    }
+}
+
 impl std::fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -225,12 +242,16 @@ pub enum RowDiff<'a> {
 }
 
 /// A table: its definition, its rows by primary key, and its indexes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TableState {
     def: Arc<TableDef>,
     /// The name again, shared, for change reports and undo entries on the write path.
     name: Arc<str>,
     rows: OrdMap<StoredKey, RowRef>,
+    /// The same rows by hashed key, for point lookups in (near) constant time: a persistent
+    /// hash trie, so a copy of the table stays O(1). Only looked up, never iterated, so hash
+    /// order never reaches a result; std's keyed SipHash, because keys come from users.
+    by_key: HashMap<StoredKey, RowRef>,
     indexes: Vec<Index>,
     /// The next auto-increment key: one past the largest integral key ever stored (an `Int`, or
     /// a `Float` equal to one), so keys are never reused after a delete (SQLite's
@@ -246,6 +267,7 @@ impl TableState {
             name: Arc::from(def.name.as_str()),
             def: Arc::new(def),
             rows: OrdMap::new(),
+            by_key: HashMap::new(),
             indexes,
             next_auto: Some(1),
         }
@@ -283,7 +305,7 @@ impl TableState {
     /// The row with primary key `key`.
     #[must_use]
     pub fn get(&self, key: &Value) -> Option<&RowRef> {
-        self.rows.get(&StoredKey::probe(key))
+        self.by_key.get(&StoredKey::probe(key))
     }
 
     /// All rows in primary key order.
@@ -353,28 +375,18 @@ impl TableState {
         };
         if let Err(e) = self.check_unique(&key, &row) {
             // A taken key is the first thing wrong with a row, whatever else is.
-            return Err(if self.rows.contains_key(&StoredKey::probe(&key)) {
+            return Err(if self.by_key.contains_key(&StoredKey::probe(&key)) {
                 duplicate(key)
             } else {
                 e
             });
         }
-        // One descent of the tree: insert, and in the rare case the key was taken, put the old
-        // row back under its own key field.
-        if let Some(old) = self
-            .rows
-            .insert(StoredKey::new(key.clone()), Arc::clone(&row))
-        {
-            let old_key = old
-                .get(&self.def.primary_key)
-                .cloned()
-                .unwrap_or_else(|| key.clone());
-            self.rows.insert(StoredKey::new(old_key), old);
-            return Err(Error::DuplicateKey {
-                table: self.def.name.clone(),
-                key,
-            });
+        let stored = StoredKey::new(key.clone());
+        if self.by_key.contains_key(&stored) {
+            return Err(duplicate(key));
         }
+        self.by_key.insert(stored.clone(), Arc::clone(&row));
+        self.rows.insert(stored, Arc::clone(&row));
         self.note_key(&key);
         for index in &mut self.indexes {
             index.insert(&key, &row);
@@ -401,7 +413,7 @@ impl TableState {
         mut set: Row,
         limits: &Limits,
     ) -> Result<RowChange, Error> {
-        let Some(old) = self.rows.get(&StoredKey::probe(key)) else {
+        let Some(old) = self.by_key.get(&StoredKey::probe(key)) else {
             return Err(self.not_found(key));
         };
         if let Some(new_key) = set.remove(&self.def.primary_key) {
@@ -443,7 +455,7 @@ impl TableState {
     pub(crate) fn delete(&mut self, key: &Value) -> Result<RowChange, Error> {
         // Report and undo with the key as stored, not as written: `7.0` finds the row of `7`.
         let Some(stored) = self
-            .rows
+            .by_key
             .get(&StoredKey::probe(key))
             .and_then(|row| row.get(&self.def.primary_key))
         else {
@@ -646,10 +658,16 @@ impl TableState {
     /// Replaces the row at `key` and its index entries, without checks.
     fn write(&mut self, key: Value, row: Option<RowRef>) -> Option<RowRef> {
         let before = match &row {
-            Some(row) => self
-                .rows
-                .insert(StoredKey::new(key.clone()), Arc::clone(row)),
-            None => self.rows.remove(&StoredKey::probe(&key)),
+            Some(row) => {
+                let stored = StoredKey::new(key.clone());
+                self.by_key.insert(stored.clone(), Arc::clone(row));
+                self.rows.insert(stored, Arc::clone(row))
+            }
+            None => {
+                let probe = StoredKey::probe(&key);
+                self.by_key.remove(&probe);
+                self.rows.remove(&probe)
+            }
         };
         for index in &mut self.indexes {
             if let Some(old) = &before {
@@ -660,6 +678,20 @@ impl TableState {
             }
         }
         before
+    }
+}
+
+/// Shows what defines the table; the hashed copy of the rows is left out, as its order changes
+/// from one map to the next.
+impl std::fmt::Debug for TableState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableState")
+            .field("def", &self.def)
+            .field("name", &self.name)
+            .field("rows", &self.rows)
+            .field("indexes", &self.indexes)
+            .field("next_auto", &self.next_auto)
+            .finish_non_exhaustive()
     }
 }
 
@@ -675,6 +707,12 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    fn hash_of(key: &StoredKey) -> u64 {
+        use std::hash::BuildHasher;
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .hash_one(key)
+    }
 
     /// Keys around every representation's edges: integers, floats equal to them, text just
     /// under, at and over the inline length (ASCII and multi-byte), and other types.
@@ -705,6 +743,9 @@ mod tests {
             prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
             prop_assert_eq!(ka == kb, a == b);
             prop_assert_eq!(StoredKey::probe(&a).cmp(&kb), a.cmp(&b));
+            if ka == kb {
+                prop_assert_eq!(hash_of(&ka), hash_of(&kb), "equal keys hash alike");
+            }
         }
     }
 
