@@ -1,6 +1,7 @@
-//! Workload 5a's loop on its own, for profiling: `N` bench rows (24-byte text keys, ~150-byte
+//! Workloads 5a and 5b on their own, for profiling: `N` bench rows (24-byte text keys, ~150-byte
 //! rows) built straight into a core [`State`] (no log), then `N` point reads of random existing
-//! keys through one view, timed.
+//! keys and `N / 10` scans of 10 rows from random keys (as the bench's query: `k >= key`, limit
+//! 10), each timed.
 //!
 //! ```text
 //! cargo build --release -p tabula-peers --example point_reads
@@ -16,7 +17,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use tabula_core::{Lsn, Op, State, TableDef, Timestamp, Transaction, Value};
+use tabula_core::{Filter, Lsn, Op, Query, State, TableDef, Timestamp, Transaction, Value};
 use tabula_peers::data::{KEY_COLUMN, Probes, TABLE, key, row};
 
 fn main() {
@@ -64,9 +65,22 @@ fn main() {
     }
     let read = reading.elapsed().as_secs_f64();
     assert_eq!(found, n, "every probe finds its row");
+    let scans = n / 10;
+    let scanning = Instant::now();
+    let mut scanned = 0usize;
+    for &i in probes.iter().take(scans) {
+        let key = keys.get(i).expect("a probe below n").clone();
+        let query = Query::new().filter(Filter::ge(KEY_COLUMN, key)).limit(10);
+        scanned += black_box(view.query(TABLE, &query).expect("the query runs"))
+            .rows
+            .len();
+    }
+    let scan = scanning.elapsed().as_secs_f64();
+    assert!(scanned > 0, "scans find rows");
     println!(
-        "{n} rows: load {:.0} rows/s, point reads {:.0} reads/s",
+        "{n} rows: load {:.0} rows/s, point reads {:.0} reads/s, scans of 10 {:.0} scans/s",
         n as f64 / load,
-        n as f64 / read
+        n as f64 / read,
+        scans as f64 / scan
     );
 }

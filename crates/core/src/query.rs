@@ -291,9 +291,12 @@ impl TableState {
         let want = stop_after.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         let mut examined = 0;
+        // A filter that is one exact predicate on the key needs no second look at the rows the
+        // key access visits: they are exactly the rows it matches.
+        let recheck = filter.filter(|f| !self.key_access_is_exact(f));
         let mut check = |row: &RowRef| {
             examined += 1;
-            if filter.is_none_or(|f| f.matches(row)) && hidden.is_none_or(|h| !h.matches(row)) {
+            if recheck.is_none_or(|f| f.matches(row)) && hidden.is_none_or(|h| !h.matches(row)) {
                 out.push(Arc::clone(row));
             }
             out.len() < want
@@ -349,6 +352,25 @@ impl TableState {
             }
         }
         Ok((out, plan, examined))
+    }
+
+    /// Whether `filter` is a single predicate on the primary key whose key access (`Keys` or
+    /// `KeyRange`, see [`range_of`]) visits exactly the rows it matches: equality and `in`
+    /// (looked up by equal keys), the type-bracketed ranges and prefixes (their range is the
+    /// bracket), and `between` with bounds of one class. Keys are never null.
+    fn key_access_is_exact(&self, filter: &Filter) -> bool {
+        let on_key = |p: &Path| p.is_column() && p.first() == self.def().primary_key;
+        match filter {
+            Filter::Eq(p, _)
+            | Filter::In(p, _)
+            | Filter::Lt(p, _)
+            | Filter::Le(p, _)
+            | Filter::Gt(p, _)
+            | Filter::Ge(p, _)
+            | Filter::Prefix(p, _) => on_key(p),
+            Filter::Between(p, lo, hi) => on_key(p) && lo.class() == hi.class(),
+            _ => false,
+        }
     }
 
     /// The best access path for `filter`, if any conjunct can use the key or an index.
