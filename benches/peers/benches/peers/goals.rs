@@ -158,6 +158,7 @@ pub fn judge(report: &Report, redis: bool, encoded_row: Option<f64>) -> Vec<Goal
             ))
         }),
     ));
+    typed_goals(report, &mut goals);
     goals.push(goal(
         "Snapshot write ≥ 50% of raw write bandwidth",
         find(report, "w6a").and_then(|w| {
@@ -239,4 +240,56 @@ pub fn judge(report: &Report, redis: bool, encoded_row: Option<f64>) -> Vec<Goal
         }),
     ));
     goals
+}
+
+/// The figure of `engine` with `setting` in `w`.
+fn setting(w: &Workload, engine: &str, setting: &str) -> Option<f64> {
+    w.figures
+        .iter()
+        .find(|f| f.engine == engine && f.setting == setting)
+        .and_then(|f| f.value)
+}
+
+/// Workload 11's goals: typed reads and the typed load.
+fn typed_goals(report: &Report, goals: &mut Vec<Goal>) {
+    use crate::run::{TYPED_HASHMAP, TYPED_REDB};
+    let w11a = find(report, "w11a");
+    let view = w11a.and_then(|w| setting(w, TABULA, "TableView::get"));
+    let get = w11a.and_then(|w| setting(w, TABULA, "Table::get"));
+    let map = w11a.and_then(|w| setting(w, TYPED_HASHMAP, "clone"));
+    let redb = w11a.and_then(|w| setting(w, "redb", TYPED_REDB));
+    let against = |ours: Option<f64>, theirs: Option<f64>, factor: f64| {
+        ours.zip(theirs).map(|(ours, theirs)| {
+            (
+                ours >= factor * theirs,
+                format!(
+                    "{} against {} = {}",
+                    number(ours),
+                    number(theirs),
+                    ratio(ours / theirs)
+                ),
+            )
+        })
+    };
+    goals.push(goal(
+        "Typed reads from a held `TableView` ≥ 0.8x std `HashMap<String, T>` returning clones",
+        against(view, map, 0.8),
+    ));
+    goals.push(goal(
+        "Typed reads from a held `TableView` ≥ 2x redb with bincode",
+        against(view, redb, 2.0),
+    ));
+    goals.push(goal(
+        "`Table::get` each time ≥ 1.5x redb with bincode",
+        against(get, redb, 1.5),
+    ));
+    let w11b = find(report, "w11b");
+    goals.push(goal(
+        "Typed in-memory load ≥ 3x redb's unsynced load",
+        against(
+            w11b.and_then(|w| setting(w, TABULA, "in memory")),
+            w11b.and_then(|w| setting(w, "redb", TYPED_REDB)),
+            3.0,
+        ),
+    ));
 }

@@ -36,6 +36,7 @@ mod sqlite;
 mod store;
 mod tabula_store;
 mod tarantool;
+mod typed;
 mod workloads;
 
 use std::path::PathBuf;

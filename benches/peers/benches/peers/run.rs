@@ -16,6 +16,7 @@ use tabula_wal::SyncPolicy;
 
 use crate::store::{Contender, Store};
 use crate::tarantool::{self, Figures};
+use crate::typed;
 use crate::workloads::{self, Latency};
 use crate::{Args, Result, child, dtdb, fjall_store, redb_store, redis, sqlite, tabula_store};
 
@@ -89,6 +90,11 @@ struct Run<'a> {
     /// Tarantool's version, when it ran.
     tarantool_version: Option<String>,
 }
+
+/// The typed workload's `HashMap` contender.
+pub const TYPED_HASHMAP: &str = "std HashMap<String, T>";
+/// The typed workload's redb setting.
+pub const TYPED_REDB: &str = "Durability::None, bincode";
 
 /// Tarantool's durable setting (`box.cfg{wal_mode = 'fsync'}`).
 const FSYNC: &str = "fsync";
@@ -239,6 +245,7 @@ pub fn run(args: &Args) -> Result<Report> {
     recovery(&mut run);
     memory(&mut run);
     tarantool_peer(&mut run);
+    typed_api(&mut run);
     deltatrace(&mut run);
 
     run.report.goals = crate::goals::judge(&run.report, run.redis, run.encoded_row);
@@ -347,6 +354,26 @@ fn declare_workloads(run: &mut Run<'_>) {
         format!("Growth of the resident set (Redis: `used_memory`) per row, loading {} rows in commits of 1,000.", count(s.memory_rows)),
         "bytes/row",
         Better::Lower,
+    ));
+    w.push(workload(
+        "w11a",
+        "11a. Typed point reads",
+        format!(
+            "{} reads of random keys returning the bench row as a struct: tabula through `tabula::Table<BenchRow>` with a derived record (from a held `TableView`, and `Table::get` called each time), std `HashMap<String, BenchRow>` returning a clone, redb (`Durability::None`) storing the struct with bincode and decoding it on read.",
+            count(s.reads)
+        ),
+        "reads/s",
+        Better::Higher,
+    ));
+    w.push(workload(
+        "w11b",
+        "11b. Typed in-memory load",
+        format!(
+            "{} bench rows as structs, in inserts (redb: unsynced transactions) of 1,000.",
+            count(s.rows)
+        ),
+        "rows/s",
+        Better::Higher,
     ));
     w.push(workload(
         "w10",
@@ -1018,4 +1045,62 @@ fn tarantool_peer(run: &mut Run<'_>) {
     run.file("w7", ("Tarantool", ""), "", recovery);
     std::fs::remove_dir_all(run.args.data.join("tarantool")).ok();
     std::fs::remove_dir_all(run.args.data.join("tarantool-data")).ok();
+}
+
+/// Workload 11: the typed API against `HashMap` and redb with bincode (`typed.rs`).
+fn typed_api(run: &mut Run<'_>) {
+    let s = run.sizes;
+    run.log("typed API");
+    let ours = typed::tabula(s.rows, s.reads);
+    let map = typed::hashmap(s.rows, s.reads);
+    let theirs = run
+        .dir("w11")
+        .and_then(|dir| typed::redb(&dir, s.rows, s.reads));
+    let reads = format!("{} reads", count(s.reads));
+    let rows = format!("{} rows", count(s.rows));
+    match ours {
+        Ok(f) => {
+            run.file(
+                "w11a",
+                (TABULA, "TableView::get"),
+                "",
+                Ok((f.reads, reads.clone())),
+            );
+            if let Some(get) = f.table_get {
+                run.file("w11a", (TABULA, "Table::get"), "", Ok((get, reads.clone())));
+            }
+            run.file(
+                "w11b",
+                (TABULA, "in memory"),
+                "",
+                Ok((f.load, rows.clone())),
+            );
+        }
+        Err(e) => run.file("w11a", (TABULA, "TableView::get"), "", Err(e)),
+    }
+    match map {
+        Ok(f) => {
+            run.file(
+                "w11a",
+                (TYPED_HASHMAP, "clone"),
+                "",
+                Ok((f.reads, reads.clone())),
+            );
+            run.file(
+                "w11b",
+                (TYPED_HASHMAP, "insert"),
+                "",
+                Ok((f.load, rows.clone())),
+            );
+        }
+        Err(e) => run.file("w11a", (TYPED_HASHMAP, "clone"), "", Err(e)),
+    }
+    match theirs {
+        Ok(f) => {
+            run.file("w11a", ("redb", TYPED_REDB), "", Ok((f.reads, reads)));
+            run.file("w11b", ("redb", TYPED_REDB), "", Ok((f.load, rows)));
+        }
+        Err(e) => run.file("w11a", ("redb", TYPED_REDB), "", Err(e)),
+    }
+    std::fs::remove_dir_all(run.args.data.join("w11")).ok();
 }
