@@ -53,5 +53,5 @@ pub use query::{OrderBy, Plan, Query, QueryResult};
 pub use schema::{Column, ColumnType, IndexDef, Schema, TableDef};
 pub use state::State;
 pub use table::{RowChange, RowDiff, RowRef, TableState};
-pub use value::{ConvertError, ParseTimestampError, from_value, to_value};
+pub use value::{ConvertError, ParseTimestampError, from_map_ref, from_value, to_value};
 pub use value::{Map, Measure, Row, Timestamp, TypeClass, Value};

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use tabula_core::{Column, ColumnType, Row, TableDef, Timestamp, Value};
 
 use crate::{Error, Result};
-use tabula_core::{from_value, to_value};
+use tabula_core::{from_map_ref, to_value};
 
 /// A struct that is the row type of a table. Derive it with `#[derive(Record)]` (with serde's
 /// `Serialize` and `Deserialize`):
@@ -140,7 +140,8 @@ pub(crate) fn to_row<T: Serialize>(record: &T, def: &TableDef) -> Result<Row> {
 
 /// A record from a row of `table`.
 pub(crate) fn from_row<T: DeserializeOwned>(row: &Row, table: &str) -> Result<T> {
-    from_value(Value::Map(row.clone())).map_err(|e| Error::Convert {
+    // In place: copying the row into a `Value::Map` first cost more than the lookup.
+    from_map_ref(row).map_err(|e| Error::Convert {
         table: table.to_owned(),
         message: e.0,
     })

@@ -74,6 +74,24 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ConvertError> 
     T::deserialize(value.into_deserializer_value())
 }
 
+/// A `T` read from the fields of `map` (a row) without copying it first: only what `T` keeps
+/// (its strings, say) is copied out. Reads as [`from_value`] of `Value::Map(map.clone())` does.
+///
+/// ```
+/// #[derive(serde::Deserialize, Debug, PartialEq)]
+/// struct Point { x: i32, label: Option<String> }
+/// let row = tabula_core::Row::from([("x".to_owned(), tabula_core::Value::Int(3))]);
+/// let p: Point = tabula_core::from_map_ref(&row)?;
+/// assert_eq!(p, Point { x: 3, label: None });
+/// # Ok::<(), tabula_core::ConvertError>(())
+/// ```
+///
+/// # Errors
+/// As [`from_value`].
+pub fn from_map_ref<T: DeserializeOwned>(map: &Map) -> Result<T, ConvertError> {
+    T::deserialize(MapRefDeserializer(map))
+}
+
 struct ValueSerializer;
 
 fn int<T: TryInto<i64>>(v: T) -> Result<Value, ConvertError> {
@@ -572,6 +590,168 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
             }
             other => Err(de::Error::invalid_type(
                 unexpected(&other),
+                &"an enum variant",
+            )),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// A borrowed [`Value`] as a serde `Deserializer`: what [`from_map_ref`] reads fields with. Each
+/// method gives the visitor what [`ValueDeserializer`] gives it for the same value, borrowed.
+struct ValueRefDeserializer<'a>(&'a Value);
+
+/// A borrowed map as a serde `Deserializer`.
+struct MapRefDeserializer<'a>(&'a Map);
+
+impl<'de> IntoDeserializer<'de, ConvertError> for ValueRefDeserializer<'de> {
+    type Deserializer = ValueRefDeserializer<'de>;
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+fn seq_ref<'de, V: Visitor<'de>>(
+    items: &'de [Value],
+    visitor: V,
+) -> Result<V::Value, ConvertError> {
+    let mut access = SeqDeserializer::new(items.iter().map(ValueRefDeserializer));
+    let value = visitor.visit_seq(&mut access)?;
+    access.end()?;
+    Ok(value)
+}
+
+fn map_ref<'de, V: Visitor<'de>>(map: &'de Map, visitor: V) -> Result<V::Value, ConvertError> {
+    let mut access = MapDeserializer::new(
+        map.iter()
+            .map(|(k, v)| (k.as_str(), ValueRefDeserializer(v))),
+    );
+    let value = visitor.visit_map(&mut access)?;
+    access.end()?;
+    Ok(value)
+}
+
+impl<'de> de::Deserializer<'de> for MapRefDeserializer<'de> {
+    type Error = ConvertError;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        map_ref(self.0, visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
+        ValueRefDeserializer::enum_of_map(self.0, name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+impl<'de> ValueRefDeserializer<'de> {
+    fn enum_of_map<V: Visitor<'de>>(
+        m: &'de Map,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
+        if m.len() == 1 {
+            let access =
+                MapDeserializer::new(m.iter().map(|(k, v)| (k.as_str(), ValueRefDeserializer(v))));
+            visitor.visit_enum(de::value::MapAccessDeserializer::new(access))
+        } else {
+            Err(de::Error::invalid_type(
+                de::Unexpected::Map,
+                &"an enum variant",
+            ))
+        }
+    }
+}
+
+impl<'de> de::Deserializer<'de> for ValueRefDeserializer<'de> {
+    type Error = ConvertError;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        match self.0 {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Int(i) => visitor.visit_i64(*i),
+            Value::Float(f) => visitor.visit_f64(*f),
+            Value::Timestamp(t) => visitor.visit_i64(t.as_micros()),
+            Value::Text(s) => visitor.visit_borrowed_str(s),
+            Value::Bytes(b) => visitor.visit_borrowed_bytes(b),
+            Value::List(items) => seq_ref(items, visitor),
+            Value::Map(m) => map_ref(m, visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        match self.0 {
+            Value::Bytes(b) => {
+                let mut access = SeqDeserializer::new(b.iter().map(|x| i64::from(*x)));
+                let value = visitor.visit_seq(&mut access)?;
+                access.end()?;
+                Ok(value)
+            }
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
+        match self.0 {
+            Value::Text(variant) => visitor.visit_enum(variant.as_str().into_deserializer()),
+            Value::Map(m) if m.len() == 1 => Self::enum_of_map(m, name, variants, visitor),
+            other => Err(de::Error::invalid_type(
+                unexpected(other),
                 &"an enum variant",
             )),
         }

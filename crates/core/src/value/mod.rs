@@ -14,7 +14,7 @@ mod time;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use convert::{ConvertError, from_value, to_value};
+pub use convert::{ConvertError, from_map_ref, from_value, to_value};
 pub use measure::Measure;
 pub use ord::TypeClass;
 pub(crate) use serde_repr::some_value;

@@ -184,3 +184,29 @@ proptest! {
         prop_assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t);
     }
 }
+
+/// A struct of every shape a record field takes, to read rows into.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Shapes {
+    a: Option<Value>,
+    b: Option<i64>,
+    c: Option<String>,
+    #[serde(default)]
+    d: Vec<Value>,
+}
+
+proptest! {
+    /// Reading a row in place gives what reading a copy of it gives, for any row and target
+    /// (the same value or the same error).
+    #[test]
+    fn reading_a_row_in_place_equals_reading_a_copy(
+        row in proptest::collection::btree_map("[a-d]", any_value(), 0..5)
+    ) {
+        let owned: Result<Value, _> = super::from_value(Value::Map(row.clone()));
+        let borrowed: Result<Value, _> = super::convert::from_map_ref(&row);
+        prop_assert_eq!(owned.map_err(|e| e.to_string()), borrowed.map_err(|e| e.to_string()));
+        let owned: Result<Shapes, _> = super::from_value(Value::Map(row.clone()));
+        let borrowed: Result<Shapes, _> = super::convert::from_map_ref(&row);
+        prop_assert_eq!(owned.map_err(|e| e.to_string()), borrowed.map_err(|e| e.to_string()));
+    }
+}
