@@ -202,11 +202,11 @@ proptest! {
     fn reading_a_row_in_place_equals_reading_a_copy(
         row in proptest::collection::btree_map("[a-d]", any_value(), 0..5)
     ) {
-        let owned: Result<Value, _> = super::from_value(Value::Map(row.clone()));
-        let borrowed: Result<Value, _> = super::convert::from_map_ref(&row);
+        let owned: Result<Value, _> = from_value(Value::Map(row.clone()));
+        let borrowed: Result<Value, _> = from_map_ref(&row);
         prop_assert_eq!(owned.map_err(|e| e.to_string()), borrowed.map_err(|e| e.to_string()));
-        let owned: Result<Shapes, _> = super::from_value(Value::Map(row.clone()));
-        let borrowed: Result<Shapes, _> = super::convert::from_map_ref(&row);
+        let owned: Result<Shapes, _> = from_value(Value::Map(row.clone()));
+        let borrowed: Result<Shapes, _> = from_map_ref(&row);
         prop_assert_eq!(owned.map_err(|e| e.to_string()), borrowed.map_err(|e| e.to_string()));
     }
 }
