@@ -387,7 +387,11 @@ impl TableState {
         }
         self.by_key.insert(stored.clone(), Arc::clone(&row));
         self.rows.insert(stored, Arc::clone(&row));
-        debug_assert_eq!(self.rows.len(), self.by_key.len(), "the two row maps diverged");
+        debug_assert_eq!(
+            self.rows.len(),
+            self.by_key.len(),
+            "the two row maps diverged"
+        );
         self.note_key(&key);
         for index in &mut self.indexes {
             index.insert(&key, &row);
@@ -670,7 +674,11 @@ impl TableState {
                 self.rows.remove(&probe)
             }
         };
-        debug_assert_eq!(self.rows.len(), self.by_key.len(), "the two row maps diverged");
+        debug_assert_eq!(
+            self.rows.len(),
+            self.by_key.len(),
+            "the two row maps diverged"
+        );
         for index in &mut self.indexes {
             if let Some(old) = &before {
                 index.remove(&key, old);
