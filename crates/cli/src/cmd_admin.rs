@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::json;
+use tabula::engine::DamageKind;
 use tabula::{CheckReport, Options};
 
 use crate::common::{Usage, is_database, open_existing};
@@ -124,9 +125,40 @@ fn report_json(report: &CheckReport) -> serde_json::Value {
             "offset": p.offset,
             "bytes": p.bytes,
             "reason": p.reason,
+            "damage": p.damage.as_ref().map(damage_json),
             "consequence": p.consequence,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// What is wrong with damaged bytes, for scripts: `{"kind": ..., ...the kind's fields}`
+/// (`null` in `damage` when the problem is not one a reader classified).
+fn damage_json(damage: &DamageKind) -> serde_json::Value {
+    match damage {
+        DamageKind::Checksum {
+            what,
+            stored,
+            computed,
+        } => json!({"kind": "checksum", "of": what, "stored": stored, "computed": computed}),
+        DamageKind::BadMagic { format } => json!({"kind": "bad magic", "format": format}),
+        DamageKind::Version {
+            what,
+            found,
+            supported,
+        } => json!({"kind": "version", "of": what, "found": found, "supported": supported}),
+        DamageKind::Lsn { expected, found } => {
+            json!({"kind": "lsn", "expected": expected, "found": found})
+        }
+        DamageKind::Truncated {
+            what,
+            needed,
+            available,
+        } => json!({"kind": "truncated", "of": what, "needed": needed, "available": available}),
+        DamageKind::Payload { lsn, error } => {
+            json!({"kind": "payload", "lsn": lsn, "error": error})
+        }
+        other => json!({"kind": "invalid", "what": other.to_string()}),
+    }
 }
 
 fn report_text(report: &CheckReport, out: &mut dyn Write) -> Result<()> {

@@ -430,6 +430,9 @@ fn stats_checkpoint_and_check() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(report["problems"][0]["kind"], json!("torn tail"));
+    // Six bytes: too few for a frame header, said as data, not only as prose.
+    assert_eq!(report["problems"][0]["damage"]["kind"], json!("truncated"));
+    assert_eq!(report["problems"][0]["damage"]["available"], json!(6));
     assert!(stderr(&o).contains("removed 6 byte(s)"), "{}", stderr(&o));
     // Torn again, fixed again, in text.
     let mut f = std::fs::OpenOptions::new()
@@ -454,6 +457,9 @@ fn stats_checkpoint_and_check() {
     let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(report["problems"][0]["kind"], json!("corruption"));
     assert!(report["problems"][0]["offset"].as_u64().is_some());
+    let damage = &report["problems"][0]["damage"];
+    assert_eq!(damage["kind"], json!("checksum"), "{damage}");
+    assert_ne!(damage["stored"], damage["computed"], "{damage}");
     let o = tabula(&["check", d, "--fix"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not fixed"), "{}", stderr(&o));
