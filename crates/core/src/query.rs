@@ -359,18 +359,25 @@ impl TableState {
     /// (looked up by equal keys), the type-bracketed ranges and prefixes (their range is the
     /// bracket), and `between` with bounds of one class. Keys are never null.
     fn key_access_is_exact(&self, filter: &Filter) -> bool {
-        let on_key = |p: &Path| p.is_column() && p.first() == self.def().primary_key;
+        if !filter.path().is_some_and(|p| self.is_key_path(p)) {
+            return false;
+        }
         match filter {
-            Filter::Eq(p, _)
-            | Filter::In(p, _)
-            | Filter::Lt(p, _)
-            | Filter::Le(p, _)
-            | Filter::Gt(p, _)
-            | Filter::Ge(p, _)
-            | Filter::Prefix(p, _) => on_key(p),
-            Filter::Between(p, lo, hi) => on_key(p) && lo.class() == hi.class(),
+            Filter::Eq(..)
+            | Filter::In(..)
+            | Filter::Lt(..)
+            | Filter::Le(..)
+            | Filter::Gt(..)
+            | Filter::Ge(..)
+            | Filter::Prefix(..) => true,
+            Filter::Between(_, lo, hi) => lo.class() == hi.class(),
             _ => false,
         }
+    }
+
+    /// Whether `path` is the primary-key column.
+    fn is_key_path(&self, path: &Path) -> bool {
+        path.is_column() && path.first() == self.def().primary_key
     }
 
     /// The best access path for `filter`, if any conjunct can use the key or an index.
@@ -395,7 +402,7 @@ impl TableState {
             Filter::Ne(..) => return None,
             leaf => leaf.path()?,
         };
-        let is_key = path.is_column() && path.first() == self.def().primary_key;
+        let is_key = self.is_key_path(path);
         let index = if is_key {
             None
         } else {

@@ -358,11 +358,10 @@ impl Inner {
                 *visible = db;
             }
         }
-        let listening: Vec<&Arc<dyn Hook>> =
-            self.hooks.iter().filter(|hook| hook.listening()).collect();
-        if !published.is_empty() && !listening.is_empty() {
+        // Wrapped for sharing only when some hook listens (the feed has a subscriber).
+        if !published.is_empty() && self.hooks.iter().any(|hook| hook.listening()) {
             let published: Vec<Arc<Transaction>> = published.into_iter().map(Arc::new).collect();
-            for hook in listening {
+            for hook in self.hooks.iter().filter(|hook| hook.listening()) {
                 hook.published(self, &published);
             }
         }
