@@ -37,7 +37,7 @@ use tabula_benches::{
     Dataset, SCORE, SCORE_UNINDEXED, TABLE, apply_all, build_database, empty_database, indexed_def,
     plain_def, run_sizes, typed_indexed_def,
 };
-use tabula_core::{Filter, Limits, Plan, Query, Row, State, TableState, Value};
+use tabula_core::{Filter, Limits, Plan, Query, Row, RowRef, State, TableState, Value};
 
 /// Probe keys per size; a power of two so the cycling counter is a mask. A million random keys
 /// make the lookups wander over the whole map, paying the cache misses a real random workload
@@ -185,7 +185,7 @@ impl ReadData {
         }
         for key in self.keys.iter().take(64) {
             let row = self.db.get(TABLE, &Value::Int(*key)).expect("table exists");
-            assert_eq!(row.map(|r| &**r), self.map.get(key));
+            assert_eq!(row.map(RowRef::to_row).as_ref(), self.map.get(key));
         }
     }
 }

@@ -239,7 +239,7 @@ fn get(n: usize, reps: usize) {
         .map(|i| {
             let key = data.key(i);
             let row = table.get(&Value::Int(key)).expect("every row was inserted");
-            (key, Arc::clone(row))
+            (key, Arc::new(row.to_row()))
         })
         .collect();
     let map_arc: HashMap<i64, Arc<Row>> = shared.iter().cloned().collect();

@@ -402,7 +402,7 @@ mod test {
         assert_eq!(db.table(TABLE).unwrap().len(), floor.len());
         for key in data.probe_keys(100, 1) {
             let row = db.get(TABLE, &Value::Int(key)).unwrap().unwrap();
-            assert_eq!(**row, floor[&key]);
+            assert_eq!(row.to_row(), floor[&key]);
         }
         let typed = build_table(typed_indexed_def(), &data).unwrap();
         assert_eq!(typed.len(), data.len());

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use tabula::{Column, ColumnType, Filter, Op, Query, Row, TableDef, Value};
+use tabula::{Column, ColumnType, Filter, Op, Query, Row, RowRef, TableDef, Value};
 
 use crate::args::{
     CreateTableArgs, DeleteArgs, GetArgs, OutputFormat, PutArgs, QueryArgs, UpdateArgs,
@@ -311,11 +311,9 @@ pub fn get(args: &GetArgs, out: &mut dyn Write) -> Result<()> {
         );
     };
     match output::resolve(args.format) {
-        OutputFormat::Table => {
-            output::rows(out, OutputFormat::Table, Some(&def), &[(**row).clone()])?
-        }
-        OutputFormat::Json => output::json(out, &**row)?,
-        OutputFormat::Jsonl => output::jsonl(out, &**row)?,
+        OutputFormat::Table => output::rows(out, OutputFormat::Table, Some(&def), &[row.to_row()])?,
+        OutputFormat::Json => output::json(out, row)?,
+        OutputFormat::Jsonl => output::jsonl(out, row)?,
     }
     Ok(())
 }
@@ -494,6 +492,6 @@ pub fn query(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
     };
     let def = table_def(&view, &args.table)?;
     let result = view.query(&args.table, &query)?;
-    let rows: Vec<Row> = result.rows.iter().map(|r| (**r).clone()).collect();
+    let rows: Vec<Row> = result.rows.iter().map(RowRef::to_row).collect();
     output::rows(out, output::resolve(args.format), Some(&def), &rows)
 }

@@ -59,7 +59,7 @@ fn op_text(op: &Op) -> String {
 }
 
 /// A row in one line, cut short for the table view.
-fn brief(row: &tabula::Row) -> String {
+fn brief(row: &impl serde::Serialize) -> String {
     let text = serde_json::to_string(row).unwrap_or_default();
     if text.chars().count() > 80 {
         let cut: String = text.chars().take(77).collect();
@@ -147,8 +147,8 @@ pub fn history(args: &HistoryArgs, out: &mut dyn Write) -> Result<()> {
                 "time": v.timestamp.to_string(),
                 "change": kind(v.kind),
                 "op": v.op,
-                "before": v.before.as_deref(),
-                "after": v.after.as_deref(),
+                "before": v.before,
+                "after": v.after,
                 "cause": v.cause,
             })
         })
@@ -158,8 +158,8 @@ pub fn history(args: &HistoryArgs, out: &mut dyn Write) -> Result<()> {
         for v in &versions {
             let row = v
                 .after
-                .as_deref()
-                .or(v.before.as_deref())
+                .as_ref()
+                .or(v.before.as_ref())
                 .map(brief)
                 .unwrap_or_default();
             t.add_row([
@@ -218,14 +218,14 @@ pub fn diff(args: &DiffArgs, out: &mut dyn Write) -> Result<()> {
                 "before": t.before, "after": t.after}));
         }
         for (key, row) in &t.added {
-            docs.push(json!({"table": t.table, "change": "added", "key": key, "after": &**row}));
+            docs.push(json!({"table": t.table, "change": "added", "key": key, "after": row}));
         }
         for (key, row) in &t.removed {
-            docs.push(json!({"table": t.table, "change": "removed", "key": key, "before": &**row}));
+            docs.push(json!({"table": t.table, "change": "removed", "key": key, "before": row}));
         }
         for (key, before, after) in &t.changed {
             docs.push(json!({"table": t.table, "change": "changed", "key": key,
-                "before": &**before, "after": &**after}));
+                "before": before, "after": after}));
         }
     }
     if !output::documents(out, output::resolve(args.format), &docs)? {

@@ -231,8 +231,12 @@ fn build(db: &Database, dir: &Path, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "  {:<16} {}",
-            student["name"].as_str().unwrap_or("?"),
-            student["gpa"]
+            student
+                .get("name")
+                .unwrap_or_default()
+                .as_str()
+                .unwrap_or("?"),
+            student.get("gpa").unwrap_or_default()
         )?;
     }
     writeln!(
@@ -252,7 +256,11 @@ fn build(db: &Database, dir: &Path, out: &mut dyn Write) -> Result<()> {
         "enrollments",
         &Query::new().filter(Filter::eq("course", "CS101")),
     )?;
-    let ids: Vec<Value> = cs101.rows.iter().map(|e| e["student_id"].clone()).collect();
+    let ids: Vec<Value> = cs101
+        .rows
+        .iter()
+        .map(|e| e.get("student_id").unwrap_or_default().clone())
+        .collect();
     let names = s.query(
         "students",
         &Query::new()
@@ -260,7 +268,15 @@ fn build(db: &Database, dir: &Path, out: &mut dyn Write) -> Result<()> {
             .order_by("name", false),
     )?;
     for student in &names.rows {
-        writeln!(out, "  {}", student["name"].as_str().unwrap_or("?"))?;
+        writeln!(
+            out,
+            "  {}",
+            student
+                .get("name")
+                .unwrap_or_default()
+                .as_str()
+                .unwrap_or("?")
+        )?;
     }
     writeln!(
         out,
@@ -278,7 +294,7 @@ fn build(db: &Database, dir: &Path, out: &mut dyn Write) -> Result<()> {
         )?
         .rows
         .first()
-        .map(|e| e["id"].clone())
+        .map(|e| e.get("id").unwrap_or_default().clone())
         .context("Dan's enrollment is missing")?;
     let changes = commit(
         db,
@@ -290,7 +306,10 @@ fn build(db: &Database, dir: &Path, out: &mut dyn Write) -> Result<()> {
         }],
     )?;
     for c in &changes {
-        let gpa = |r: &Option<tabula::RowRef>| r.as_ref().map_or(Value::Null, |r| r["gpa"].clone());
+        let gpa = |r: &Option<tabula::RowRef>| {
+            r.as_ref()
+                .map_or(Value::Null, |r| r.get("gpa").unwrap_or_default().clone())
+        };
         writeln!(
             out,
             "  {} {}: gpa {} -> {}",
@@ -319,8 +338,9 @@ fn build(db: &Database, dir: &Path, out: &mut dyn Write) -> Result<()> {
         by_email
             .rows
             .first()
-            .and_then(|r| r["name"].as_str())
-            .unwrap_or("nobody"),
+            .and_then(|r| r.get("name"))
+            .and_then(|name| name.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "nobody".to_owned()),
         plan_text(&by_email.plan)
     )?;
     let now = db.read().lsn();
@@ -380,10 +400,10 @@ mod test {
             ENROLLMENTS.len() - 1
         );
         let bob = view.get("students", &Value::Int(2)).unwrap().unwrap();
-        assert_eq!(bob["gpa"], Value::Float(3.6));
+        assert_eq!(bob.get("gpa").unwrap_or_default(), Value::Float(3.6));
         let enrolled = db.as_of(TAG).unwrap();
         let bob_then = enrolled.get("students", &Value::Int(2)).unwrap().unwrap();
-        assert_eq!(bob_then["gpa"], Value::Float(3.5));
+        assert_eq!(bob_then.get("gpa").unwrap_or_default(), Value::Float(3.5));
         db.close().unwrap();
         let other = dir.path().join("other");
         std::fs::create_dir_all(&other).unwrap();

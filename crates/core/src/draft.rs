@@ -26,7 +26,7 @@ use crate::value::Timestamp;
 /// let row = Row::from([("id".to_owned(), Value::Int(1)), ("n".to_owned(), Value::Int(5))]);
 /// draft.push(Op::Insert { table: "t".into(), row: row.clone() })?;
 /// // It reads its own writes.
-/// assert_eq!(draft.state().get("t", &Value::Int(1))?.unwrap()["n"], Value::Int(5));
+/// assert_eq!(draft.state().get("t", &Value::Int(1))?.unwrap().get("n"), Some(Value::Int(5)));
 /// // A failing op changes nothing and is not kept.
 /// assert!(draft.push(Op::Insert { table: "t".into(), row }).is_err());
 /// assert_eq!(draft.ops().len(), 2);

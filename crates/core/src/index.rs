@@ -9,8 +9,9 @@ use std::ops::Bound;
 
 use imbl::OrdSet;
 
+use crate::row::RowRef;
 use crate::schema::IndexDef;
-use crate::value::{Row, Value};
+use crate::value::Value;
 
 /// One secondary index and its entries.
 #[derive(Debug, Clone)]
@@ -47,12 +48,12 @@ impl Index {
     }
 
     /// The value this index keeps for `row`.
-    pub(crate) fn value_of<'r>(&self, row: &'r Row) -> &'r Value {
-        self.def.path.get_or_null(row)
+    pub(crate) fn value_of(&self, row: &RowRef) -> Value {
+        self.def.path.lookup_or_null(row).into_owned()
     }
 
     /// For a unique index: the key of another row (not `key`) that already holds `row`'s value.
-    pub(crate) fn conflict(&self, key: &Value, row: &Row) -> Option<(Value, Value)> {
+    pub(crate) fn conflict(&self, key: &Value, row: &RowRef) -> Option<(Value, Value)> {
         if !self.def.unique {
             return None;
         }
@@ -60,21 +61,18 @@ impl Index {
         if value.is_null() {
             return None;
         }
-        self.keys_eq(value)
-            .find(|other| *other != key)
-            .map(|other| (value.clone(), other.clone()))
+        let other = self.keys_eq(&value).find(|other| *other != key)?.clone();
+        Some((value, other))
     }
 
-    pub(crate) fn insert(&mut self, key: &Value, row: &Row) {
-        self.entries
-            .insert((self.value_of(row).clone(), key.clone()));
+    pub(crate) fn insert(&mut self, key: &Value, row: &RowRef) {
+        self.entries.insert((self.value_of(row), key.clone()));
     }
 
-    pub(crate) fn remove(&mut self, key: &Value, row: &Row) {
+    pub(crate) fn remove(&mut self, key: &Value, row: &RowRef) {
         // Entries are compared by value, so looking up needs an owned pair; the clone of the key is
         // the price of the tuple layout.
-        self.entries
-            .remove(&(self.value_of(row).clone(), key.clone()));
+        self.entries.remove(&(self.value_of(row), key.clone()));
     }
 
     /// Primary keys of rows whose indexed value equals `value`, in key order.

@@ -24,7 +24,7 @@
 //!         row: [("id".into(), Value::Int(1)), ("name".into(), Value::from("Alice"))].into(),
 //!     });
 //! db.apply(&tx).unwrap();
-//! assert_eq!(db.get("users", &Value::Int(1)).unwrap().unwrap()["name"], Value::from("Alice"));
+//! assert_eq!(db.get("users", &Value::Int(1)).unwrap().unwrap().get("name"), Some(Value::from("Alice")));
 //! ```
 
 #![deny(missing_docs)]
@@ -37,6 +37,7 @@ mod limits;
 mod op;
 mod path;
 mod query;
+mod row;
 mod schema;
 mod state;
 mod table;
@@ -50,8 +51,9 @@ pub use limits::Limits;
 pub use op::{Cause, Lsn, Op, SchemaChange, Transaction};
 pub use path::Path;
 pub use query::{OrderBy, Plan, Query, QueryResult};
+pub use row::{Fields, MAX_NAMES, Names, RowRef, from_row_ref};
 pub use schema::{Column, ColumnType, IndexDef, Schema, TableDef};
 pub use state::State;
-pub use table::{RowChange, RowDiff, RowRef, TableState};
+pub use table::{RowChange, RowDiff, TableState};
 pub use value::{ConvertError, ParseTimestampError, from_map_ref, from_value, to_value};
 pub use value::{Map, Measure, Row, Timestamp, TypeClass, Value};

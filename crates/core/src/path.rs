@@ -1,12 +1,14 @@
 //! [`Path`]: a column name or a dotted path into nested maps (`address.city`), and how to read it
 //! out of a row.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, NameKind};
 use crate::limits::Limits;
+use crate::row::Fields;
 use crate::value::{Row, Value};
 
 /// A column, or a path through nested maps: `"address.city"` reads the `city` field of the map in
@@ -119,6 +121,37 @@ impl Path {
             value = value.as_map()?.get(seg)?;
         }
         Some(value)
+    }
+
+    /// The value at this path in `row`, borrowed when the row lends it (a [`Row`]) and owned
+    /// when it has to be decoded (a [`crate::RowRef`]).
+    #[must_use]
+    pub fn lookup<'r, R: Fields + ?Sized>(&self, row: &'r R) -> Option<Cow<'r, Value>> {
+        let (first, rest) = self.segments.split_first()?;
+        match row.field(first)? {
+            Cow::Borrowed(mut value) => {
+                for seg in rest {
+                    value = value.as_map()?.get(seg)?;
+                }
+                Some(Cow::Borrowed(value))
+            }
+            Cow::Owned(mut value) => {
+                for seg in rest {
+                    value = match value {
+                        Value::Map(mut map) => map.remove(seg)?,
+                        _ => return None,
+                    };
+                }
+                Some(Cow::Owned(value))
+            }
+        }
+    }
+
+    /// The value at this path in `row`, `null` where there is none (as filters read it).
+    #[must_use]
+    pub fn lookup_or_null<'r, R: Fields + ?Sized>(&self, row: &'r R) -> Cow<'r, Value> {
+        const NULL: &Value = &Value::Null;
+        self.lookup(row).unwrap_or(Cow::Borrowed(NULL))
     }
 
     /// The value at this path, with a missing field read as `Null`.

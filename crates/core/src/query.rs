@@ -10,7 +10,6 @@
 
 use std::cmp::Ordering;
 use std::ops::Bound;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +18,8 @@ use crate::filter::Filter;
 use crate::index::Index;
 use crate::limits::Limits;
 use crate::path::Path;
-use crate::table::{RowRef, TableState};
+use crate::row::RowRef;
+use crate::table::TableState;
 use crate::value::{Row, Value};
 
 /// One `order by` term.
@@ -229,8 +229,13 @@ impl TableState {
         let (mut rows, plan, examined) =
             self.matching(query.filter.as_ref(), hidden, stop_after, limits)?;
         if !query.order_by.is_empty() {
-            // Stable sort: ties keep key order.
-            rows.sort_by(|a, b| compare_rows(a, b, &query.order_by));
+            // Stable sort: ties keep key order. Each row's sort values are decoded once.
+            let mut keyed: Vec<(Vec<Value>, RowRef)> = rows
+                .into_iter()
+                .map(|row| (sort_values(&row, &query.order_by), row))
+                .collect();
+            keyed.sort_by(|(a, _), (b, _)| compare_sort_values(a, b, &query.order_by));
+            rows = keyed.into_iter().map(|(_, row)| row).collect();
         }
         let rows = rows
             .into_iter()
@@ -238,7 +243,7 @@ impl TableState {
             .take(query.limit.unwrap_or(usize::MAX));
         let rows = match &query.projection {
             None => rows.collect(),
-            Some(paths) => rows.map(|row| Arc::new(project(&row, paths))).collect(),
+            Some(paths) => rows.map(|row| RowRef::from(project(&row, paths))).collect(),
         };
         Ok(QueryResult {
             rows,
@@ -297,7 +302,7 @@ impl TableState {
         let mut check = |row: &RowRef| {
             examined += 1;
             if recheck.is_none_or(|f| f.matches(row)) && hidden.is_none_or(|h| !h.matches(row)) {
-                out.push(Arc::clone(row));
+                out.push(row.clone());
             }
             out.len() < want
         };
@@ -476,9 +481,17 @@ fn bound_ref(b: &Bound<Value>) -> Bound<&Value> {
     }
 }
 
-fn compare_rows(a: &Row, b: &Row, order: &[OrderBy]) -> Ordering {
-    for term in order {
-        let ord = term.path.get_or_null(a).cmp(term.path.get_or_null(b));
+/// The values a row sorts by, one per term.
+fn sort_values(row: &RowRef, order: &[OrderBy]) -> Vec<Value> {
+    order
+        .iter()
+        .map(|term| term.path.lookup_or_null(row).into_owned())
+        .collect()
+}
+
+fn compare_sort_values(a: &[Value], b: &[Value], order: &[OrderBy]) -> Ordering {
+    for ((x, y), term) in a.iter().zip(b).zip(order) {
+        let ord = x.cmp(y);
         let ord = if term.descending { ord.reverse() } else { ord };
         if ord != Ordering::Equal {
             return ord;
@@ -487,9 +500,9 @@ fn compare_rows(a: &Row, b: &Row, order: &[OrderBy]) -> Ordering {
     Ordering::Equal
 }
 
-fn project(row: &Row, paths: &[Path]) -> Row {
+fn project(row: &RowRef, paths: &[Path]) -> Row {
     paths
         .iter()
-        .map(|p| (p.to_string(), p.get_or_null(row).clone()))
+        .map(|p| (p.to_string(), p.lookup_or_null(row).into_owned()))
         .collect()
 }

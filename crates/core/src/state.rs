@@ -20,8 +20,9 @@ use crate::error::Error;
 use crate::limits::Limits;
 use crate::op::{Lsn, Op, SchemaChange, Transaction};
 use crate::query::{Query, QueryResult};
+use crate::row::RowRef;
 use crate::schema::TableDef;
-use crate::table::{RowChange, RowRef, TableState};
+use crate::table::{RowChange, TableState};
 use crate::value::{Row, Value};
 
 /// What to put back if a transaction fails.
@@ -76,8 +77,8 @@ impl UndoLog {
 ///
 /// let good = db.query("students", &Query::new().filter(Filter::ge("gpa", 3.5))).unwrap();
 /// assert_eq!(good.rows.len(), 1);
-/// assert_eq!(good.rows[0]["name"], Value::from("Alice"));
-/// assert_eq!(good.rows[0]["id"], Value::Int(1));
+/// assert_eq!(good.rows[0].get("name"), Some(Value::from("Alice")));
+/// assert_eq!(good.rows[0].get("id"), Some(Value::Int(1)));
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -409,7 +410,7 @@ fn alter(table: &TableState, change: SchemaChange, limits: &Limits) -> Result<Ta
         table: name.clone(),
         reason,
     };
-    let rows: Vec<Row> = table.iter().map(|(_, r)| Row::clone(r)).collect();
+    let rows: Vec<Row> = table.iter().map(|(_, r)| r.to_row()).collect();
     let rows: Vec<Row> = match change {
         SchemaChange::AddColumn(column) => {
             let Some(schema) = def.schema.as_mut() else {

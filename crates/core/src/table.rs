@@ -16,11 +16,9 @@ use imbl::{HashMap, OrdMap};
 use crate::error::Error;
 use crate::index::Index;
 use crate::limits::Limits;
+use crate::row::{Names, RowRef};
 use crate::schema::{IndexDef, TableDef};
 use crate::value::{Measure, Row, Value};
-
-/// A row as stored: shared, so that readers, snapshots and change reports never copy it.
-pub type RowRef = Arc<Row>;
 
 /// A primary key as the row map stores it. Integers and text of up to [`SHORT_KEY`] bytes (every
 /// key of the benchmarks; most ids, codes and slugs) sit inline in the tree node, so a lookup
@@ -51,10 +49,6 @@ const SHORT_WORDS: usize = 3;
 /// The longest text key held inline.
 const SHORT_KEY: usize = 24;
 
-/// The key of a row that somehow lacks its key field (never stored: `prepare` refuses such
-/// rows), so that key accessors need not panic.
-static NO_KEY: Value = Value::Null;
-
 impl StoredKey {
     /// The stored form of `key`.
     fn new(key: Value) -> StoredKey {
@@ -72,6 +66,17 @@ impl StoredKey {
             Value::Int(i) => StoredKey::Int(*i),
             Value::Text(text) if text.len() <= SHORT_KEY => StoredKey::short(text),
             other => StoredKey::Other(Arc::new(other.clone())),
+        }
+    }
+
+    /// The value this key stands for, in the representation it was stored with.
+    fn to_value(&self) -> Value {
+        match self {
+            StoredKey::Int(i) => Value::Int(*i),
+            StoredKey::Short { words, len } => {
+                StoredKey::with_short_str(words, *len, |s| Value::Text(s.to_owned()))
+            }
+            StoredKey::Other(v) => Value::clone(v),
         }
     }
 
@@ -214,26 +219,26 @@ pub struct RowChange {
 }
 
 /// One row that differs between two tables, from [`TableState::diff`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RowDiff<'a> {
     /// The row is only in the second table.
     Added {
         /// Its key.
-        key: &'a Value,
+        key: Value,
         /// The row.
         row: &'a RowRef,
     },
     /// The row is only in the first table.
     Removed {
         /// Its key.
-        key: &'a Value,
+        key: Value,
         /// The row.
         row: &'a RowRef,
     },
     /// The key is in both, with different rows.
     Changed {
         /// Its key.
-        key: &'a Value,
+        key: Value,
         /// The row in the first table.
         before: &'a RowRef,
         /// The row in the second table.
@@ -247,6 +252,8 @@ pub struct TableState {
     def: Arc<TableDef>,
     /// The name again, shared, for change reports and undo entries on the write path.
     name: Arc<str>,
+    /// The dictionary of field names its rows are packed against.
+    names: Arc<Names>,
     rows: OrdMap<StoredKey, RowRef>,
     /// The same rows by hashed key, for point lookups in (near) constant time: a persistent
     /// hash trie, so a copy of the table stays O(1). Only looked up, never iterated, so hash
@@ -266,6 +273,7 @@ impl TableState {
         TableState {
             name: Arc::from(def.name.as_str()),
             def: Arc::new(def),
+            names: Arc::new(Names::default()),
             rows: OrdMap::new(),
             by_key: HashMap::new(),
             indexes,
@@ -308,14 +316,20 @@ impl TableState {
         self.by_key.get(&StoredKey::probe(key))
     }
 
-    /// All rows in primary key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Value, &RowRef)> + '_ {
-        self.rows.values().map(|row| (self.key_of(row), row))
+    /// All rows in primary key order, with their keys.
+    pub fn iter(&self) -> impl Iterator<Item = (Value, &RowRef)> + '_ {
+        self.rows.iter().map(|(key, row)| (key.to_value(), row))
     }
 
-    /// The primary key of a stored row: its key field (every stored row has one).
-    fn key_of<'r>(&self, row: &'r Row) -> &'r Value {
-        row.get(self.def.primary_key.as_str()).unwrap_or(&NO_KEY)
+    /// All rows in primary key order.
+    pub fn rows(&self) -> impl Iterator<Item = &RowRef> + '_ {
+        self.rows.values()
+    }
+
+    /// The dictionary of field names the rows are packed against.
+    #[must_use]
+    pub fn names(&self) -> &Names {
+        &self.names
     }
 
     /// The indexes, declared ones first, then those of unique columns.
@@ -336,19 +350,19 @@ impl TableState {
     /// in a few rows compare in time proportional to the difference, not the size.
     pub fn diff<'a>(&'a self, other: &'a TableState) -> impl Iterator<Item = RowDiff<'a>> + 'a {
         self.rows.diff(&other.rows).map(|item| match item {
-            imbl::ordmap::DiffItem::Add(_, row) => RowDiff::Added {
-                key: other.key_of(row),
+            imbl::ordmap::DiffItem::Add(key, row) => RowDiff::Added {
+                key: key.to_value(),
                 row,
             },
-            imbl::ordmap::DiffItem::Remove(_, row) => RowDiff::Removed {
-                key: self.key_of(row),
+            imbl::ordmap::DiffItem::Remove(key, row) => RowDiff::Removed {
+                key: key.to_value(),
                 row,
             },
             imbl::ordmap::DiffItem::Update {
-                old: (_, before),
+                old: (key, before),
                 new: (_, after),
             } => RowDiff::Changed {
-                key: self.key_of(before),
+                key: key.to_value(),
                 before,
                 after,
             },
@@ -369,10 +383,8 @@ impl TableState {
     /// Inserts a new row; fails if its key exists.
     pub(crate) fn insert(&mut self, row: Row, limits: &Limits) -> Result<RowChange, Error> {
         let (key, row) = self.prepare(row, limits)?;
-        let duplicate = |key: Value| Error::DuplicateKey {
-            table: self.def.name.clone(),
-            key,
-        };
+        let table = self.def.name.clone();
+        let duplicate = |key: Value| Error::DuplicateKey { table, key };
         if let Err(e) = self.check_unique(&key, &row) {
             // A taken key is the first thing wrong with a row, whatever else is.
             return Err(if self.by_key.contains_key(&StoredKey::probe(&key)) {
@@ -385,8 +397,8 @@ impl TableState {
         if self.by_key.contains_key(&stored) {
             return Err(duplicate(key));
         }
-        self.by_key.insert(stored.clone(), Arc::clone(&row));
-        self.rows.insert(stored, Arc::clone(&row));
+        self.by_key.insert(stored.clone(), row.clone());
+        self.rows.insert(stored, row.clone());
         debug_assert_eq!(
             self.rows.len(),
             self.by_key.len(),
@@ -449,7 +461,7 @@ impl TableState {
         }
         // The key field stays as stored: an equal key written as another type (`7.0` for `7`)
         // must not change the row's representation.
-        let mut merged = Row::clone(old);
+        let mut merged = old.to_row();
         merged.extend(set);
         let (new_key, row) = self.prepare(merged, limits)?;
         self.check_unique(&new_key, &row)?;
@@ -466,7 +478,6 @@ impl TableState {
         else {
             return Err(self.not_found(key));
         };
-        let stored = stored.clone();
         Ok(self.commit_write(stored, None))
     }
 
@@ -479,7 +490,6 @@ impl TableState {
         let key = before
             .as_ref()
             .and_then(|row| row.get(&self.def.primary_key))
-            .cloned()
             .unwrap_or(key);
         self.write(key, before);
         self.next_auto = next_auto;
@@ -503,10 +513,10 @@ impl TableState {
         self.def.validate_index(&def, limits)?;
         let mut index = Index::new(def.clone());
         for (key, row) in self.iter() {
-            if let Some((value, existing_key)) = index.conflict(key, row) {
+            if let Some((value, existing_key)) = index.conflict(&key, row) {
                 return Err(self.unique_violation(&index, value, existing_key));
             }
-            index.insert(key, row);
+            index.insert(&key, row);
         }
         self.indexes.push(index);
         Arc::make_mut(&mut self.def).indexes.push(def);
@@ -547,7 +557,7 @@ impl TableState {
     }
 
     /// Checks and completes a row: schema, primary key (assigned if auto-increment), limits.
-    fn prepare(&self, row: Row, limits: &Limits) -> Result<(Value, RowRef), Error> {
+    fn prepare(&mut self, row: Row, limits: &Limits) -> Result<(Value, RowRef), Error> {
         let pk = self.def.primary_key.as_str();
         let mut row = match &self.def.schema {
             Some(schema) => schema.conform(&self.def.name, row, Some(pk))?,
@@ -606,10 +616,10 @@ impl TableState {
                 actual: m.size,
             });
         }
-        Ok((key, Arc::new(row)))
+        Ok((key, RowRef::pack(&mut self.names, &row)))
     }
 
-    fn check_unique(&self, key: &Value, row: &Row) -> Result<(), Error> {
+    fn check_unique(&self, key: &Value, row: &RowRef) -> Result<(), Error> {
         for index in &self.indexes {
             if let Some((value, existing_key)) = index.conflict(key, row) {
                 return Err(self.unique_violation(index, value, existing_key));
@@ -665,8 +675,8 @@ impl TableState {
         let before = match &row {
             Some(row) => {
                 let stored = StoredKey::new(key.clone());
-                self.by_key.insert(stored.clone(), Arc::clone(row));
-                self.rows.insert(stored, Arc::clone(row))
+                self.by_key.insert(stored.clone(), row.clone());
+                self.rows.insert(stored, row.clone())
             }
             None => {
                 let probe = StoredKey::probe(&key);

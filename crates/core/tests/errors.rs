@@ -492,7 +492,7 @@ fn undo_keeps_the_stored_key_representation() {
         db.table("t")
             .unwrap()
             .iter()
-            .map(|(k, r)| format!("{k:?}/{:?}", r["id"]))
+            .map(|(k, r)| format!("{k:?}/{:?}", r.get("id").unwrap_or_default()))
             .collect()
     };
     let want = vec!["Int(7)/Int(7)".to_owned()];

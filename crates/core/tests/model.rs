@@ -289,7 +289,7 @@ fn error_kind(e: &Error) -> &'static str {
 
 fn observed_rows(db: &State, table: &str) -> Option<Vec<Row>> {
     db.table(table)
-        .map(|t| t.iter().map(|(_, r)| Row::clone(r)).collect())
+        .map(|t| t.iter().map(|(_, r)| r.to_row()).collect())
 }
 
 proptest! {

@@ -233,7 +233,11 @@ fn indexed_filters_do_not_scan_the_table() {
         }
     );
     assert_eq!(r.examined, 300);
-    assert!(r.rows.iter().all(|row| row["tag"] == Value::from("t3")));
+    assert!(
+        r.rows
+            .iter()
+            .all(|row| row.get("tag").unwrap() == Value::from("t3"))
+    );
 
     let r = q(Filter::ge("id", 9_990));
     assert_eq!(r.plan, Plan::KeyRange);
@@ -291,7 +295,7 @@ fn filters_on_mixed_and_nested_data() {
         let r = db.query("people", &Query::new().filter(f)).unwrap();
         r.rows
             .iter()
-            .map(|row| row["id"].as_int().unwrap())
+            .map(|row| row.get("id").unwrap().as_int().unwrap())
             .collect()
     };
     // Range filters are type-bracketed: text and missing ages never match a numeric range.
@@ -339,8 +343,8 @@ fn order_offset_limit_and_projection() {
         .iter()
         .map(|row| {
             (
-                row["name"].as_str().unwrap().to_owned(),
-                row["gpa"].as_float().unwrap(),
+                row.get("name").unwrap().as_str().unwrap().to_owned(),
+                row.get("gpa").unwrap().as_float().unwrap(),
             )
         })
         .collect();
@@ -390,8 +394,8 @@ fn schema_changes_rewrite_rows_and_indexes() {
     .unwrap();
     let t = db.table("students").unwrap();
     let alice = t.get(&1.into()).unwrap();
-    assert_eq!(alice["year"], Value::Int(1));
-    assert_eq!(alice["grade"], Value::Float(3.8));
+    assert_eq!(alice.get("year").unwrap(), Value::Int(1));
+    assert_eq!(alice.get("grade").unwrap(), Value::Float(3.8));
     assert!(!alice.contains_key("gpa") && !alice.contains_key("address"));
     assert_eq!(t.def().indexes[0].path, Path::column("grade"));
     let r = db

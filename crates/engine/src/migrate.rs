@@ -12,7 +12,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tabula_core::{Cause, Column, ColumnType, Op, Row, SchemaChange, State, Value};
+use tabula_core::{Cause, Column, ColumnType, Op, Row, RowRef, SchemaChange, State, Value};
 
 use crate::db::Engine;
 use crate::system::{self, is_reserved};
@@ -181,7 +181,7 @@ fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
                 table: table.to_owned(),
             })
         })?;
-        Ok(t.iter().map(|(_, r)| (**r).clone()).collect())
+        Ok(t.rows().map(RowRef::to_row).collect())
     };
     Ok(match step {
         Step::AddColumn { table, column } => {
@@ -347,7 +347,7 @@ impl Engine {
 
 fn version_of(db: &State) -> u64 {
     match system::meta_value(db, VERSION_KEY) {
-        Some(Value::Int(v)) => u64::try_from(*v).unwrap_or(0),
+        Some(Value::Int(v)) => u64::try_from(v).unwrap_or(0),
         _ => 0,
     }
 }

@@ -1,7 +1,7 @@
 //! [`Stats`]: what is in the database and on disk, as the seed's `get_stats` reports it, plus the
 //! commit path's counters and the last recovery.
 
-use tabula_core::{Lsn, Measure};
+use tabula_core::Lsn;
 
 use crate::Result;
 use crate::db::Engine;
@@ -68,25 +68,19 @@ pub struct Stats {
     pub background_errors: Vec<String>,
 }
 
-/// Bytes a field costs in memory beyond its encoded size (map entry, `Value`, key `String`).
-const FIELD_OVERHEAD: u64 = 80;
-/// Bytes a row costs beyond its fields (the shared pointer and the table's map entry).
+/// Bytes a row costs beyond its packed block: its entries in the ordered and the hashed map.
 const ROW_OVERHEAD: u64 = 96;
 
 impl Engine {
     /// The statistics. Walks every row to estimate memory, so it costs O(rows).
     pub fn stats(&self) -> Result<Stats> {
         let db = self.read();
-        let max_depth = db.limits().max_depth;
         let tables = db
             .tables()
             .map(|table| {
                 let approx_bytes = table
-                    .iter()
-                    .map(|(_, row)| {
-                        let measure = Measure::of_row(row.iter(), max_depth);
-                        measure.size as u64 + FIELD_OVERHEAD * row.len() as u64 + ROW_OVERHEAD
-                    })
+                    .rows()
+                    .map(|row| row.heap_size() as u64 + ROW_OVERHEAD)
                     .sum();
                 TableStats {
                     name: table.name().to_owned(),

@@ -84,7 +84,7 @@ pub(crate) fn meta() -> fn() -> TableDef {
 }
 
 /// A value of the metadata table.
-pub(crate) fn meta_value<'a>(db: &'a State, key: &str) -> Option<&'a Value> {
+pub(crate) fn meta_value(db: &State, key: &str) -> Option<Value> {
     db.get(META_TABLE, &Value::Text(key.to_owned()))
         .ok()
         .flatten()

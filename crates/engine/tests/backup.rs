@@ -29,7 +29,7 @@ fn options() -> Options {
 
 fn rows(db: &tabula_engine::ReadView) -> BTreeMap<Value, Row> {
     db.table("t")
-        .map(|t| t.iter().map(|(k, r)| (k.clone(), (**r).clone())).collect())
+        .map(|t| t.iter().map(|(k, r)| (k, r.to_row())).collect())
         .unwrap_or_default()
 }
 

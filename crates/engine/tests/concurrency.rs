@@ -22,7 +22,7 @@ fn ledger_total(db: &tabula_engine::ReadView) -> (i64, usize) {
     let table = db.table("ledger").unwrap();
     let sum = table
         .iter()
-        .map(|(_, row)| match row["amount"] {
+        .map(|(_, row)| match row.get("amount").unwrap() {
             Value::Int(amount) => amount,
             ref other => panic!("amount {other:?}"),
         })

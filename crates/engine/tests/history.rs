@@ -52,12 +52,12 @@ fn state_of(db: &tabula_engine::ReadView) -> Tables {
 /// The user tables among `tables` (names and rows), as plain maps.
 fn tables_of<'a, R>(tables: impl Iterator<Item = (&'a str, R)>) -> Tables
 where
-    R: Iterator<Item = (&'a Value, &'a tabula_core::RowRef)>,
+    R: Iterator<Item = (Value, &'a tabula_core::RowRef)>,
 {
     tables
         .filter(|(name, _)| !tabula_engine::system::is_reserved(name))
         .map(|(name, rows)| {
-            let rows = rows.map(|(k, r)| (k.clone(), (**r).clone())).collect();
+            let rows = rows.map(|(k, r)| (k, r.to_row())).collect();
             (name.to_owned(), rows)
         })
         .collect()
@@ -245,8 +245,8 @@ fn check_as_of_and_history(seed: u64, engine: &Engine, states: &[Tables]) {
                     assert!(v.cause.as_ref().unwrap().who.is_some());
                     (
                         v.lsn,
-                        v.before.map(|r| (*r).clone()),
-                        v.after.map(|r| (*r).clone()),
+                        v.before.map(|r| r.to_row()),
+                        v.after.map(|r| r.to_row()),
                     )
                 })
                 .collect();
@@ -401,7 +401,11 @@ fn tags_name_points_survive_reopen_and_are_never_moved() {
     assert_eq!((tags[0].0.as_str(), tags[0].1), ("v1", Lsn(2)));
     let then = engine.as_of("v1").unwrap();
     assert_eq!(
-        then.get("a", &Value::Int(1)).unwrap().unwrap()["n"],
+        then.get("a", &Value::Int(1))
+            .unwrap()
+            .unwrap()
+            .get("n")
+            .unwrap(),
         Value::Int(1)
     );
     assert!(matches!(

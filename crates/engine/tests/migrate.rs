@@ -85,9 +85,9 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
         let db = engine.read();
         let users = db.table("users").unwrap();
         let ada = users.get(&Value::Int(1)).unwrap();
-        assert_eq!(ada["active"], Value::Bool(true));
-        assert_eq!(ada["full_name"], Value::from("Ada"));
-        assert_eq!(ada["age"], Value::Int(36));
+        assert_eq!(ada.get("active").unwrap(), Value::Bool(true));
+        assert_eq!(ada.get("full_name").unwrap(), Value::from("Ada"));
+        assert_eq!(ada.get("age").unwrap(), Value::Int(36));
         assert!(!ada.contains_key("name"));
         let schema = users.def().schema.as_ref().unwrap();
         assert_eq!(schema.column("age").unwrap().ty, ColumnType::Int);

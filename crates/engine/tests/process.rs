@@ -75,7 +75,7 @@ fn every_acknowledged_commit_survives_sigkill() {
         if let Some(ledger) = db.table("ledger") {
             let sum: i64 = ledger
                 .iter()
-                .map(|(_, row)| match row["amount"] {
+                .map(|(_, row)| match row.get("amount").unwrap() {
                     Value::Int(a) => a,
                     ref other => panic!("{other:?}"),
                 })

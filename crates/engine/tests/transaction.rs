@@ -17,7 +17,13 @@ use tabula_engine::{Engine, Error, LogFilter, Options, Ttl};
 
 fn counter(engine: &Engine) -> i64 {
     let db = engine.read();
-    match db.get("t", &Value::Int(1)).unwrap().unwrap()["n"] {
+    match db
+        .get("t", &Value::Int(1))
+        .unwrap()
+        .unwrap()
+        .get("n")
+        .unwrap()
+    {
         Value::Int(n) => n,
         ref other => panic!("{other:?}"),
     }
@@ -54,7 +60,9 @@ fn read_modify_write_from_many_threads_loses_nothing() {
                     engine
                         .transaction(|tx| {
                             let row = tx.get("t", &Value::Int(1))?.unwrap();
-                            let Value::Int(n) = row["n"] else { panic!() };
+                            let Value::Int(n) = row.get("n").unwrap() else {
+                                panic!()
+                            };
                             tx.push(Op::Update {
                                 table: "t".into(),
                                 key: Value::Int(1),

@@ -309,7 +309,7 @@ impl Rows {
     /// An unknown table.
     pub fn get(&self, key: impl Into<Value>) -> Result<Option<Row>> {
         let db = self.engine.read();
-        Ok(db.get(&self.name, &key.into())?.map(|row| (**row).clone()))
+        Ok(db.get(&self.name, &key.into())?.map(|row| row.to_row()))
     }
 
     /// The rows `query` selects.
@@ -318,6 +318,6 @@ impl Rows {
     /// An unknown table; the query's errors.
     pub fn query(&self, query: &Query) -> Result<Vec<Row>> {
         let result = self.engine.read().query(&self.name, query)?;
-        Ok(result.rows.iter().map(|row| (**row).clone()).collect())
+        Ok(result.rows.iter().map(|row| row.to_row()).collect())
     }
 }

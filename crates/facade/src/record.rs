@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use tabula_core::{Column, ColumnType, Row, TableDef, Timestamp, Value};
 
 use crate::{Error, Result};
-use tabula_core::{from_map_ref, to_value};
+use tabula_core::{RowRef, from_row_ref, to_value};
 
 /// A struct that is the row type of a table. Derive it with `#[derive(Record)]` (with serde's
 /// `Serialize` and `Deserialize`):
@@ -82,11 +82,12 @@ pub trait Record: Serialize + DeserializeOwned {
         to_row(self, &Self::definition())
     }
 
-    /// A record from a row of its table.
+    /// A record from a row of its table, as reads return it (a [`RowRef`]; a [`Row`] map
+    /// converts with `RowRef::from(&row)`).
     ///
     /// # Errors
     /// [`Error::Convert`] if the row does not deserialize as `Self`.
-    fn from_row(row: &Row) -> Result<Self>
+    fn from_row(row: &RowRef) -> Result<Self>
     where
         Self: Sized,
     {
@@ -138,10 +139,10 @@ pub(crate) fn to_row<T: Serialize>(record: &T, def: &TableDef) -> Result<Row> {
     Ok(row)
 }
 
-/// A record from a row of `table`.
-pub(crate) fn from_row<T: DeserializeOwned>(row: &Row, table: &str) -> Result<T> {
-    // In place: copying the row into a `Value::Map` first cost more than the lookup.
-    from_map_ref(row).map_err(|e| Error::Convert {
+/// A record from a stored row of `table`, read straight from its packed bytes (no map, no
+/// `Value` per field: building those cost more than the lookup).
+pub(crate) fn from_row<T: DeserializeOwned>(row: &RowRef, table: &str) -> Result<T> {
+    from_row_ref(row).map_err(|e| Error::Convert {
         table: table.to_owned(),
         message: e.0,
     })

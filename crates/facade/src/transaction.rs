@@ -236,14 +236,14 @@ impl<'t, T: Record> TxTable<'t, T> {
         to_row(record, &self.def)
     }
 
-    fn record(&self, row: &Row) -> Result<T> {
+    fn record(&self, row: &RowRef) -> Result<T> {
         from_row(row, &self.def.name)
     }
 
     /// The key of `row`, which must have one.
-    fn key_of(&self, row: &Row) -> Result<Value> {
-        row.get(&self.def.primary_key)
-            .cloned()
+    fn key_of(&self, row: &impl tabula_core::Fields) -> Result<Value> {
+        row.field(&self.def.primary_key)
+            .map(std::borrow::Cow::into_owned)
             .ok_or_else(|| Error::Convert {
                 table: self.def.name.clone(),
                 message: format!(
@@ -378,7 +378,7 @@ impl<'t, T: Record> TxTable<'t, T> {
         };
         let mut record = self.record(&row)?;
         change(&mut record);
-        let set = changes(&row, self.row(&record)?);
+        let set = changes(&row.to_row(), self.row(&record)?);
         if !set.is_empty() {
             self.push(Op::Update {
                 table: self.def.name.clone(),
@@ -516,7 +516,7 @@ impl<'t, T: Record> TxTable<'t, T> {
             let key = self.key_of(&row)?;
             let mut record = self.record(&row)?;
             change(&mut record);
-            let set = changes(&row, self.row(&record)?);
+            let set = changes(&row.to_row(), self.row(&record)?);
             if set.is_empty() {
                 continue;
             }
@@ -590,7 +590,7 @@ fn delete_where(
     let rows = tx.with(|tx| tx.query(table, &query))?.rows;
     let ops: Vec<Op> = rows
         .iter()
-        .filter_map(|row| row.get(key).cloned())
+        .filter_map(|row| row.get(key))
         .map(|key| Op::Delete {
             table: table.to_owned(),
             key,
@@ -633,7 +633,7 @@ impl TxRows<'_> {
     pub fn get(&self, key: impl Into<Value>) -> Result<Option<Row>> {
         let key = key.into();
         let row = self.tx.with(|tx| tx.get(&self.name, &key))?;
-        Ok(row.map(|row| Row::clone(&row)))
+        Ok(row.map(|row| row.to_row()))
     }
 
     /// The rows `query` selects.
@@ -642,7 +642,7 @@ impl TxRows<'_> {
     /// An unknown table; the query's errors.
     pub fn query(&self, query: &Query) -> Result<Vec<Row>> {
         let result = self.tx.with(|tx| tx.query(&self.name, query))?;
-        Ok(result.rows.iter().map(|row| Row::clone(row)).collect())
+        Ok(result.rows.iter().map(|row| row.to_row()).collect())
     }
 
     /// How many rows `filter` matches.
@@ -767,12 +767,13 @@ impl TxRows<'_> {
         let rows = self.tx.with(|tx| tx.query(&self.name, &query))?.rows;
         let mut ops = Vec::new();
         for row in rows {
-            let Some(key) = row.get(&primary_key).cloned() else {
+            let Some(key) = row.get(&primary_key) else {
                 continue;
             };
-            let mut after = Row::clone(&row);
+            let before = row.to_row();
+            let mut after = before.clone();
             change(&mut after);
-            let set = changes(&row, after);
+            let set = changes(&before, after);
             if set.is_empty() {
                 continue;
             }

@@ -184,7 +184,7 @@ fn transfers_keep_the_total_in_every_view_and_after_reopen() {
             .iter()
             .map(|id| {
                 let row = view.get("products", &Value::Int(*id)).unwrap().unwrap();
-                let Value::Int(n) = row["stock"] else {
+                let Value::Int(n) = row.get("stock").unwrap() else {
                     panic!("{row:?}")
                 };
                 n
@@ -656,11 +656,18 @@ fn a_view_of_the_transaction_can_be_held_while_it_writes() {
         let view = tx.read();
         tx.table::<Product>()?.update(1, |p| p.stock = 5)?;
         assert_eq!(
-            view.get("products", &Value::Int(1))?.unwrap()["stock"],
+            view.get("products", &Value::Int(1))?
+                .unwrap()
+                .get("stock")
+                .unwrap(),
             Value::Int(1)
         );
         assert_eq!(
-            tx.read().get("products", &Value::Int(1))?.unwrap()["stock"],
+            tx.read()
+                .get("products", &Value::Int(1))?
+                .unwrap()
+                .get("stock")
+                .unwrap(),
             Value::Int(5)
         );
         Ok(())
@@ -719,7 +726,7 @@ fn updates_write_only_what_changed() {
         .unwrap();
     assert_eq!(written, 1);
     assert!(matches!(
-        notes.get(1).unwrap().unwrap()["n"],
+        notes.get(1).unwrap().unwrap().get("n").unwrap(),
         Value::Float(_)
     ));
     assert_eq!(db.read().lsn(), Lsn(lsn.0 + 2));

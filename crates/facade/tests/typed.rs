@@ -66,7 +66,12 @@ fn a_typed_table_survives_reopen_with_schema_constraints_and_indexes() {
         }
     );
     assert_eq!(
-        db.read().get("students", &Value::Int(1)).unwrap().unwrap()["enrolled"],
+        db.read()
+            .get("students", &Value::Int(1))
+            .unwrap()
+            .unwrap()
+            .get("enrolled")
+            .unwrap(),
         Value::Timestamp("2026-09-01T09:00:00Z".parse().unwrap())
     );
     // Unique: a second Ada's email is refused, and nothing changes.

@@ -45,7 +45,7 @@ fn entry(id: i64, amount: i64) -> Op {
 fn tally(db: &State) -> Result<i64, String> {
     match db.get(TALLY, &Value::Int(0)).map_err(|e| e.to_string())? {
         Some(row) => match row.get("n") {
-            Some(Value::Int(n)) => Ok(*n),
+            Some(Value::Int(n)) => Ok(n),
             other => Err(format!("tally {other:?}")),
         },
         None => Err("no tally row".to_owned()),
@@ -274,12 +274,8 @@ fn ledger(writers: u64, commits: u64) -> Result<Counts, String> {
 
 /// One ledger transaction: the debit, its credit, and the tally read and incremented.
 fn write_entry(tx: &mut WriteTx, id: i64, amount: i64) -> Result<(), tabula_engine::Error> {
-    let n = match tx
-        .get(TALLY, &Value::Int(0))?
-        .as_deref()
-        .and_then(|r| r.get("n"))
-    {
-        Some(Value::Int(n)) => *n,
+    let n = match tx.get(TALLY, &Value::Int(0))?.and_then(|r| r.get("n")) {
+        Some(Value::Int(n)) => n,
         other => return Err(tabula_engine::Error::StepFailed(format!("tally {other:?}"))),
     };
     tx.push(entry(id, -amount))?;

@@ -265,7 +265,7 @@ fn verify(
                 .get(&Value::from(key.as_str()))
                 .with_context(|| format!("acknowledged row {key} lost"))?;
             anyhow::ensure!(
-                row.get("i") == Some(&Value::Int(*i)),
+                row.get("i") == Some(Value::Int(*i)),
                 "row {key} holds {:?}, not {i}",
                 row.get("i")
             );

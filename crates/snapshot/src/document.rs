@@ -140,7 +140,7 @@ pub fn write_json_document<W: Write>(db: &State, out: W) -> Result<W> {
                 b",\n        "
             })
             .map_err(io)?;
-            serde_json::to_writer(&mut out, &**row).map_err(json_error)?;
+            serde_json::to_writer(&mut out, row).map_err(json_error)?;
         }
         write!(out, "\n      ]\n    }}").map_err(io)?;
     }

@@ -70,7 +70,7 @@ pub fn export_table_json<W: Write>(table: &TableState, out: W) -> Result<W> {
     for (i, (_, row)) in table.iter().enumerate() {
         out.write_all(if i == 0 { b"\n    " } else { b",\n    " })
             .map_err(io)?;
-        serde_json::to_writer(&mut out, &**row).map_err(json_error)?;
+        serde_json::to_writer(&mut out, row).map_err(json_error)?;
     }
     write!(
         out,
@@ -233,7 +233,7 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
 pub fn export_table_jsonl<W: Write>(table: &TableState, out: W) -> Result<W> {
     let mut out = BufWriter::with_capacity(1 << 16, out);
     for (_, row) in table.iter() {
-        serde_json::to_writer(&mut out, &**row).map_err(json_error)?;
+        serde_json::to_writer(&mut out, row).map_err(json_error)?;
         out.write_all(b"\n").map_err(|e| Error::io("write", e))?;
     }
     out.into_inner()

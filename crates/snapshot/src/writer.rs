@@ -200,7 +200,9 @@ pub fn write_snapshot<W: Write>(
         raw.clear();
         for (_, row) in table.iter() {
             let before = raw.len();
-            codec.encode_into(&**row, &mut raw).map_err(encode_error)?;
+            codec
+                .encode_into(&row.to_row(), &mut raw)
+                .map_err(encode_error)?;
             if codec.format() == Format::Json {
                 raw.push(b'\n');
             }

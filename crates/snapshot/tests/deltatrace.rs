@@ -51,7 +51,7 @@ fn row_json(table: &TableState, key: i64) -> serde_json::Value {
     let row = table
         .get(&Value::Int(key))
         .unwrap_or_else(|| panic!("table {:?} has no key {key}", table.name()));
-    serde_json::to_value(&**row).unwrap()
+    serde_json::to_value(row).unwrap()
 }
 
 fn keys(table: &TableState) -> Vec<Value> {
@@ -135,15 +135,17 @@ fn users_are_keyed_by_their_serial_id_with_nested_values_and_types_kept() {
         })
     );
     let tanaka = users.get(&Value::Int(3)).unwrap();
-    assert!(matches!(&tanaka["id"], Value::Int(3)));
-    assert!(matches!(&tanaka["age"], Value::Int(45)));
-    assert!(matches!(&tanaka["score"], Value::Float(f) if *f == -3.75));
-    assert!(matches!(&tanaka["active"], Value::Bool(false)));
-    assert!(matches!(&tanaka["name"], Value::Text(t) if t == "田中 太郎"));
+    assert!(matches!(&tanaka.get("id").unwrap(), Value::Int(3)));
+    assert!(matches!(&tanaka.get("age").unwrap(), Value::Int(45)));
+    assert!(matches!(&tanaka.get("score").unwrap(), Value::Float(f) if *f == -3.75));
+    assert!(matches!(&tanaka.get("active").unwrap(), Value::Bool(false)));
+    assert!(matches!(&tanaka.get("name").unwrap(), Value::Text(t) if t == "田中 太郎"));
     // Timestamps stay the text the item's class wrote.
-    assert!(matches!(&tanaka["createdAt"], Value::Text(t) if t == "2025-04-01T00:00:00+09:00"));
+    assert!(
+        matches!(&tanaka.get("createdAt").unwrap(), Value::Text(t) if t == "2025-04-01T00:00:00+09:00")
+    );
     assert_eq!(
-        tanaka["address"],
+        tanaka.get("address").unwrap(),
         Value::Map(
             [
                 ("city".to_owned(), Value::Text("東京".to_owned())),
@@ -153,7 +155,7 @@ fn users_are_keyed_by_their_serial_id_with_nested_values_and_types_kept() {
         )
     );
     // Integers past 2^53 stay exact integers.
-    match &tanaka["tags"] {
+    match &tanaka.get("tags").unwrap() {
         Value::List(tags) => {
             assert!(matches!(tags.as_slice(), [Value::Int(a), Value::Int(b)]
                 if *a == 1 << 60 && *b == -(1 << 53) - 1));
@@ -174,13 +176,16 @@ fn products_without_an_integer_key_get_a_synthesized_one_in_item_order() {
         [Value::Int(1), Value::Int(2), Value::Int(3)]
     );
     assert_eq!(products.next_auto_increment(), Some(4));
-    let skus: Vec<&Value> = products.iter().map(|(_, row)| &row["sku"]).collect();
+    let skus: Vec<Value> = products
+        .iter()
+        .map(|(_, row)| row.get("sku").unwrap())
+        .collect();
     assert_eq!(
         skus,
         [
-            &Value::Text("P-001".to_owned()),
-            &Value::Text("P-002".to_owned()),
-            &Value::Text("P-003".to_owned())
+            Value::Text("P-001".to_owned()),
+            Value::Text("P-002".to_owned()),
+            Value::Text("P-003".to_owned())
         ]
     );
     assert_eq!(
@@ -197,12 +202,12 @@ fn products_without_an_integer_key_get_a_synthesized_one_in_item_order() {
     );
     // `1.0` stays a float, `120` an integer.
     let pen = products.get(&Value::Int(2)).unwrap();
-    assert!(matches!(&pen["price"], Value::Float(f) if *f == 1.0));
-    assert!(matches!(&pen["stock"], Value::Int(120)));
+    assert!(matches!(&pen.get("price").unwrap(), Value::Float(f) if *f == 1.0));
+    assert!(matches!(&pen.get("stock").unwrap(), Value::Int(120)));
     let lamp = products.get(&Value::Int(3)).unwrap();
-    assert!(matches!(&lamp["price"], Value::Float(f) if *f == 1e300));
-    assert!(matches!(&lamp["dims"], Value::Null));
-    assert!(matches!(&lamp["stock"], Value::Int(0)));
+    assert!(matches!(&lamp.get("price").unwrap(), Value::Float(f) if *f == 1e300));
+    assert!(matches!(&lamp.get("dims").unwrap(), Value::Null));
+    assert!(matches!(&lamp.get("stock").unwrap(), Value::Int(0)));
 }
 
 #[test]
@@ -376,7 +381,7 @@ fn values_are_plain_json_without_tabulas_escapes() {
     let db = load_json(&one_collection("t", data, 0)).unwrap();
     let row = db.table("t").unwrap().get(&Value::Int(1)).unwrap();
     assert_eq!(
-        row["ts"],
+        row.get("ts").unwrap(),
         Value::Map(
             [(
                 "$ts".to_owned(),
@@ -385,12 +390,16 @@ fn values_are_plain_json_without_tabulas_escapes() {
             .into()
         )
     );
-    assert!(matches!(&row["bytes"], Value::Map(m) if m.contains_key("$bytes")));
-    assert!(matches!(&row["big"], Value::Float(f) if *f == 18_446_744_073_709_551_615u64 as f64));
-    assert!(matches!(&row["neg"], Value::Int(i64::MIN)));
-    assert!(matches!(&row["zero"], Value::Float(f) if f.is_sign_negative() && *f == 0.0));
+    assert!(matches!(&row.get("bytes").unwrap(), Value::Map(m) if m.contains_key("$bytes")));
+    assert!(
+        matches!(&row.get("big").unwrap(), Value::Float(f) if *f == 18_446_744_073_709_551_615u64 as f64)
+    );
+    assert!(matches!(&row.get("neg").unwrap(), Value::Int(i64::MIN)));
+    assert!(
+        matches!(&row.get("zero").unwrap(), Value::Float(f) if f.is_sign_negative() && *f == 0.0)
+    );
     assert_eq!(
-        serde_json::to_value(&row["deep"]).unwrap(),
+        serde_json::to_value(row.get("deep").unwrap()).unwrap(),
         json!([[[{"a": [null]}]]])
     );
 }

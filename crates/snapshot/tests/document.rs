@@ -37,12 +37,15 @@ fn a_file_saved_by_dictdb_loads_as_it_is() {
     assert_eq!(users.len(), 2);
     assert!(users.def().schema.is_none());
     let alice = users.get(&Value::Int(1)).unwrap();
-    assert_eq!(alice["name"], Value::Text("Alice".to_owned()));
+    assert_eq!(alice.get("name").unwrap(), Value::Text("Alice".to_owned()));
     assert_eq!(
-        alice["address"],
+        alice.get("address").unwrap(),
         Value::Map([("city".to_owned(), Value::Text("Paris".to_owned()))].into())
     );
-    assert_eq!(users.get(&Value::Int(2)).unwrap()["note"], Value::Null);
+    assert_eq!(
+        users.get(&Value::Int(2)).unwrap().get("note").unwrap(),
+        Value::Null
+    );
 
     let players = db.table("players").unwrap();
     let schema = players.def().schema.as_ref().unwrap();
@@ -63,11 +66,11 @@ fn a_file_saved_by_dictdb_loads_as_it_is() {
         ]
     );
     assert_eq!(
-        players.get(&Value::Int(10)).unwrap()["name"],
+        players.get(&Value::Int(10)).unwrap().get("name").unwrap(),
         Value::Text("Zoé 🦀".to_owned())
     );
     assert_eq!(
-        players.get(&Value::Int(11)).unwrap()["score"],
+        players.get(&Value::Int(11)).unwrap().get("score").unwrap(),
         Value::Float(0.0)
     );
     assert!(db.table("empty").unwrap().is_empty());

@@ -79,7 +79,7 @@ fn the_seeds_own_files_load() {
     assert!(!schema.column("name").unwrap().nullable);
     assert!(schema.column("email").unwrap().unique);
     assert_eq!(
-        students.get(&Value::Int(2)).unwrap()["gpa"],
+        students.get(&Value::Int(2)).unwrap().get("gpa").unwrap(),
         Value::Float(3.5)
     );
 

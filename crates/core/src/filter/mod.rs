@@ -13,7 +13,8 @@ pub use parse::ParseFilterError;
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::path::Path;
-use crate::value::{Measure, Row, Value};
+use crate::row::Fields;
+use crate::value::{Measure, Value};
 
 /// A predicate over a row.
 ///
@@ -227,28 +228,28 @@ impl Filter {
         }
     }
 
-    /// Whether `row` satisfies the filter.
+    /// Whether `row` satisfies the filter: a [`Row`], or a stored [`crate::RowRef`], which
+    /// decodes only the fields the filter reads.
     #[must_use]
-    pub fn matches(&self, row: &Row) -> bool {
+    pub fn matches<R: Fields + ?Sized>(&self, row: &R) -> bool {
         match self {
-            Filter::Eq(p, v) => p.get_or_null(row) == v,
-            Filter::Ne(p, v) => p.get_or_null(row) != v,
-            Filter::Lt(p, v) => same_class(p.get_or_null(row), v).is_some_and(|x| x < v),
-            Filter::Le(p, v) => same_class(p.get_or_null(row), v).is_some_and(|x| x <= v),
-            Filter::Gt(p, v) => same_class(p.get_or_null(row), v).is_some_and(|x| x > v),
-            Filter::Ge(p, v) => same_class(p.get_or_null(row), v).is_some_and(|x| x >= v),
+            Filter::Eq(p, v) => *p.lookup_or_null(row) == *v,
+            Filter::Ne(p, v) => *p.lookup_or_null(row) != *v,
+            Filter::Lt(p, v) => same_class(&p.lookup_or_null(row), v).is_some_and(|x| x < v),
+            Filter::Le(p, v) => same_class(&p.lookup_or_null(row), v).is_some_and(|x| x <= v),
+            Filter::Gt(p, v) => same_class(&p.lookup_or_null(row), v).is_some_and(|x| x > v),
+            Filter::Ge(p, v) => same_class(&p.lookup_or_null(row), v).is_some_and(|x| x >= v),
             Filter::In(p, vs) => {
-                let x = p.get_or_null(row);
-                vs.iter().any(|v| v == x)
+                let x = p.lookup_or_null(row);
+                vs.contains(&x)
             }
             Filter::Between(p, lo, hi) => {
-                same_class(p.get_or_null(row), lo).is_some_and(|x| lo <= x && x <= hi)
+                same_class(&p.lookup_or_null(row), lo).is_some_and(|x| lo <= x && x <= hi)
             }
             Filter::Prefix(p, prefix) => p
-                .get(row)
-                .and_then(Value::as_str)
-                .is_some_and(|s| s.starts_with(prefix.as_str())),
-            Filter::IsNull(p) => p.get_or_null(row).is_null(),
+                .lookup(row)
+                .is_some_and(|v| v.as_str().is_some_and(|s| s.starts_with(prefix.as_str()))),
+            Filter::IsNull(p) => p.lookup_or_null(row).is_null(),
             Filter::And(fs) => fs.iter().all(|f| f.matches(row)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches(row)),
             Filter::Not(f) => !f.matches(row),

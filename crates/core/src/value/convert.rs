@@ -763,7 +763,7 @@ impl<'de> de::Deserializer<'de> for ValueRefDeserializer<'de> {
     }
 }
 
-fn unexpected(value: &Value) -> de::Unexpected<'_> {
+pub(crate) fn unexpected(value: &Value) -> de::Unexpected<'_> {
     match value {
         Value::Null => de::Unexpected::Unit,
         Value::Bool(b) => de::Unexpected::Bool(*b),

@@ -14,6 +14,7 @@ mod time;
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub(crate) use convert::unexpected;
 pub use convert::{ConvertError, from_map_ref, from_value, to_value};
 pub use measure::Measure;
 pub use ord::TypeClass;
@@ -290,4 +291,4 @@ impl fmt::Display for Value {
 }
 
 #[cfg(test)]
-mod test;
+pub(crate) mod test;

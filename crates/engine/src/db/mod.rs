@@ -55,7 +55,7 @@ pub const WAL_DIR: &str = "wal";
 ///
 /// let (engine, report) = Engine::open(dir.path(), Options::default())?;
 /// assert_eq!(report.replayed, 2);
-/// assert_eq!(engine.read().get("users", &Value::Int(1))?.unwrap()["name"], Value::from("Ada"));
+/// assert_eq!(engine.read().get("users", &Value::Int(1))?.unwrap().get("name"), Some(Value::from("Ada")));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Engine {

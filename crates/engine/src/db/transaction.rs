@@ -257,11 +257,11 @@ impl Engine {
     /// // Move 30 from account 1 to account 2: the read and both writes are one atomic step.
     /// let (moved, committed) = engine.transaction(|tx| {
     ///     let from = tx.get("accounts", &Value::Int(1))?.expect("account 1");
-    ///     let Some(Value::Int(balance)) = from.get("balance").cloned() else { unreachable!() };
+    ///     let Some(Value::Int(balance)) = from.get("balance") else { unreachable!() };
     ///     let amount = balance.min(30);
     ///     for (id, delta) in [(1, -amount), (2, amount)] {
     ///         let row = tx.get("accounts", &Value::Int(id))?.expect("account");
-    ///         let Some(Value::Int(b)) = row.get("balance").cloned() else { unreachable!() };
+    ///         let Some(Value::Int(b)) = row.get("balance") else { unreachable!() };
     ///         let set = Row::from([("balance".to_owned(), Value::Int(b + delta))]);
     ///         tx.push(Op::Update { table: "accounts".into(), key: Value::Int(id), set })?;
     ///     }
@@ -269,7 +269,7 @@ impl Engine {
     /// })?;
     /// assert_eq!(moved, 30);
     /// assert_eq!(committed.expect("it wrote").changes.len(), 2);
-    /// assert_eq!(engine.read().get("accounts", &Value::Int(2))?.unwrap()["balance"], Value::Int(30));
+    /// assert_eq!(engine.read().get("accounts", &Value::Int(2))?.unwrap().get("balance"), Some(Value::Int(30)));
     ///
     /// // An error commits nothing.
     /// let failed = engine.transaction(|tx| {

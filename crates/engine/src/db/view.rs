@@ -130,7 +130,7 @@ impl ReadView {
                 None => Ok(table.clone()),
                 Some(_) => TableState::rebuild(
                     table.def().clone(),
-                    view.iter().map(|(_, row)| row.as_ref().clone()),
+                    view.iter().map(|(_, row)| row.to_row()),
                     table.next_auto_increment(),
                     self.db.limits(),
                 ),
@@ -226,8 +226,16 @@ impl<'v> ViewTable<'v> {
             .filter(|row| self.hidden.is_none_or(|h| !h.matches(row)))
     }
 
+    /// The rows the view shows, in key order, without their keys.
+    pub fn rows(&self) -> impl Iterator<Item = &'v RowRef> + use<'v> {
+        let hidden = self.hidden;
+        self.table
+            .rows()
+            .filter(move |row| hidden.is_none_or(|h| !h.matches(row)))
+    }
+
     /// The rows the view shows, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'v Value, &'v RowRef)> + use<'v> {
+    pub fn iter(&self) -> impl Iterator<Item = (Value, &'v RowRef)> + use<'v> {
         let hidden = self.hidden;
         self.table
             .iter()

@@ -102,7 +102,7 @@ impl Diff {
                     ops.push(Op::CreateTable(def.clone()));
                     ops.extend(t.added.iter().map(|(_, row)| Op::Insert {
                         table: t.table.clone(),
-                        row: (**row).clone(),
+                        row: row.to_row(),
                     }));
                 }
                 continue;
@@ -125,21 +125,21 @@ impl Diff {
                 for (_, _, after) in &t.changed {
                     ops.push(Op::Insert {
                         table: table(),
-                        row: (**after).clone(),
+                        row: after.to_row(),
                     });
                 }
             } else {
                 for (_, _, after) in &t.changed {
                     ops.push(Op::Upsert {
                         table: table(),
-                        row: (**after).clone(),
+                        row: after.to_row(),
                     });
                 }
             }
             for (_, row) in &t.added {
                 ops.push(Op::Insert {
                     table: table(),
-                    row: (**row).clone(),
+                    row: row.to_row(),
                 });
             }
         }

@@ -439,7 +439,7 @@ impl Engine {
     /// let first = engine.commit(vec![Op::Upsert { table: "kv".into(), row: row(1) }])?;
     /// engine.commit(vec![Op::Upsert { table: "kv".into(), row: row(2) }])?;
     /// let then = engine.as_of(first.lsn)?;
-    /// assert_eq!(then.get("kv", &Value::from("a"))?.unwrap()["v"], Value::Int(1));
+    /// assert_eq!(then.get("kv", &Value::from("a"))?.unwrap().get("v"), Some(Value::Int(1)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -641,7 +641,7 @@ impl Engine {
             .iter()
             .filter_map(|(key, row)| match (key, row.get("lsn"), row.get("at")) {
                 (Value::Text(name), Some(Value::Int(lsn)), Some(Value::Timestamp(at))) => {
-                    Some((name.clone(), Lsn(u64::try_from(*lsn).ok()?), *at))
+                    Some((name, Lsn(u64::try_from(lsn).ok()?), at))
                 }
                 _ => None,
             })
@@ -656,7 +656,7 @@ fn tag_lsn(db: &State, name: &str) -> Option<Lsn> {
         .flatten()?
         .get("lsn")
     {
-        Some(Value::Int(lsn)) => u64::try_from(*lsn).ok().map(Lsn),
+        Some(Value::Int(lsn)) => u64::try_from(lsn).ok().map(Lsn),
         _ => None,
     }
 }

@@ -139,7 +139,7 @@ impl Engine {
             for (_, row) in table.iter() {
                 ops.push(Op::Insert {
                     table: table.name().to_owned(),
-                    row: (**row).clone(),
+                    row: row.to_row(),
                 });
             }
         }

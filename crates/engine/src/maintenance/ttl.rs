@@ -95,21 +95,21 @@ impl Ttl {
 }
 
 /// A rule as stored in `_tabula_ttl`.
-struct Rule<'a> {
-    table: &'a str,
-    column: &'a str,
+struct Rule {
+    table: String,
+    column: String,
     after: i64,
 }
 
-impl Rule<'_> {
+impl Rule {
     fn ttl(&self) -> Ttl {
         let micros = u64::try_from(self.after).unwrap_or(0);
-        Ttl::after(self.column, Duration::from_micros(micros))
+        Ttl::after(self.column.as_str(), Duration::from_micros(micros))
     }
 }
 
 /// The rules of `db` whose table exists.
-fn rules(db: &State) -> Vec<Rule<'_>> {
+fn rules(db: &State) -> Vec<Rule> {
     let Some(stored) = db.table(TTL_TABLE) else {
         return Vec::new();
     };
@@ -118,12 +118,12 @@ fn rules(db: &State) -> Vec<Rule<'_>> {
         .filter_map(
             |(_, row)| match (row.get("table"), row.get("column"), row.get("after")) {
                 (Some(Value::Text(table)), Some(Value::Text(column)), Some(Value::Int(after)))
-                    if db.table(table).is_some() =>
+                    if db.table(&table).is_some() =>
                 {
                     Some(Rule {
                         table,
                         column,
-                        after: *after,
+                        after,
                     })
                 }
                 _ => None,
@@ -141,17 +141,13 @@ fn rule_row(table: &str, ttl: &Ttl) -> Row {
 }
 
 /// The keys of at most `limit` rows of the rule's table expired at `at`, oldest key first.
-fn expired(db: &State, rule: &Rule<'_>, at: Timestamp, limit: usize) -> Vec<Value> {
+fn expired(db: &State, rule: &Rule, at: Timestamp, limit: usize) -> Vec<Value> {
     let query = Query::new().filter(expired_filter(rule, at)).limit(limit);
-    let (Ok(result), Some(table)) = (db.query(rule.table, &query), db.table(rule.table)) else {
+    let (Ok(result), Some(table)) = (db.query(&rule.table, &query), db.table(&rule.table)) else {
         return Vec::new();
     };
     let key = &table.def().primary_key;
-    result
-        .rows
-        .iter()
-        .filter_map(|row| row.get(key).cloned())
-        .collect()
+    result.rows.iter().filter_map(|row| row.get(key)).collect()
 }
 
 fn deletes(table: &str, keys: Vec<Value>) -> impl Iterator<Item = Op> + '_ {
@@ -162,9 +158,9 @@ fn deletes(table: &str, keys: Vec<Value>) -> impl Iterator<Item = Op> + '_ {
 }
 
 /// The filter matching the rows of the rule's table expired at `at`.
-fn expired_filter(rule: &Rule<'_>, at: Timestamp) -> Filter {
+fn expired_filter(rule: &Rule, at: Timestamp) -> Filter {
     let cutoff = Timestamp::from_micros(at.as_micros().saturating_sub(rule.after));
-    Filter::le(rule.column, Value::Timestamp(cutoff))
+    Filter::le(rule.column.as_str(), Value::Timestamp(cutoff))
 }
 
 /// Time to live's part in the hub: reads leave expired rows out, commits and interactive
@@ -182,20 +178,20 @@ impl Hook for TtlHook {
             return around;
         }
         for rule in &rules(db) {
-            if !ops.iter().any(|op| op.table() == rule.table) {
+            if !ops.iter().any(|op| op.table() == rule.table.as_str()) {
                 continue;
             }
             let left = room.saturating_sub(around.before.len());
             if left > 0 {
                 around
                     .before
-                    .extend(deletes(rule.table, expired(db, rule, at, left)));
+                    .extend(deletes(&rule.table, expired(db, rule, at, left)));
             }
             if ops
                 .iter()
-                .any(|op| matches!(op, Op::DropTable { table } if table == rule.table))
+                .any(|op| matches!(op, Op::DropTable { table } if *table == rule.table))
             {
-                around.after.push(rule_delete(rule.table));
+                around.after.push(rule_delete(&rule.table));
             }
         }
         around
@@ -209,7 +205,7 @@ impl Hook for TtlHook {
         rules(db)
             .iter()
             .filter(|rule| rule.table == table)
-            .flat_map(|rule| deletes(rule.table, expired(db, rule, at, room)).collect::<Vec<_>>())
+            .flat_map(|rule| deletes(&rule.table, expired(db, rule, at, room)).collect::<Vec<_>>())
             .collect()
     }
 
@@ -266,7 +262,7 @@ pub(crate) fn reap(inner: &Inner) -> Result<usize> {
             let mut ops = Vec::new();
             for rule in &rules(db) {
                 let left = batch.saturating_sub(ops.len());
-                ops.extend(deletes(rule.table, expired(db, rule, at, left)));
+                ops.extend(deletes(&rule.table, expired(db, rule, at, left)));
             }
             let cause = Cause::new().who("tabula").why("ttl");
             Ok((!ops.is_empty()).then_some((ops, Some(cause))))
