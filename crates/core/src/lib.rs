@@ -32,6 +32,7 @@
 mod draft;
 mod error;
 mod filter;
+mod hashed;
 mod index;
 mod limits;
 mod op;

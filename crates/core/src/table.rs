@@ -11,12 +11,13 @@ use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use imbl::{HashMap, OrdMap};
+use imbl::OrdMap;
 
 use crate::error::Error;
+use crate::hashed::Hashed;
 use crate::index::Index;
 use crate::limits::Limits;
-use crate::row::{Names, RowRef};
+use crate::row::{KeyView, Names, RowRef};
 use crate::schema::{IndexDef, TableDef};
 use crate::value::{Measure, Row, Value};
 
@@ -105,6 +106,23 @@ impl StoredKey {
         }
         let text = bytes.get(..usize::from(len)).unwrap_or_default();
         f(std::str::from_utf8(text).unwrap_or_default())
+    }
+
+    /// Whether `row`'s key (packed in front of it) is this key, read without allocating for
+    /// integers and text.
+    fn is_key_of(&self, row: &RowRef) -> bool {
+        match (self, row.key_view()) {
+            (StoredKey::Int(a), Some(KeyView::Int(b))) => *a == b,
+            (StoredKey::Short { words, len }, Some(KeyView::Text(t))) => {
+                usize::from(*len) == t.len() && StoredKey::with_short_str(words, *len, |s| s == t)
+            }
+            (StoredKey::Other(v), Some(KeyView::Text(t))) => v.as_str() == Some(t),
+            (StoredKey::Other(v), Some(KeyView::Int(b))) => **v == Value::Int(b),
+            (StoredKey::Int(_), Some(KeyView::Text(_)))
+            | (StoredKey::Short { .. }, Some(KeyView::Int(_)))
+            | (_, None) => false,
+            (_, Some(KeyView::Other(v))) => *self == StoredKey::probe(&v),
+        }
     }
 
     fn class(&self) -> crate::value::TypeClass {
@@ -255,10 +273,10 @@ pub struct TableState {
     /// The dictionary of field names its rows are packed against.
     names: Arc<Names>,
     rows: OrdMap<StoredKey, RowRef>,
-    /// The same rows by hashed key, for point lookups in (near) constant time: a persistent
-    /// hash trie, so a copy of the table stays O(1). Only looked up, never iterated, so hash
-    /// order never reaches a result; std's keyed SipHash, because keys come from users.
-    by_key: HashMap<StoredKey, RowRef>,
+    /// The same rows by hashed key, for point lookups in (near) constant time: persistent, so
+    /// a copy of the table stays O(1). Only looked up, never iterated, so hash order never
+    /// reaches a result; std's keyed SipHash, because keys come from users.
+    by_key: Hashed,
     indexes: Vec<Index>,
     /// The next auto-increment key: one past the largest integral key ever stored (an `Int`, or
     /// a `Float` equal to one), so keys are never reused after a delete (SQLite's
@@ -272,10 +290,10 @@ impl TableState {
         let indexes = def.all_indexes().into_iter().map(Index::new).collect();
         TableState {
             name: Arc::from(def.name.as_str()),
+            names: Arc::new(Names::keyed(&def.primary_key)),
             def: Arc::new(def),
-            names: Arc::new(Names::default()),
             rows: OrdMap::new(),
-            by_key: HashMap::new(),
+            by_key: Hashed::new(),
             indexes,
             next_auto: Some(1),
         }
@@ -313,7 +331,13 @@ impl TableState {
     /// The row with primary key `key`.
     #[must_use]
     pub fn get(&self, key: &Value) -> Option<&RowRef> {
-        self.by_key.get(&StoredKey::probe(key))
+        self.find(&StoredKey::probe(key))
+    }
+
+    /// The row stored under `key`, through the hashed rows.
+    fn find(&self, key: &StoredKey) -> Option<&RowRef> {
+        self.by_key
+            .get(self.by_key.hash_of(key), |row| key.is_key_of(row))
     }
 
     /// All rows in primary key order, with their keys.
@@ -387,17 +411,18 @@ impl TableState {
         let duplicate = |key: Value| Error::DuplicateKey { table, key };
         if let Err(e) = self.check_unique(&key, &row) {
             // A taken key is the first thing wrong with a row, whatever else is.
-            return Err(if self.by_key.contains_key(&StoredKey::probe(&key)) {
+            return Err(if self.find(&StoredKey::probe(&key)).is_some() {
                 duplicate(key)
             } else {
                 e
             });
         }
         let stored = StoredKey::new(key.clone());
-        if self.by_key.contains_key(&stored) {
+        if self.find(&stored).is_some() {
             return Err(duplicate(key));
         }
-        self.by_key.insert(stored.clone(), row.clone());
+        let hash = self.by_key.hash_of(&stored);
+        self.by_key.insert(hash, row.clone(), |_| false);
         self.rows.insert(stored, row.clone());
         debug_assert_eq!(
             self.rows.len(),
@@ -430,7 +455,7 @@ impl TableState {
         mut set: Row,
         limits: &Limits,
     ) -> Result<RowChange, Error> {
-        let Some(old) = self.by_key.get(&StoredKey::probe(key)) else {
+        let Some(old) = self.find(&StoredKey::probe(key)) else {
             return Err(self.not_found(key));
         };
         if let Some(new_key) = set.remove(&self.def.primary_key) {
@@ -472,8 +497,7 @@ impl TableState {
     pub(crate) fn delete(&mut self, key: &Value) -> Result<RowChange, Error> {
         // Report and undo with the key as stored, not as written: `7.0` finds the row of `7`.
         let Some(stored) = self
-            .by_key
-            .get(&StoredKey::probe(key))
+            .find(&StoredKey::probe(key))
             .and_then(|row| row.get(&self.def.primary_key))
         else {
             return Err(self.not_found(key));
@@ -675,12 +699,15 @@ impl TableState {
         let before = match &row {
             Some(row) => {
                 let stored = StoredKey::new(key.clone());
-                self.by_key.insert(stored.clone(), row.clone());
+                let hash = self.by_key.hash_of(&stored);
+                self.by_key
+                    .insert(hash, row.clone(), |old| stored.is_key_of(old));
                 self.rows.insert(stored, row.clone())
             }
             None => {
                 let probe = StoredKey::probe(&key);
-                self.by_key.remove(&probe);
+                let hash = self.by_key.hash_of(&probe);
+                self.by_key.remove(hash, |old| probe.is_key_of(old));
                 self.rows.remove(&probe)
             }
         };

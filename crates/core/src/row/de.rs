@@ -38,16 +38,10 @@ struct RowDeserializer<'a>(&'a RowRef);
 
 /// The fields of a row, named, as a serde map.
 fn fields<'de>(row: &'de RowRef) -> Result<Vec<(&'de str, PackedDeserializer<'de>)>, ConvertError> {
-    let mut out = Vec::new();
-    if let Some(mut reader) = row.fields() {
-        out.reserve(usize::try_from(reader.left).unwrap_or(0).min(256));
-        while let Some(name) = reader.next_name() {
-            let name = row.name_of(name).ok_or_else(broken)?;
-            let value = reader.reader.value_bytes().ok_or_else(broken)?;
-            out.push((name, PackedDeserializer(value)));
-        }
-    }
-    Ok(out)
+    Ok(row
+        .entries()
+        .map(|(name, value)| (name, PackedDeserializer(value)))
+        .collect())
 }
 
 impl<'de> de::Deserializer<'de> for RowDeserializer<'de> {

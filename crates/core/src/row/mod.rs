@@ -11,7 +11,10 @@
 //! # Encoding (in memory only)
 //!
 //! ```text
-//! row   := varint(field count) field*          fields in name order (a Row's order)
+//! row   := key varint(field count) field*      fields in name order (a Row's order)
+//! key   := 0x01 value                          the value of the table's key field, which the
+//!                                              fields then leave out (lookups read it directly)
+//!        | 0x00                                no key field (a row packed outside a table)
 //! field := varint(name id + 1) value           the name is the table dictionary's entry
 //!        | 0x00 varint(len) name-bytes value   a name the dictionary does not hold
 //! value := 0x00                                null
@@ -56,6 +59,8 @@ pub const MAX_NAMES: usize = 4096;
 pub struct Names {
     list: Vec<Arc<str>>,
     ids: HashMap<Arc<str>, u32>,
+    /// The table's primary-key column, whose value rows keep in front (see the module docs).
+    key: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Names {
@@ -65,6 +70,14 @@ impl fmt::Debug for Names {
 }
 
 impl Names {
+    /// An empty dictionary for a table keyed by `key`.
+    pub(crate) fn keyed(key: &str) -> Names {
+        Names {
+            key: Some(Arc::from(key)),
+            ..Names::default()
+        }
+    }
+
     /// The number of `name`, if the dictionary holds it.
     fn id(&self, name: &str) -> Option<u32> {
         self.ids.get(name).copied()
@@ -127,8 +140,20 @@ impl RowRef {
     /// `row` packed against `names`, which gains the names it lacks.
     pub(crate) fn pack(names: &mut Arc<Names>, row: &Row) -> RowRef {
         let mut out = Vec::with_capacity(64);
-        write_len(&mut out, row.len());
+        let key = names.key.clone();
+        let key = key.as_deref().and_then(|k| row.get_key_value(k));
+        match key {
+            Some((_, value)) => {
+                out.push(1);
+                write_value(&mut out, value);
+            }
+            None => out.push(0),
+        }
+        write_len(&mut out, row.len() - usize::from(key.is_some()));
         for (name, value) in row {
+            if key.is_some_and(|(k, _)| k == name) {
+                continue;
+            }
             match Names::intern(names, name) {
                 Some(id) => write_varint(&mut out, u64::from(id) + 1),
                 None => {
@@ -144,28 +169,38 @@ impl RowRef {
         }
     }
 
+    /// The packed value of the table's key field, if the row has one.
+    pub(crate) fn key_bytes(&self) -> Option<&[u8]> {
+        let mut reader = Reader::new(&self.bytes);
+        match reader.u8()? {
+            1 => reader.value_bytes(),
+            _ => None,
+        }
+    }
+
+    /// The table's key as packed in front of the row, read without allocating where it is
+    /// an integer or text.
+    pub(crate) fn key_view(&self) -> Option<KeyView<'_>> {
+        let bytes = self.key_bytes()?;
+        let mut reader = Reader::new(bytes);
+        Some(match reader.u8()? {
+            INT => KeyView::Int(unzigzag(reader.varint()?)),
+            TEXT => KeyView::Text(reader.text()?),
+            _ => KeyView::Other(Reader::new(bytes).value()?),
+        })
+    }
+
     /// The value of column `column`, if the row has it.
     #[must_use]
     pub fn get(&self, column: &str) -> Option<Value> {
-        let mut reader = self.fields()?;
-        let id = self.names.id(column);
-        while let Some(name) = reader.next_name() {
-            let found = match name {
-                FieldName::Id(n) => id.is_some_and(|id| u64::from(id) == n),
-                FieldName::Inline(text) => text == column,
-            };
-            if found {
-                return reader.value();
-            }
-            reader.skip()?;
-        }
-        None
+        let (_, value) = self.entries().find(|(name, _)| *name == column)?;
+        Reader::new(value).value()
     }
 
     /// Whether the row has column `column`.
     #[must_use]
     pub fn contains_key(&self, column: &str) -> bool {
-        self.iter().any(|(name, _)| name == column)
+        self.entries().any(|(name, _)| name == column)
     }
 
     /// The row as a map.
@@ -178,22 +213,14 @@ impl RowRef {
 
     /// The columns and their values, in column-name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Value)> + '_ {
-        let mut reader = self.fields();
-        std::iter::from_fn(move || {
-            let reader = reader.as_mut()?;
-            let name = reader.next_name()?;
-            let name = self.name_of(name)?;
-            Some((name, reader.value()?))
-        })
+        self.entries()
+            .map_while(|(name, value)| Some((name, Reader::new(value).value()?)))
     }
 
     /// Number of columns.
     #[must_use]
     pub fn len(&self) -> usize {
-        Reader::new(&self.bytes)
-            .len()
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(0)
+        self.entries().count()
     }
 
     /// Whether the row has no columns.
@@ -209,17 +236,75 @@ impl RowRef {
         2 * size_of::<usize>() + self.bytes.len()
     }
 
-    /// A reader positioned at the first field, with the field count read.
-    fn fields(&self) -> Option<FieldReader<'_>> {
+    /// The fields, named, with their packed values, in name order: the key field (kept in
+    /// front) merged in at its place.
+    fn entries(&self) -> Entries<'_> {
         let mut reader = Reader::new(&self.bytes);
-        let left = reader.len()?;
-        Some(FieldReader { reader, left })
+        let key = match reader.u8() {
+            Some(1) => reader.value_bytes().zip(self.names.key.as_deref()),
+            _ => None,
+        };
+        let left = reader.len().unwrap_or(0);
+        Entries {
+            row: self,
+            fields: FieldReader { reader, left },
+            key: key.map(|(value, name)| (name, value)),
+            next: None,
+        }
     }
 
     fn name_of<'a>(&'a self, name: FieldName<'a>) -> Option<&'a str> {
         match name {
             FieldName::Id(id) => self.names.name(id),
             FieldName::Inline(text) => Some(text),
+        }
+    }
+}
+
+/// A row's key, as [`RowRef::key_view`] reads it.
+pub(crate) enum KeyView<'a> {
+    Int(i64),
+    Text(&'a str),
+    Other(Value),
+}
+
+/// The iterator of [`RowRef::entries`].
+struct Entries<'a> {
+    row: &'a RowRef,
+    fields: FieldReader<'a>,
+    /// The key field, until its place comes.
+    key: Option<(&'a str, &'a [u8])>,
+    /// A field read past while looking for the key's place.
+    next: Option<(&'a str, &'a [u8])>,
+}
+
+impl<'a> Entries<'a> {
+    fn read_field(&mut self) -> Option<(&'a str, &'a [u8])> {
+        let name = self.fields.next_name()?;
+        let name = self.row.name_of(name)?;
+        Some((name, self.fields.reader.value_bytes()?))
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (&'a str, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let field = match self.next.take() {
+            Some(field) => Some(field),
+            None => self.read_field(),
+        };
+        match (self.key, field) {
+            (Some(key), Some(field)) if key.0 < field.0 => {
+                self.key = None;
+                self.next = Some(field);
+                Some(key)
+            }
+            (Some(key), None) => {
+                self.key = None;
+                Some(key)
+            }
+            (_, field) => field,
         }
     }
 }
@@ -275,12 +360,8 @@ impl Serialize for RowRef {
     /// As the map it stands for, streamed from the packed bytes.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.len()))?;
-        if let Some(mut reader) = self.fields() {
-            while let Some(name) = reader.next_name() {
-                let name = self.name_of(name).ok_or_else(|| broken::<S>())?;
-                let value = reader.reader.value_bytes().ok_or_else(|| broken::<S>())?;
-                map.serialize_entry(name, &Packed(value))?;
-            }
+        for (name, value) in self.entries() {
+            map.serialize_entry(name, &Packed(value))?;
         }
         map.end()
     }
@@ -589,14 +670,6 @@ impl<'a> FieldReader<'a> {
             n => Some(FieldName::Id(n - 1)),
         }
     }
-
-    fn value(&mut self) -> Option<Value> {
-        self.reader.value()
-    }
-
-    fn skip(&mut self) -> Option<()> {
-        self.reader.skip()
-    }
 }
 
 #[cfg(test)]
@@ -616,8 +689,12 @@ mod tests {
         /// A packed row reads back as the row it was packed from, field by field and whole,
         /// against a shared dictionary or a full one.
         #[test]
-        fn packed_rows_read_back(rows in proptest::collection::vec(arb_row(), 1..4)) {
-            let mut names = Arc::new(Names::default());
+        fn packed_rows_read_back(
+            rows in proptest::collection::vec(arb_row(), 1..4),
+            keyed in any::<bool>(),
+        ) {
+            // Keyed by a name some rows have and some lack, or not keyed at all.
+            let mut names = Arc::new(if keyed { Names::keyed("b") } else { Names::default() });
             for row in &rows {
                 let packed = RowRef::pack(&mut names, row);
                 prop_assert_eq!(&packed.to_row(), row);

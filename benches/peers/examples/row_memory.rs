@@ -1,0 +1,67 @@
+//! Where a stored bench row's memory goes, from the resident set's growth:
+//! `N` bench rows loaded into a core [`State`] in commits of 1,000 (as workload 9 loads them),
+//! then the resident bytes per row, the packed rows' own share, and what the table's maps take.
+//!
+//! ```text
+//! cargo run --release -p tabula-peers --example row_memory 200000
+//! ```
+
+#![allow(
+    clippy::print_stdout,
+    clippy::expect_used,
+    reason = "a measuring harness: its output is the figure, and a failed setup should stop it"
+)]
+
+use tabula_core::{Lsn, Op, State, TableDef, Timestamp, Transaction};
+use tabula_peers::data::{KEY_COLUMN, TABLE, row};
+
+/// The resident set in bytes, from `/proc/self/statm` (pages of 4 KiB); 0 where unreadable.
+fn resident() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200_000);
+    let mut state = State::new();
+    let mut lsn = Lsn(1);
+    let mut apply = |state: &mut State, ops: Vec<Op>| {
+        let tx = Transaction {
+            lsn,
+            timestamp: Timestamp::EPOCH,
+            cause: None,
+            ops,
+        };
+        state.apply_owned(tx).expect("the bench rows apply");
+        lsn = lsn.next();
+    };
+    apply(
+        &mut state,
+        vec![Op::CreateTable(TableDef::new(TABLE, KEY_COLUMN))],
+    );
+    let before = resident();
+    for first in (0..n).step_by(1_000) {
+        let ops = (first..(first + 1_000).min(n))
+            .map(|i| Op::Insert {
+                table: TABLE.to_owned(),
+                row: row(i),
+            })
+            .collect();
+        apply(&mut state, ops);
+    }
+    let live = resident().saturating_sub(before);
+    let table = state.table(TABLE).expect("the table exists");
+    let packed: usize = table.rows().map(tabula_core::RowRef::heap_size).sum();
+    let per = |bytes: usize| bytes as f64 / n as f64;
+    println!(
+        "{n} rows: {:.0} resident bytes a row; packed rows {:.0}; the maps and the rest {:.0}",
+        per(live),
+        per(packed),
+        per(live.saturating_sub(packed))
+    );
+}
