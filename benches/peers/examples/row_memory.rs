@@ -56,12 +56,14 @@ fn main() {
     }
     let live = resident().saturating_sub(before);
     let table = state.table(TABLE).expect("the table exists");
-    let packed: usize = table.rows().map(tabula_core::RowRef::heap_size).sum();
+    let memory = table.memory();
     let per = |bytes: usize| bytes as f64 / n as f64;
     println!(
-        "{n} rows: {:.0} resident bytes a row; packed rows {:.0}; the maps and the rest {:.0}",
+        "{n} rows: {:.0} resident bytes a row; measured by stats: {:.0} (rows {:.0}, keys {:.0}, indexes {:.0})",
         per(live),
-        per(packed),
-        per(live.saturating_sub(packed))
+        per(memory.total()),
+        per(memory.rows),
+        per(memory.keys),
+        per(memory.indexes),
     );
 }

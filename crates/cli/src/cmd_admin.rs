@@ -38,7 +38,12 @@ pub fn stats(dir: &Path, as_json: bool, out: &mut dyn Write) -> Result<()> {
             "tables": tables.iter().map(|t| json!({
                 "name": t.name,
                 "rows": t.rows,
-                "approx_bytes": t.approx_bytes,
+                "memory": {
+                    "rows": t.memory.rows,
+                    "keys": t.memory.keys,
+                    "indexes": t.memory.indexes,
+                    "total": t.memory.total(),
+                },
                 "indexes": t.indexes,
             })).collect::<Vec<_>>(),
             "disk": disk,
@@ -52,13 +57,25 @@ pub fn stats(dir: &Path, as_json: bool, out: &mut dyn Write) -> Result<()> {
         return output::json(out, &doc);
     }
     writeln!(out, "database {} at LSN {}", dir.display(), stats.lsn)?;
-    let mut t = output::table(["table", "rows", "approx. memory", "indexes"]);
+    let mut t = output::table([
+        "table",
+        "rows",
+        "indexes",
+        "memory",
+        "in rows",
+        "in keys",
+        "in indexes",
+    ]);
     for table in &tables {
+        let m = table.memory;
         t.add_row([
             table.name.clone(),
             table.rows.to_string(),
-            human_bytes(table.approx_bytes),
             table.indexes.to_string(),
+            human_bytes(m.total() as u64),
+            human_bytes(m.rows as u64),
+            human_bytes(m.keys as u64),
+            human_bytes(m.indexes as u64),
         ]);
     }
     writeln!(out, "{t}")?;

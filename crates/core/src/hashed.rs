@@ -147,6 +147,14 @@ impl Hashed {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// Bytes its blocks hold: the bucket pointers and each bucket's counts and entries.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.buckets
+            .iter()
+            .map(|b| size_of::<Bucket>() + 2 * size_of::<usize>() + size_of_val(&**b))
+            .sum()
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,14 @@ impl Index {
     }
 
     /// The value this index keeps for `row`.
+    /// Bytes its entries hold: each `(value, key)` pair and what its values own on the heap.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|(v, k)| size_of::<(Value, Value)>() + v.heap_bytes() + k.heap_bytes())
+            .sum()
+    }
+
     pub(crate) fn value_of(&self, row: &RowRef) -> Value {
         self.def.path.lookup_or_null(row).into_owned()
     }

@@ -1,7 +1,7 @@
 //! [`Stats`]: what is in the database and on disk, as the seed's `get_stats` reports it, plus the
 //! commit path's counters and the last recovery.
 
-use tabula_core::Lsn;
+use tabula_core::{Lsn, TableMemory};
 
 use crate::Result;
 use crate::db::Engine;
@@ -16,9 +16,9 @@ pub struct TableStats {
     pub name: String,
     /// Rows.
     pub rows: usize,
-    /// An estimate of the memory the rows take: their encoded size plus a fixed cost per field
-    /// and per row for the maps that hold them.
-    pub approx_bytes: u64,
+    /// The memory its structures hold, measured by walking them: rows, key maps, indexes
+    /// (allocator overhead aside; see [`TableMemory`]).
+    pub memory: TableMemory,
     /// Indexes (declared and those of unique columns).
     pub indexes: usize,
 }
@@ -68,9 +68,6 @@ pub struct Stats {
     pub background_errors: Vec<String>,
 }
 
-/// Bytes a row costs beyond its packed block: its entries in the ordered and the hashed map.
-const ROW_OVERHEAD: u64 = 96;
-
 impl Engine {
     /// The statistics. Walks every row to estimate memory, so it costs O(rows).
     pub fn stats(&self) -> Result<Stats> {
@@ -78,14 +75,11 @@ impl Engine {
         let tables = db
             .tables()
             .map(|table| {
-                let approx_bytes = table
-                    .rows()
-                    .map(|row| row.heap_size() as u64 + ROW_OVERHEAD)
-                    .sum();
+                let memory = table.memory();
                 TableStats {
                     name: table.name().to_owned(),
                     rows: table.len(),
-                    approx_bytes,
+                    memory,
                     indexes: table.indexes().len(),
                 }
             })

@@ -108,7 +108,13 @@ fn tables_export_and_statistics_describe_the_database() {
     let stats = engine.stats().unwrap();
     let students = stats.tables.iter().find(|t| t.name == "students").unwrap();
     assert_eq!((students.rows, students.indexes), (50, 2));
-    assert!(students.approx_bytes > 50 * 100);
+    // Measured: every row's packed bytes at least, and keys and the two indexes beside them.
+    assert!(students.memory.rows > 50 * 20);
+    assert!(students.memory.keys > 50 * 32 && students.memory.indexes > 50 * 64);
+    assert_eq!(
+        students.memory.total(),
+        students.memory.rows + students.memory.keys + students.memory.indexes
+    );
     let disk = stats.disk.unwrap();
     assert_eq!(disk.snapshots, 1);
     assert!(disk.snapshot_bytes > 0 && disk.wal_segments >= 1);

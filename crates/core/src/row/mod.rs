@@ -699,6 +699,10 @@ mod tests {
                 let packed = RowRef::pack(&mut names, row);
                 prop_assert_eq!(&packed.to_row(), row);
                 prop_assert_eq!(packed.len(), row.len());
+                // In name order, the key merged in at its place.
+                let order: Vec<&str> = packed.iter().map(|(name, _)| name).collect();
+                let want: Vec<&str> = row.keys().map(String::as_str).collect();
+                prop_assert_eq!(order, want);
                 for (name, value) in row {
                     prop_assert_eq!(packed.get(name), Some(value.clone()));
                 }

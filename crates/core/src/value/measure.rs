@@ -81,3 +81,24 @@ impl Measure {
         out
     }
 }
+
+impl Value {
+    /// Bytes this value owns on the heap (text, bytes, list and map storage), for the memory
+    /// figures of `stats`; the value itself is counted where it is held.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Text(t) => t.capacity(),
+            Value::Bytes(b) => b.capacity(),
+            Value::List(items) => {
+                items.capacity() * size_of::<Value>()
+                    + items.iter().map(Value::heap_bytes).sum::<usize>()
+            }
+            Value::Map(map) => map
+                .iter()
+                .map(|(k, v)| size_of::<(String, Value)>() + k.capacity() + v.heap_bytes())
+                .sum(),
+            _ => 0,
+        }
+    }
+}

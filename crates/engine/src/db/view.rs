@@ -242,6 +242,13 @@ impl<'v> ViewTable<'v> {
             .filter(move |(_, row)| hidden.is_none_or(|h| !h.matches(row)))
     }
 
+    /// The memory the table's structures hold, rows the view leaves out included (they are
+    /// still stored until a delete removes them).
+    #[must_use]
+    pub fn memory(&self) -> tabula_core::TableMemory {
+        self.table.memory()
+    }
+
     /// The table's secondary indexes.
     #[must_use]
     pub fn indexes(&self) -> &'v [Index] {
