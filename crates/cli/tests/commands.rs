@@ -516,6 +516,38 @@ fn a_database_held_by_another_process_names_it() {
     );
 }
 
+/// Issue 25, finding 3: deleting `LOCK` (the usual reflex with a "stale" lock) let a second
+/// writer in, and both appended to one log. The directory's own lock still refuses it.
+#[test]
+fn deleting_lock_under_a_writer_lets_no_second_writer_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabula"))
+        .args(["stress", s(&dir), "--writers", "1", "--seconds", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acks = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut acks, &mut first).unwrap();
+    assert!(first.starts_with("ack "), "{first}");
+    std::fs::remove_file(dir.join("LOCK")).unwrap();
+    let err = fails(
+        &["create-table", s(&dir), "intruder", "--primary-key", "id"],
+        1,
+    );
+    let tables = fails(&["tables", s(&dir)], 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(acks);
+    assert!(err.contains("LOCK file was deleted"), "{err}");
+    assert!(tables.contains("held by another process"), "{tables}");
+    // Once the writer is gone the database opens, without the intruder's table.
+    let listed = ok(&["tables", s(&dir)]);
+    assert!(!listed.contains("intruder"), "{listed}");
+}
+
 #[test]
 fn dumps_exports_backups_and_restores_round_trip() {
     let tmp = tempfile::tempdir().unwrap();

@@ -77,7 +77,25 @@ impl Storage for FsStorage {
         Ok(())
     }
 
+    /// Locks the directory `path` is in as well as `path` itself. The lock file's name can be
+    /// unlinked under a running writer (the usual reflex with a "stale" lock); a second opener
+    /// would then create a new file and lock that. The directory cannot be replaced while it
+    /// holds the database's files, so its lock is the one that excludes; the file keeps the
+    /// holder's process id for the message.
     fn lock(&self, path: &Path) -> io::Result<Box<dyn std::fmt::Debug + Send + Sync>> {
+        #[cfg(unix)]
+        let dir = {
+            let dir = File::open(crate::parent(path))?;
+            match dir.try_lock() {
+                Ok(()) => Some(dir),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(io::Error::new(io::ErrorKind::WouldBlock, holder_of(path)));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+        };
+        #[cfg(not(unix))]
+        let dir: Option<File> = None;
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -89,20 +107,10 @@ impl Storage for FsStorage {
                 // Only informative: the lock itself is the OS lock, which dies with the process.
                 file.set_len(0)?;
                 file.write_all(format!("{}\n", std::process::id()).as_bytes())?;
-                Ok(Box::new(file))
+                Ok(Box::new(Held { dir, file }))
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                // Windows refuses reads of a locked range; then the holder stays unknown.
-                let _ = (&file).take(32).read_to_string(&mut holder);
-                let message = match holder.trim().parse::<u32>() {
-                    Ok(pid) if pid == std::process::id() => {
-                        format!("held by this process ({pid}) through another handle")
-                    }
-                    Ok(pid) => format!("held by process {pid}"),
-                    Err(_) => "held by another handle".to_owned(),
-                };
-                Err(io::Error::new(io::ErrorKind::WouldBlock, message))
+                Err(io::Error::new(io::ErrorKind::WouldBlock, holder_of(path)))
             }
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
@@ -140,5 +148,33 @@ impl StorageFile for FsFile {
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {
         self.file.set_len(len)
+    }
+}
+
+/// The locks of a database held open: the directory's and the lock file's, released on drop.
+#[derive(Debug)]
+struct Held {
+    #[expect(dead_code, reason = "held for its lock, released when dropped")]
+    dir: Option<File>,
+    #[expect(dead_code, reason = "held for its lock, released when dropped")]
+    file: File,
+}
+
+/// Who holds the lock at `path`, from the process id its file records.
+fn holder_of(path: &Path) -> String {
+    let mut holder = String::new();
+    // Windows refuses reads of a locked range; then the holder stays unknown. A lock file
+    // deleted under its holder reads as missing.
+    let read = File::open(path).and_then(|f| f.take(32).read_to_string(&mut holder));
+    match (read, holder.trim().parse::<u32>()) {
+        (Ok(_), Ok(pid)) if pid == std::process::id() => {
+            format!("held by this process ({pid}) through another handle")
+        }
+        (Ok(_), Ok(pid)) => format!("held by process {pid}"),
+        (Err(e), _) if e.kind() == io::ErrorKind::NotFound => {
+            "held by another process (its LOCK file was deleted; the directory's lock still holds)"
+                .to_owned()
+        }
+        _ => "held by another handle".to_owned(),
     }
 }
