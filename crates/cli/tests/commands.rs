@@ -548,6 +548,50 @@ fn deleting_lock_under_a_writer_lets_no_second_writer_in() {
     assert!(!listed.contains("intruder"), "{listed}");
 }
 
+/// Issue 25, finding 4: `dump` and `backup` renamed a temporary file over their output, so a
+/// symlink, a FIFO or a device given as the output became a regular file (as root, `tabula dump
+/// DIR /dev/null` replaced the system's `/dev/null`). Now links are followed and kept, special
+/// files written through.
+#[cfg(unix)]
+#[test]
+fn dump_to_a_symlink_or_a_fifo_writes_through_and_replaces_nothing() {
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    ok(&["demo", s(&dir)]);
+    let real = tmp.path().join("real.json");
+    let link = tmp.path().join("link.json");
+    std::fs::write(&real, "old").unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    ok(&["dump", s(&dir), s(&link)]);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let dumped = std::fs::read_to_string(&real).unwrap();
+    assert!(dumped.contains("students"), "{dumped}");
+
+    let fifo = tmp.path().join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    ok(&["dump", s(&dir), s(&fifo)]);
+    assert!(
+        std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the FIFO was replaced by a regular file"
+    );
+    let read = reader.join().unwrap();
+    assert!(read.contains("students"), "{read}");
+    // A directory is refused, naming it.
+    let err = fails(&["backup", s(&dir), s(tmp.path())], 1);
+    assert!(err.contains("is a directory"), "{err}");
+}
+
 #[test]
 fn dumps_exports_backups_and_restores_round_trip() {
     let tmp = tempfile::tempdir().unwrap();

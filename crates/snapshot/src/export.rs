@@ -21,6 +21,7 @@ use serde::de::{
 };
 use serde::{Deserialize, Serialize};
 use tabula_core::{Column, Limits, Lsn, Row, Schema, State, TableDef, TableState};
+use tabula_storage::OutputFile;
 
 use crate::writer::now;
 use crate::{Error, Result};
@@ -335,24 +336,34 @@ pub fn export_directory(db: &State, dir: impl AsRef<Path>) -> Result<()> {
             tabula: Some(Definition::of(table)),
         };
         let path = schema_dir.join(format!("{}.schema.json", def.name));
-        let out = File::create(&path).map_err(fs_error("create", &path))?;
-        serde_json::to_writer_pretty(BufWriter::new(out), &file)
-            .map_err(|e| json_error(e).in_file(&path))?;
+        write_json_file(&path, &file)?;
         let path = data_dir.join(format!("{}.records", def.name));
-        let out = File::create(&path).map_err(fs_error("create", &path))?;
+        let out = OutputFile::create(&path).map_err(fs_error("create", &path))?;
         export_table_jsonl(table, out)
             .map_err(|e| e.in_file(&path))?
-            .sync_all()
-            .map_err(fs_error("fsync", &path))?;
+            .commit()
+            .map_err(fs_error("sync and rename", &path))?;
     }
+    // The manifest goes last: a directory without one is an unfinished export.
     let manifest = Manifest {
         version: 1,
         lsn: db.lsn().0,
         tables: db.tables().map(|t| t.name().to_owned()).collect(),
     };
-    let path = dir.join("manifest.json");
-    let out = File::create(&path).map_err(fs_error("create", &path))?;
-    serde_json::to_writer_pretty(out, &manifest).map_err(|e| json_error(e).in_file(&path))
+    write_json_file(&dir.join("manifest.json"), &manifest)?;
+    // The export directory's own name, made durable in its parent.
+    tabula_storage::sync_parent(dir).map_err(fs_error("fsync", dir))
+}
+
+/// Writes `value` as pretty JSON to `path`, whole or not at all, synced.
+fn write_json_file(path: &Path, value: &impl Serialize) -> Result<()> {
+    let out = OutputFile::create(path).map_err(fs_error("create", path))?;
+    let mut out = BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| json_error(e).in_file(path))?;
+    out.into_inner()
+        .map_err(|e| fs_error("write", path)(e.into_error()))?
+        .commit()
+        .map_err(fs_error("sync and rename", path))
 }
 
 fn seed_schema(def: &TableDef, schema: &Schema) -> serde_json::Map<String, serde_json::Value> {

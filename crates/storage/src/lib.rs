@@ -18,6 +18,7 @@
 mod damage;
 mod fs;
 pub mod le;
+mod output;
 mod rng;
 mod sim;
 
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 pub use damage::DamageKind;
 pub use fs::FsStorage;
+pub use output::{OutputFile, sync_parent};
 pub use rng::{GOLDEN_GAMMA, SplitMix64, mix64};
 pub use sim::{Fault, SimStorage, Tear};
 

@@ -3,13 +3,13 @@
 //! compressed snapshot), read back, or imported into an open engine through one logged
 //! transaction; and table exports through the snapshot crate's formats.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use tabula_codec::Format;
 use tabula_core::{Limits, Op, State};
 use tabula_snapshot::{Compression, SnapshotOptions};
+use tabula_storage::OutputFile;
 
 use crate::interop::sources::SourceFormat;
 
@@ -45,8 +45,9 @@ impl<W: Write> Write for Counting<'_, W> {
     }
 }
 
-/// Writes `db` to `path` atomically (a temporary file beside it, fsync, rename, directory
-/// fsync), calling `progress` with the bytes written so far.
+/// Writes `db` to `path` so that it is whole or absent (a temporary file beside it, fsync,
+/// rename, directory fsync; a symbolic link is followed and kept, a FIFO or device written
+/// through: [`tabula_storage::OutputFile`]), calling `progress` with the bytes written so far.
 ///
 /// JSON without compression is DictDB's document (what DictDB and `jq` read); every other
 /// combination is a snapshot file in that codec and compression. [`load_file`] reads them all.
@@ -58,39 +59,7 @@ pub fn save_file(
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
     let path = path.as_ref();
-    // Beside the target (so the rename is atomic), named after all of it and this process, and
-    // created new: never someone else's file.
-    let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .map_err(io("create", path))?;
-    let result = write_and_sync(db, file, &temp, format, compression, progress)
-        .and_then(|()| std::fs::rename(&temp, path).map_err(io("rename", &temp)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        #[cfg(unix)]
-        File::open(parent)
-            .and_then(|d| d.sync_all())
-            .map_err(io("fsync", parent))?;
-    }
-    Ok(())
-}
-
-fn write_and_sync(
-    db: &State,
-    file: File,
-    temp: &Path,
-    format: Format,
-    compression: Compression,
-    progress: &mut dyn FnMut(u64),
-) -> Result<()> {
+    let file = OutputFile::create(path).map_err(io("create", path))?;
     let out = Counting {
         inner: BufWriter::with_capacity(1 << 20, file),
         written: 0,
@@ -104,12 +73,12 @@ fn write_and_sync(
             .compression(compression);
         tabula_snapshot::write_snapshot(db, out, &options).map(|(_, out)| out)
     };
-    let out = written.map_err(|e| Error::Snapshot(e.in_file(temp)))?;
+    let out = written.map_err(|e| Error::Snapshot(e.in_file(path)))?;
     let file = out
         .inner
         .into_inner()
-        .map_err(|e| io("write", temp)(e.into_error()))?;
-    file.sync_all().map_err(io("fsync", temp))
+        .map_err(|e| io("write", path)(e.into_error()))?;
+    file.commit().map_err(io("sync and rename", path))
 }
 
 impl Engine {
@@ -155,10 +124,10 @@ impl Engine {
                 table: table.to_owned(),
             }))
         })?;
-        let file = File::create(path).map_err(io("create", path))?;
+        let file = OutputFile::create(path).map_err(io("create", path))?;
         let file = tabula_snapshot::export_table_json(table, file)
             .map_err(|e| Error::Snapshot(e.in_file(path)))?;
-        file.sync_all().map_err(io("fsync", path))
+        file.commit().map_err(io("sync and rename", path))
     }
 
     /// Writes the whole database as the per-table directory layout under `dir`.
