@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use tabula::{Column, ColumnType, Filter, Op, Query, Row, RowRef, TableDef, Value};
+use tabula::{Column, ColumnType, Filter, Op, Query, Row, RowRef, StrictRow, TableDef, Value};
 
 use crate::args::{
     CreateTableArgs, DeleteArgs, GetArgs, OutputFormat, PutArgs, QueryArgs, UpdateArgs,
@@ -220,14 +220,26 @@ fn parse_rows(text: &str, source: &str) -> Result<Vec<Row>> {
             json_reason(&e)
         )))
     };
-    let rows = if text.trim_start().starts_with('[') {
-        serde_json::from_str::<Vec<Row>>(text).map_err(bad)?
+    // `StrictRow`: a member named twice, or an integer beyond 64 bits, is an error naming the
+    // line, never a silent last-one-wins or a rounded key.
+    if let Some((at, integer)) = tabula::wide_json_integer(text.as_bytes()) {
+        let before = text.get(..at).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+        bail!(Usage(format!(
+            "{source}: integer {integer} at line {line}, column {column} is outside the 64-bit \
+             signed range (tabula stores integers exactly; write it as a string or a float)"
+        )));
+    }
+    let rows: Vec<StrictRow> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(text).map_err(bad)?
     } else {
         serde_json::Deserializer::from_str(text)
-            .into_iter::<Row>()
-            .collect::<Result<Vec<Row>, _>>()
+            .into_iter::<StrictRow>()
+            .collect::<Result<_, _>>()
             .map_err(bad)?
     };
+    let rows: Vec<Row> = rows.into_iter().map(|row| row.0).collect();
     if rows.is_empty() {
         bail!(Usage(format!("{source}: no rows to put")));
     }

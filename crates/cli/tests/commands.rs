@@ -592,6 +592,44 @@ fn dump_to_a_symlink_or_a_fifo_writes_through_and_replaces_nothing() {
     assert!(err.contains("is a directory"), "{err}");
 }
 
+/// Issue 25, finding 7: integers beyond 64 bits became floats, so two distinct large keys
+/// collided and an upsert overwrote another row; a member named twice was accepted, the last
+/// one winning, the key included. Each is now refused, naming the value and line, with nothing
+/// written.
+#[test]
+fn integers_beyond_64_bits_and_repeated_members_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let d = s(&dir);
+    ok(&["create-table", d, "ids", "--primary-key", "id"]);
+    ok(&["put", d, "ids", r#"{"id": 1, "v": "kept"}"#]);
+    for (input, says) in [
+        (
+            r#"{"id": 18446744073709551616, "v": "a"}"#,
+            "18446744073709551616",
+        ),
+        (
+            "{\"id\": 2, \"v\": \"a\"}\n{\"id\": 18446744073709551617, \"v\": \"b\"}",
+            "line 2",
+        ),
+        (
+            r#"{"id": 9223372036854775808, "v": "a"}"#,
+            "9223372036854775808",
+        ),
+        (
+            r#"{"id": 3, "v": {"n": -99999999999999999999}}"#,
+            "-99999999999999999999",
+        ),
+        (r#"{"id": 1, "v": "x", "id": 4}"#, "\"id\" appears twice"),
+        (r#"{"id": 5, "v": {"a": 1, "a": 2}}"#, "\"a\" appears twice"),
+    ] {
+        let err = fails(&["put", d, "ids", input], 2);
+        assert!(err.contains(says), "{input}: {err}");
+    }
+    let rows = jsonl_out(&["query", d, "ids"]);
+    assert_eq!(rows, [json!({"id": 1, "v": "kept"})], "nothing was written");
+}
+
 #[test]
 fn dumps_exports_backups_and_restores_round_trip() {
     let tmp = tempfile::tempdir().unwrap();

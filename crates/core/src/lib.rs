@@ -56,5 +56,7 @@ pub use row::{Fields, MAX_NAMES, Names, RowRef, from_row_ref};
 pub use schema::{Column, ColumnType, IndexDef, Schema, TableDef};
 pub use state::State;
 pub use table::{RowChange, RowDiff, TableMemory, TableState};
-pub use value::{ConvertError, ParseTimestampError, from_map_ref, from_value, to_value};
-pub use value::{Map, Measure, Row, Timestamp, TypeClass, Value};
+pub use value::{
+    ConvertError, ParseTimestampError, from_map_ref, from_value, to_value, wide_json_integer,
+};
+pub use value::{Map, Measure, Row, StrictRow, Timestamp, TypeClass, Value};

@@ -72,7 +72,7 @@ pub use error::{Error, Result};
 pub use field::Field;
 pub use record::Record;
 /// Serde types to and from [`Value`]s (`tabula-core`'s converter, the typed layer's format).
-pub use tabula_core::{ConvertError, from_value, to_value};
+pub use tabula_core::{ConvertError, from_value, to_value, wide_json_integer};
 pub use transaction::{TxRows, TxTable, WriteTransaction};
 pub use typed::{RecordVersion, Table, TableView};
 
@@ -81,8 +81,8 @@ pub use tabula_derive::Record;
 
 pub use tabula_core::{
     Cause, Column, ColumnType, Filter, IndexDef, Limits, Lsn, Map, Op, OrderBy, ParseFilterError,
-    Path, Plan, Query, QueryResult, Row, RowChange, RowRef, Schema, SchemaChange, TableDef,
-    Timestamp, Transaction, Value,
+    Path, Plan, Query, QueryResult, Row, RowChange, RowRef, Schema, SchemaChange, StrictRow,
+    TableDef, TableMemory, Timestamp, Transaction, Value,
 };
 /// A consistent, read-only view of the whole database at one LSN (`tabula_engine::ReadView`):
 /// what [`Engine::read`] and [`Engine::as_of`] return.

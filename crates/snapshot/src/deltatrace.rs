@@ -534,6 +534,11 @@ impl<'de> Visitor<'de> for PlainMap {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Map, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "member {key:?} appears twice in one object (tabula keeps every value or none)"
+                )));
+            }
             let value = map.next_value_seed(Plain)?;
             out.insert(key, value);
         }
@@ -576,7 +581,11 @@ impl<'de> Visitor<'de> for Plain {
     }
 
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+        i64::try_from(v).map(Value::Int).map_err(|_| {
+            E::custom(format_args!(
+                "integer {v} is outside the 64-bit signed range, so it cannot be stored exactly"
+            ))
+        })
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {

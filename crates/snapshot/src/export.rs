@@ -20,7 +20,7 @@ use serde::de::{
     DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 use serde::{Deserialize, Serialize};
-use tabula_core::{Column, Limits, Lsn, Row, Schema, State, TableDef, TableState};
+use tabula_core::{Column, Limits, Lsn, Schema, State, StrictRow, TableDef, TableState};
 use tabula_storage::OutputFile;
 
 use crate::writer::now;
@@ -209,8 +209,8 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
         let name = self.definition.def.name.clone();
         let mut failed = None;
         let built = {
-            let rows = std::iter::from_fn(|| match seq.next_element::<Row>() {
-                Ok(row) => row,
+            let rows = std::iter::from_fn(|| match seq.next_element::<StrictRow>() {
+                Ok(row) => row.map(|row| row.0),
                 Err(error) => {
                     failed = Some(error);
                     None
@@ -262,8 +262,8 @@ pub fn import_table_jsonl<R: Read>(
                 match reader.read_line(&mut line) {
                     Ok(0) => return None,
                     Ok(_) if line.trim().is_empty() => {}
-                    Ok(_) => match serde_json::from_str::<Row>(&line) {
-                        Ok(row) => return Some(row),
+                    Ok(_) => match serde_json::from_str::<StrictRow>(&line) {
+                        Ok(row) => return Some(row.0),
                         Err(error) => {
                             failure = Some(Error::Document {
                                 path: None,

@@ -373,7 +373,6 @@ fn values_are_plain_json_without_tabulas_escapes() {
     let data = json!([{
         "ts": {"$ts": "2025-01-01T00:00:00Z"},
         "bytes": {"$bytes": "AQI="},
-        "big": 18_446_744_073_709_551_615u64,
         "neg": -9_223_372_036_854_775_808i64,
         "zero": -0.0,
         "deep": [[[{"a": [null]}]]]
@@ -391,9 +390,12 @@ fn values_are_plain_json_without_tabulas_escapes() {
         )
     );
     assert!(matches!(&row.get("bytes").unwrap(), Value::Map(m) if m.contains_key("$bytes")));
-    assert!(
-        matches!(&row.get("big").unwrap(), Value::Float(f) if *f == 18_446_744_073_709_551_615u64 as f64)
-    );
+    // An integer beyond i64 is refused, not rounded (issue 25, finding 7).
+    let big = json!([{"big": 18_446_744_073_709_551_615u64}]);
+    let err = load_json(&one_collection("t", big, 0))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("outside the 64-bit signed range"), "{err}");
     assert!(matches!(&row.get("neg").unwrap(), Value::Int(i64::MIN)));
     assert!(
         matches!(&row.get("zero").unwrap(), Value::Float(f) if f.is_sign_negative() && *f == 0.0)

@@ -9,6 +9,7 @@ mod convert;
 mod measure;
 mod ord;
 mod serde_repr;
+pub use serde_repr::{StrictRow, wide_json_integer};
 mod time;
 
 use std::collections::BTreeMap;

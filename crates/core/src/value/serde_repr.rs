@@ -27,9 +27,12 @@
 //! float reads back as a `Float` and an integer as an `Int`.
 //!
 //! Decoding is lenient where that is unambiguous: `$ts` takes text or microseconds, `$int`,
-//! `$float` and `$bytes` take their native form too, and an unsigned integer beyond `i64::MAX`
-//! (which tabula never writes) becomes the nearest `Float`, as SQLite does with an out-of-range
-//! integer.
+//! `$float` and `$bytes` take their native form too.
+//!
+//! Decoding refuses what it cannot keep exactly: an integer beyond `i64` (tabula never writes
+//! one; rounding it to the nearest float made two distinct keys one, so an upsert overwrote
+//! another row), and a map that names a member twice (the last one silently won, the key
+//! included). [`StrictRow`] reads a row the same way.
 //!
 //! Nesting depth is not bounded here: the decoder of each format bounds it before a `Value` is
 //! built (see `tabula-codec`).
@@ -173,11 +176,13 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        #[expect(
-            clippy::cast_precision_loss,
-            reason = "documented: out-of-range integers become floats"
-        )]
-        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+        i64::try_from(v).map(Value::Int).map_err(|_| too_big(v))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        i64::try_from(v).map(Value::Int).map_err(|_| too_big(v))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        i64::try_from(v).map(Value::Int).map_err(|_| too_big(v))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
         Ok(Value::Float(v))
@@ -225,10 +230,67 @@ impl<'de> Visitor<'de> for ValueVisitor {
         }
         let value = access.next_value()?;
         map.insert(first, value);
-        while let Some((k, v)) = access.next_entry()? {
-            map.insert(k, v);
-        }
+        read_members(&mut map, access)?;
         Ok(Value::Map(map))
+    }
+}
+
+/// Reads the rest of a map's members into `map`, refusing a name given twice.
+fn read_members<'de, A: MapAccess<'de>>(map: &mut Map, mut access: A) -> Result<(), A::Error> {
+    while let Some(name) = access.next_key::<String>()? {
+        if map.contains_key(&name) {
+            return Err(repeated(&name));
+        }
+        let value = access.next_value()?;
+        map.insert(name, value);
+    }
+    Ok(())
+}
+
+/// The error for a member named twice in one map.
+fn repeated<E: de::Error>(name: &str) -> E {
+    E::custom(format_args!(
+        "member {name:?} appears twice in one object (tabula keeps every value or none)"
+    ))
+}
+
+/// The error for an integer beyond `i64`.
+fn too_big<E: de::Error>(v: impl fmt::Display) -> E {
+    E::custom(format_args!(
+        "integer {v} is outside the 64-bit signed range, so it cannot be stored exactly"
+    ))
+}
+
+/// A [`Row`](super::Row) read from outside (a JSON object on the command line, a line of an
+/// export, a record of a DictDB file): a map whose member names are unique, each value read as
+/// a [`Value`] (integers beyond `i64` refused). A `Row`'s own `Deserialize` (serde's for
+/// `BTreeMap`) lets a repeated member overwrite the first.
+///
+/// ```
+/// use tabula_core::StrictRow;
+/// assert!(serde_json::from_str::<StrictRow>(r#"{"id": 1, "id": 2}"#).is_err());
+/// assert!(serde_json::from_str::<StrictRow>(r#"{"id": 18446744073709551615}"#).is_err());
+/// let row = serde_json::from_str::<StrictRow>(r#"{"id": 1}"#).unwrap().0;
+/// assert_eq!(row["id"], tabula_core::Value::Int(1));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrictRow(pub Map);
+
+impl<'de> Deserialize<'de> for StrictRow {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<StrictRow, D::Error> {
+        struct RowVisitor;
+        impl<'de> Visitor<'de> for RowVisitor {
+            type Value = StrictRow;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a row: an object of column names and values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<StrictRow, A::Error> {
+                let mut map = Map::new();
+                read_members(&mut map, access)?;
+                Ok(StrictRow(map))
+            }
+        }
+        deserializer.deserialize_map(RowVisitor)
     }
 }
 
@@ -278,4 +340,60 @@ fn unescape<E: de::Error>(name: &str, value: Value) -> Result<Value, E> {
 /// (`Some(Null)`); serde's own `Option` reads `null` as `None`.
 pub(crate) fn some_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// The first integer literal in the JSON text `json` that lies outside `i64`, with its byte
+/// offset. JSON parsers read such a literal as the nearest float when it also passes `u64`
+/// (so `18446744073709551617` and `18446744073709551618` become one value), before any visitor
+/// can refuse it; a reader of JSON from outside checks the text first.
+///
+/// ```
+/// use tabula_core::wide_json_integer;
+/// assert_eq!(wide_json_integer(br#"{"a": 1.5e30, "b": "99999999999999999999"}"#), None);
+/// assert_eq!(
+///     wide_json_integer(br#"[1, -99999999999999999999]"#),
+///     Some((4, "-99999999999999999999"))
+/// );
+/// ```
+#[must_use]
+pub fn wide_json_integer(json: &[u8]) -> Option<(usize, &str)> {
+    let mut i = 0;
+    while let Some(&b) = json.get(i) {
+        match b {
+            b'"' => {
+                // Past the string: only a quote ends it, only a backslash escapes.
+                i += 1;
+                while let Some(&c) = json.get(i) {
+                    i += if c == b'\\' { 2 } else { 1 };
+                    if c == b'"' {
+                        break;
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while json
+                    .get(i)
+                    .is_some_and(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                {
+                    i += 1;
+                }
+                let token = json.get(start..i).unwrap_or_default();
+                let integral = !token.iter().any(|c| matches!(c, b'.' | b'e' | b'E'));
+                if integral && let Ok(text) = std::str::from_utf8(token) {
+                    // Only a syntactically whole integer that does not fit is reported; the
+                    // parser reports malformed numbers itself.
+                    let digits = text.strip_prefix('-').unwrap_or(text);
+                    if !digits.is_empty()
+                        && digits.bytes().all(|c| c.is_ascii_digit())
+                        && text.parse::<i64>().is_err()
+                    {
+                        return Some((start, text));
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
