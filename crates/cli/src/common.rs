@@ -66,10 +66,25 @@ pub fn open_existing(dir: &Path) -> Result<Database> {
     // open too); the user is told, since `tabula check` would have reported it.
     let db = Database::with_options(dir, Options::new().background(false))
         .with_context(|| format!("cannot open the database in {}", dir.display()))?;
-    for damage in &db.recovery().wal.truncated {
+    for (damage, kept) in &db.recovery().wal.quarantined {
         let _ = writeln!(
             std::io::stderr(),
-            "note: removed a torn tail of {} byte(s) at offset {} of {} (the unfinished end of a write after a crash; no acknowledged commit was in it)",
+            "warning: the last record of {} (at offset {}, {} bytes) was complete but failed its check: a write cut short, or damage to a commit that may have been acknowledged. Its bytes are kept in {}; the database opened without it",
+            damage.segment.display(),
+            damage.offset,
+            damage.bytes,
+            kept.display()
+        );
+    }
+    let wal = &db.recovery().wal;
+    for damage in wal
+        .truncated
+        .iter()
+        .filter(|d| !wal.quarantined.iter().any(|(kept, _)| kept == *d))
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: removed a torn tail of {} byte(s) at offset {} of {} (a record cut short by a crash; no acknowledged commit was in it)",
             damage.bytes,
             damage.offset,
             damage.segment.display()

@@ -490,6 +490,55 @@ fn last_segment(dir: &Path) -> PathBuf {
     segments.pop().unwrap()
 }
 
+/// Issue 25, finding 1: one flipped byte inside the last, complete, synced record made `check`
+/// say "the unfinished end of the last write, no acknowledged commit in it" (false: it was
+/// acknowledged), and the next command, even a read, deleted it. Now `check` says it may have
+/// been acknowledged, and opening keeps its bytes under `wal/quarantine/`.
+#[test]
+fn a_damaged_last_record_is_reported_as_possibly_acknowledged_and_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let d = s(&dir);
+    ok(&["create-table", d, "kv", "--primary-key", "k"]);
+    ok(&["put", d, "kv", r#"{"k": "a", "v": 1}"#]);
+    ok(&["put", d, "kv", r#"{"k": "b", "v": 2}"#]);
+    let segment = last_segment(&dir);
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let at = bytes.len() - 3;
+    bytes[at] ^= 0x20;
+    std::fs::write(&segment, &bytes).unwrap();
+    let damaged_tail = bytes.len();
+
+    let o = tabula(&["check", d]);
+    assert_eq!(o.status.code(), Some(1));
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(said.contains("damaged tail"), "{said}");
+    assert!(said.contains("may have been acknowledged"), "{said}");
+    assert!(!said.contains("no acknowledged commit in it"), "{said}");
+
+    // A read opens the database: the record's bytes move to the quarantine, and it says so.
+    let o = tabula(&["query", d, "kv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let warning = stderr(&o);
+    assert!(warning.contains("may have been acknowledged"), "{warning}");
+    assert!(warning.contains("quarantine"), "{warning}");
+    let kept: Vec<PathBuf> = std::fs::read_dir(dir.join("wal/quarantine"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let quarantined = std::fs::read(&kept[0]).unwrap();
+    let cut = std::fs::metadata(&segment).unwrap().len() as usize;
+    assert_eq!(
+        quarantined,
+        bytes[cut..damaged_tail],
+        "the bytes cut are the bytes kept"
+    );
+    assert!(stdout(&o).contains(r#""k":"a""#), "{}", stdout(&o));
+    // The database is healthy again.
+    ok(&["check", d]);
+}
+
 #[test]
 fn a_database_held_by_another_process_names_it() {
     let tmp = tempfile::tempdir().unwrap();

@@ -104,7 +104,7 @@ pub use error::{Error, Evidence, Result};
 pub use log::Wal;
 pub use options::{RecoveryMode, Retention, SyncPolicy, WalClock, WalOptions};
 pub use reader::{LogRecord, Records};
-pub use recovery::{Damage, RecoveryReport};
+pub use recovery::{Damage, QUARANTINE_DIR, RecoveryReport, may_be_acknowledged};
 pub use retention::{SegmentInfo, TruncateReport};
 pub use segment::{parse_segment_name, segment_name};
 pub use tabula_core::Lsn;

@@ -37,6 +37,11 @@ pub struct RecoveryReport {
     pub truncated: Vec<Damage>,
     /// What [`RecoveryMode::Salvage`] skipped (empty in other modes).
     pub lost: Vec<Damage>,
+    /// Torn-tail bytes that held a *complete* record failing its check: a write cut short
+    /// can leave one (the file grew, the data did not all land), but so can damage to a synced,
+    /// acknowledged record, and nothing after it tells which. So its bytes are not deleted but
+    /// moved to a file under `quarantine/` (named here) before the tail is cut.
+    pub quarantined: Vec<(Damage, PathBuf)>,
     /// Leftover temporary files of an interrupted segment creation, removed.
     pub removed_temp_files: usize,
     /// How long recovery took.
@@ -120,6 +125,7 @@ pub(crate) fn recover(
         } else {
             &temps[..]
         };
+        report.quarantined = quarantine(storage, dir, &report.truncated)?;
         apply_repair(storage, dir, &cut_segments, tail.as_ref(), &report, temps)?;
         report.removed_temp_files = temps.len();
     }
@@ -314,6 +320,53 @@ impl Walk {
         }
         Ok((next, valid_len))
     }
+}
+
+/// The directory, inside the log's, that keeps the bytes of torn tails that may have held an
+/// acknowledged commit.
+pub const QUARANTINE_DIR: &str = "quarantine";
+
+/// Whether a torn tail's damage is a complete record that failed its check (rather than a
+/// record cut short), so it may have been acknowledged.
+pub fn may_be_acknowledged(kind: &DamageKind) -> bool {
+    !matches!(kind, DamageKind::Truncated { .. })
+}
+
+/// Copies the bytes of each torn tail in `truncated` that may have been acknowledged to
+/// `quarantine/<segment>.<offset>.bin`, synced with its name, before anything is cut.
+fn quarantine(
+    storage: &dyn Storage,
+    dir: &Path,
+    truncated: &[Damage],
+) -> Result<Vec<(Damage, PathBuf)>> {
+    let mut kept = Vec::new();
+    let to = dir.join(QUARANTINE_DIR);
+    for damage in truncated.iter().filter(|d| may_be_acknowledged(&d.kind)) {
+        storage
+            .create_dir_all(&to)
+            .map_err(|e| Error::io("create directory", &to, e))?;
+        let name = damage
+            .segment
+            .file_name()
+            .map_or_else(|| "segment".into(), |n| n.to_string_lossy().into_owned());
+        let path = to.join(format!("{name}.{}.bin", damage.offset));
+        let source = storage
+            .open(&damage.segment, false)
+            .map_err(|e| Error::io("open", &damage.segment, e))?;
+        let mut bytes = vec![0; usize::try_from(damage.bytes).unwrap_or(0)];
+        let n = tabula_storage::read_full(&*source, damage.offset, &mut bytes)
+            .map_err(|e| Error::io("read", &damage.segment, e))?;
+        bytes.truncate(n);
+        let mut file = storage
+            .create(&path)
+            .map_err(|e| Error::io("create", &path, e))?;
+        file.append(&bytes)
+            .map_err(|e| Error::io("write", &path, e))?;
+        file.sync_data().map_err(|e| Error::sync(&path, e))?;
+        storage.sync_dir(&to).map_err(|e| Error::sync(&to, e))?;
+        kept.push((damage.clone(), path));
+    }
+    Ok(kept)
 }
 
 /// Repair: removes the cut segments, truncates the torn tail of the last one and removes the

@@ -52,15 +52,16 @@ impl CheckReport {
         self.problems.is_empty()
     }
 
-    /// True when every problem is a torn tail, which [`repair`] removes without losing any
-    /// acknowledged commit.
+    /// True when every problem is at the end of the log, which [`repair`] cuts: a torn tail
+    /// (no acknowledged commit in it), or a damaged tail, whose bytes it first keeps under
+    /// `wal/quarantine/`.
     #[must_use]
     pub fn is_repairable(&self) -> bool {
         !self.problems.is_empty()
             && self
                 .problems
                 .iter()
-                .all(|p| p.kind == ProblemKind::TornTail)
+                .all(|p| matches!(p.kind, ProblemKind::TornTail | ProblemKind::DamagedTail))
     }
 }
 
@@ -89,8 +90,12 @@ pub struct Problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProblemKind {
-    /// The unfinished end of the log; no acknowledged commit is in it.
+    /// The unfinished end of the log: a record cut short, so no acknowledged commit is in it.
     TornTail,
+    /// The end of the log is a *complete* record that fails its check: a write cut short can
+    /// leave one, but so can damage to an acknowledged commit, and nothing after it tells which.
+    /// Opening keeps its bytes under `wal/quarantine/` and goes on without it.
+    DamagedTail,
     /// Damage opening refuses.
     Corruption,
     /// A snapshot that does not read.
@@ -106,6 +111,7 @@ impl ProblemKind {
     pub fn name(self) -> &'static str {
         match self {
             ProblemKind::TornTail => "torn tail",
+            ProblemKind::DamagedTail => "damaged tail",
             ProblemKind::Corruption => "corruption",
             ProblemKind::DamagedSnapshot => "damaged snapshot",
             ProblemKind::DamagedArchive => "damaged archive",
@@ -293,15 +299,30 @@ impl Replay {
 /// The problems the log's verification found: torn tail, corruption, damaged archive.
 fn log_problems(wal: &VerifyReport, problems: &mut Vec<Problem>) {
     for damage in &wal.torn_tail {
-        problems.push(log_problem(
-            ProblemKind::TornTail,
-            damage,
-            format!(
-                "the unfinished end of the last write, no acknowledged commit in it; opening \
-                 or `--fix` removes these {} bytes",
-                damage.bytes
-            ),
-        ));
+        let problem = if tabula_wal::may_be_acknowledged(&damage.kind) {
+            log_problem(
+                ProblemKind::DamagedTail,
+                damage,
+                format!(
+                    "the last record is complete but fails its check: a write cut short, or \
+                     damage to a commit that may have been acknowledged; opening or `--fix` \
+                     moves these {} bytes to wal/{}/ and goes on without them",
+                    damage.bytes,
+                    tabula_wal::QUARANTINE_DIR
+                ),
+            )
+        } else {
+            log_problem(
+                ProblemKind::TornTail,
+                damage,
+                format!(
+                    "the unfinished end of the last write (a record cut short), no acknowledged \
+                     commit in it; opening or `--fix` removes these {} bytes",
+                    damage.bytes
+                ),
+            )
+        };
+        problems.push(problem);
     }
     for damage in &wal.corruption {
         problems.push(log_problem(
