@@ -66,6 +66,13 @@ pub fn open_existing(dir: &Path) -> Result<Database> {
     // open too); the user is told, since `tabula check` would have reported it.
     let db = Database::with_options(dir, Options::new().background(false))
         .with_context(|| format!("cannot open the database in {}", dir.display()))?;
+    for (path, why) in &db.recovery().skipped_snapshots {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: the snapshot {} does not load ({why}); the database opened from an older snapshot or the log instead",
+            path.display()
+        );
+    }
     for (damage, kept) in &db.recovery().wal.quarantined {
         let _ = writeln!(
             std::io::stderr(),

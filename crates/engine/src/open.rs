@@ -77,13 +77,28 @@ impl Engine {
             .with_retention(options.snapshot_retention.clone());
         snapshots.remove_temp_files()?;
         let load = LoadOptions::with_limits(options.limits);
-        let (mut db, snapshot, skipped) = match snapshots.load_newest(&load)? {
-            Some(newest) => (
+        // When no snapshot loads, the log may still hold every transaction from LSN 1 (as
+        // `check` says): then recovery replays it all. If it does not, the snapshots' failure
+        // is the error, not the log's gap.
+        let mut unusable = None;
+        let (mut db, snapshot, skipped) = match snapshots.load_newest(&load) {
+            Ok(Some(newest)) => (
                 newest.loaded.database,
                 Some((newest.file.lsn, newest.file.path)),
                 newest.skipped,
             ),
-            None => (State::with_limits(options.limits), None, Vec::new()),
+            Ok(None) => (State::with_limits(options.limits), None, Vec::new()),
+            Err(tabula_snapshot::Error::NoValidSnapshot { failures }) => {
+                unusable = Some(failures.clone());
+                (State::with_limits(options.limits), None, failures)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let no_snapshot = |e: Error| match &unusable {
+            Some(failures) => Error::from(tabula_snapshot::Error::NoValidSnapshot {
+                failures: failures.clone(),
+            }),
+            None => e,
         };
         let wal_options = WalOptions::new()
             .sync(options.sync)
@@ -93,7 +108,8 @@ impl Engine {
             .retention(options.wal_retention.clone())
             .first_lsn(db.lsn().next())
             .clock(wal_clock(&options.clock));
-        let (wal, wal_report) = Wal::open_on(Arc::clone(&storage), dir.join(WAL_DIR), wal_options)?;
+        let (wal, wal_report) = Wal::open_on(Arc::clone(&storage), dir.join(WAL_DIR), wal_options)
+            .map_err(|e| no_snapshot(e.into()))?;
         // Finish a checkpoint a crash interrupted: segments the snapshot covers may be left in
         // the log, even with a gap after them (the file system kept a later removal but not an
         // earlier one), which would stop history reads. Usually there are none and this writes
@@ -102,7 +118,15 @@ impl Engine {
             wal.truncate_before(db.lsn().next())?;
         }
         let log = TransactionLog::new(wal, options.wal_codec());
-        let (replayed, last_timestamp) = replay(&log, &mut db)?;
+        let (replayed, last_timestamp) = replay(&log, &mut db).map_err(no_snapshot)?;
+        // Without a snapshot the log must have held every transaction, from LSN 1 (LSNs in
+        // the log are consecutive, so it started at `last - replayed + 1`). An empty log proves
+        // nothing: opening empty would lose everything the snapshots held.
+        if let Some(failures) = unusable
+            && (replayed == 0 || db.lsn().0 != replayed)
+        {
+            return Err(tabula_snapshot::Error::NoValidSnapshot { failures }.into());
+        }
         let recovery = RecoveryReport {
             snapshot,
             skipped_snapshots: skipped,

@@ -119,11 +119,46 @@ fn a_damaged_newest_snapshot_falls_back_and_a_damaged_log_is_named() {
     assert_eq!(report.replayed, 2);
     drop(engine);
 
-    // With every snapshot damaged there is no base to replay onto: a typed error naming each.
+    // Issue 25, finding 9: with every snapshot damaged but the log whole from LSN 1 (its only
+    // segment is the active one), open refused though `check` promised it would skip them. It
+    // replays the log from the start instead, naming the snapshots it skipped.
     std::fs::write(&first.path, b"not a snapshot at all").unwrap();
-    let error = Engine::open(temp.path(), options()).unwrap_err();
+    let (engine, report) = Engine::open(temp.path(), options()).unwrap();
+    assert!(engine.read() == expected);
+    assert_eq!(report.snapshot, None);
+    assert_eq!(report.skipped_snapshots.len(), 2);
+    assert_eq!(report.replayed, 4);
+}
+
+/// Every snapshot damaged and the log no longer reaching LSN 1 (checkpoints let its older
+/// segments go, and none were archived): there is no base to replay onto, so open refuses,
+/// naming each snapshot. (With the archive, the log still reaches LSN 1 and open replays it.)
+#[test]
+fn damaged_snapshots_and_a_log_without_its_start_refuse_to_open() {
+    let temp = tempfile::tempdir().unwrap();
+    let small = || {
+        options()
+            .segment_size(4096)
+            .wal_retention(tabula_wal::Retention::remove())
+    };
+    let (engine, _) = Engine::open(temp.path(), small()).unwrap();
+    engine
+        .commit(vec![Op::CreateTable(TableDef::new("t", "id"))])
+        .unwrap();
+    for i in 0..200 {
+        engine
+            .commit(vec![Op::Insert {
+                table: "t".into(),
+                row: row(i, "a row long enough to fill a few small segments"),
+            }])
+            .unwrap();
+    }
+    let snapshot = engine.checkpoint().unwrap().unwrap();
+    engine.close().unwrap();
+    std::fs::write(&snapshot.path, b"not a snapshot at all").unwrap();
+    let error = Engine::open(temp.path(), small()).unwrap_err();
     assert!(
-        matches!(&error, Error::Snapshot(tabula_snapshot::Error::NoValidSnapshot { failures }) if failures.len() == 2),
+        matches!(&error, Error::Snapshot(tabula_snapshot::Error::NoValidSnapshot { failures }) if failures.len() == 1),
         "{error}"
     );
 }
