@@ -124,10 +124,16 @@ pub enum Command {
     /// 0 when healthy, 1 when damage is found, 2 on usage errors.
     Check {
         dir: PathBuf,
-        /// Remove a torn tail (the unfinished end of the log after a crash) after saying what it
-        /// removes. Corruption is never removed.
+        /// Cut a torn tail (the unfinished end of the log after a crash) after saying what it
+        /// cuts; a complete last record that fails its check is kept under `wal/quarantine/`.
+        /// Corruption is never removed.
         #[arg(long)]
         fix: bool,
+        /// The last resort for a corrupted log without a backup: open skipping every damaged
+        /// record (their transactions are lost; each range is listed), keep every valid one
+        /// after them, and write a checkpoint so that the database opens normally again.
+        #[arg(long)]
+        salvage: bool,
         /// As one JSON object.
         #[arg(long)]
         json: bool,

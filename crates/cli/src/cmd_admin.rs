@@ -210,9 +210,31 @@ fn report_text(report: &CheckReport, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// `tabula check DIR [--fix] [--json]`: exit 0 healthy, 1 damaged (after `--fix`: 0 if the fix
-/// removed everything that was wrong).
-pub fn check(dir: &Path, fix: bool, as_json: bool, out: &mut dyn Write) -> Result<ExitCode> {
+/// What `tabula check` may do about the damage it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    /// Only report.
+    No,
+    /// Cut a torn tail (`--fix`).
+    Tail,
+    /// Skip corrupted records too (`--salvage`).
+    Salvage,
+}
+
+impl Fix {
+    /// From the command's flags: `--salvage` includes `--fix`.
+    pub fn from_flags(fix: bool, salvage: bool) -> Fix {
+        match (fix, salvage) {
+            (_, true) => Fix::Salvage,
+            (true, false) => Fix::Tail,
+            (false, false) => Fix::No,
+        }
+    }
+}
+
+/// `tabula check DIR [--fix | --salvage] [--json]`: exit 0 healthy, 1 damaged (after a fix: 0 if
+/// it removed everything that was wrong).
+pub fn check(dir: &Path, fix: Fix, as_json: bool, out: &mut dyn Write) -> Result<ExitCode> {
     // Exit code 2 for "could not check" (as for usage errors), so that 1 always means damage.
     let cannot = |reason: String| -> anyhow::Error { Usage(reason).into() };
     match std::fs::metadata(dir) {
@@ -242,25 +264,26 @@ pub fn check(dir: &Path, fix: bool, as_json: bool, out: &mut dyn Write) -> Resul
     if report.is_healthy() {
         return Ok(ExitCode::SUCCESS);
     }
-    if !fix {
+    if fix == Fix::No {
         if report.is_repairable() {
             writeln!(
                 std::io::stderr(),
-                "damage found: `tabula check --fix {}` removes the torn tail listed above",
+                "damage found: `tabula check --fix {}` cuts the end of the log listed above",
                 dir.display()
             )?;
         } else {
             writeln!(
                 std::io::stderr(),
-                "damage found: restore a backup (`tabula restore`), or copy the directory aside before anything else"
+                "damage found: restore a backup (`tabula restore`), or copy the directory aside before anything else; `tabula check --salvage {}` is the last resort (it skips the damaged records, losing their transactions)",
+                dir.display()
             )?;
         }
         return Ok(ExitCode::FAILURE);
     }
-    if !report.is_repairable() {
+    if fix == Fix::Tail && !report.is_repairable() {
         writeln!(
             std::io::stderr(),
-            "not fixed: only a torn tail is removed automatically; the corruption above would lose acknowledged commits. Restore a backup (`tabula restore`)"
+            "not fixed: only the end of the log is cut automatically; the corruption above would lose acknowledged commits. Restore a backup (`tabula restore`), or use `tabula check --salvage` knowing what it skips"
         )?;
         return Ok(ExitCode::FAILURE);
     }
@@ -268,18 +291,46 @@ pub fn check(dir: &Path, fix: bool, as_json: bool, out: &mut dyn Write) -> Resul
     // With --json, stdout holds only the report; what the fix does goes to stderr.
     let mut stderr = std::io::stderr();
     let out: &mut dyn Write = if as_json { &mut stderr } else { out };
-    writeln!(
-        out,
-        "fixing: removing the torn tail ({bytes} byte(s), listed above; no acknowledged commit is in it)"
-    )?;
-    let recovery = tabula::repair(dir, options)?;
+    let recovery = if report.is_repairable() {
+        writeln!(
+            out,
+            "fixing: cutting the end of the log ({bytes} byte(s), listed above; a complete record among them is kept under wal/quarantine/)"
+        )?;
+        tabula::repair(dir, options)?
+    } else {
+        writeln!(
+            out,
+            "salvaging: skipping the damaged records listed above; the transactions in them are lost"
+        )?;
+        tabula::salvage(dir, options)?
+    };
+    for (damage, kept) in &recovery.wal.quarantined {
+        writeln!(
+            out,
+            "kept {} byte(s) from {} at offset {} in {}",
+            damage.bytes,
+            damage.segment.display(),
+            damage.offset,
+            kept.display()
+        )?;
+    }
     for damage in &recovery.wal.truncated {
         writeln!(
             out,
-            "removed {} byte(s) from {} at offset {}",
+            "cut {} byte(s) from {} at offset {}",
             damage.bytes,
             damage.segment.display(),
             damage.offset
+        )?;
+    }
+    for damage in &recovery.wal.lost {
+        writeln!(
+            out,
+            "lost {} byte(s) of records from {} at offset {} ({})",
+            damage.bytes,
+            damage.segment.display(),
+            damage.offset,
+            damage.kind
         )?;
     }
     let after = tabula::check(dir, &Options::new())?;

@@ -80,7 +80,12 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Update(args) => cmd_data::update(&args, out)?,
         Command::Query(args) => cmd_data::query(&args, out)?,
         Command::Stats { dir, json } => cmd_admin::stats(&dir, json, out)?,
-        Command::Check { dir, fix, json } => return cmd_admin::check(&dir, fix, json, out),
+        Command::Check {
+            dir,
+            fix,
+            salvage,
+            json,
+        } => return cmd_admin::check(&dir, cmd_admin::Fix::from_flags(fix, salvage), json, out),
         Command::Checkpoint { dir } => cmd_admin::checkpoint(&dir, out)?,
         Command::Log(args) => cmd_history::log(&args, out)?,
         Command::History(args) => cmd_history::history(&args, out)?,

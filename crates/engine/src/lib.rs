@@ -69,7 +69,7 @@ pub use history::{At, LogEntries, LogFilter, Version, VersionKind};
 pub use interop::files::{load_file, save_file};
 pub use interop::sources::{SourceFormat, create_database, load_source};
 pub use maintenance::archive::{ArchiveReport, restore_archive};
-pub use maintenance::check::{CheckReport, Problem, ProblemKind, check, repair};
+pub use maintenance::check::{CheckReport, Problem, ProblemKind, check, repair, salvage};
 pub use maintenance::checkpoint::CheckpointInfo;
 pub use maintenance::ttl::{TTL_INDEX, Ttl};
 pub use migrate::Migration;

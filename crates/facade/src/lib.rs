@@ -96,7 +96,7 @@ pub use tabula_engine::{
     SnapshotOptions, SnapshotRetention, SourceFormat, Start, Stats, Subscription, SyncPolicy,
     SystemClock, Ttl, VerifyReport, Version, VersionKind, WriteTx, check, create_database,
     list_backups, load_file, load_source, remove_old_backups, repair, restore, restore_archive,
-    save_file,
+    salvage, save_file,
 };
 
 /// The names most programs use, for `use tabula::prelude::*`.

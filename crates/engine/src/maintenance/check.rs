@@ -329,7 +329,8 @@ fn log_problems(wal: &VerifyReport, problems: &mut Vec<Problem>) {
             ProblemKind::Corruption,
             damage,
             "opening refuses this log: the records from here to the end of the segment cannot \
-             be read in order (restore a backup, or open in salvage mode to skip them)"
+             be read in order (restore a backup, or `tabula check --salvage` to skip them, \
+             losing their transactions)"
                 .to_owned(),
         ));
     }
@@ -403,5 +404,54 @@ pub fn repair(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport>
     std::fs::metadata(dir).map_err(io("open", dir))?;
     let (engine, report) = Engine::open(dir, options)?;
     engine.close()?;
+    Ok(report)
+}
+
+/// Opens a database whose log is corrupted by skipping every damaged record
+/// ([`RecoveryMode::Salvage`](tabula_wal::RecoveryMode::Salvage)), keeping every valid one
+/// after the damage, writes a checkpoint of what it recovered, and moves the live log segments
+/// (all covered by that checkpoint, the damaged ones among them) to `wal/quarantine/`, so that
+/// later opens start from the checkpoint and need no salvage. The transactions in the damaged
+/// ranges are lost: the report's `wal.lost` lists each range. Nothing is deleted. The opt-in
+/// last resort `check` mentions; restoring a backup loses nothing that was backed up.
+pub fn salvage(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport> {
+    let dir = dir.as_ref();
+    std::fs::metadata(dir).map_err(io("open", dir))?;
+    let options = options
+        .recovery(tabula_wal::RecoveryMode::Salvage)
+        .background(false);
+    let (engine, report) = Engine::open(dir, options)?;
+    let covered = match engine.checkpoint()? {
+        Some(info) => info.lsn,
+        None => engine.read().lsn(),
+    };
+    engine.close()?;
+    // Under the directory's lock again, so no one opens the log while it moves.
+    let storage = tabula_storage::FsStorage;
+    let _lock =
+        tabula_storage::Storage::lock(&storage, &dir.join(LOCK_FILE)).map_err(io("lock", dir))?;
+    let wal = dir.join(WAL_DIR);
+    let quarantine = wal.join(tabula_wal::QUARANTINE_DIR);
+    let mut segments: Vec<(Lsn, PathBuf)> = std::fs::read_dir(&wal)
+        .map_err(io("list", &wal))?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let name = entry.file_name();
+            let first = tabula_wal::parse_segment_name(name.to_str()?)?;
+            Some((first, entry.path()))
+        })
+        .collect();
+    segments.sort();
+    // Every live segment holds records up to the checkpoint at most (salvage kept all the valid
+    // ones and the checkpoint is of their end), so all of them go.
+    if segments.iter().all(|(first, _)| *first <= covered.next()) {
+        std::fs::create_dir_all(&quarantine).map_err(io("create directory", &quarantine))?;
+        for (_, path) in &segments {
+            let to = quarantine.join(path.file_name().unwrap_or_default());
+            std::fs::rename(path, &to).map_err(io("rename", path))?;
+        }
+        tabula_storage::sync_parent(&quarantine.join("x")).map_err(io("fsync", &quarantine))?;
+        tabula_storage::sync_parent(&wal.join("x")).map_err(io("fsync", &wal))?;
+    }
     Ok(report)
 }
