@@ -694,6 +694,55 @@ fn integers_beyond_64_bits_and_repeated_members_are_refused() {
     assert_eq!(rows, [json!({"id": 1, "v": "kept"})], "nothing was written");
 }
 
+/// Issue 25, finding 6: a `load` or `restore` killed before the end left a directory that
+/// opened, exit 0, with no tables, and a rerun refused it as "not empty". Now the new directory
+/// appears only whole (built aside, renamed last), and a rerun works.
+#[test]
+fn a_killed_load_leaves_no_directory_that_opens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source_dir = tmp.path().join("source");
+    let src = s(&source_dir);
+    ok(&["create-table", src, "t", "--primary-key", "id"]);
+    let rows: String = (0..60_000)
+        .map(|i| format!("{{\"id\": {i}, \"text\": \"row number {i} with some text\"}}\n"))
+        .collect();
+    let o = run(&["put", src, "t"], Some(&rows));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = tmp.path().join("dump.json");
+    ok(&["dump", src, s(&file)]);
+
+    let target = tmp.path().join("target");
+    // Killed the moment the target's name appears: before, that was when the load began
+    // writing into it; now it is when the whole database is renamed into place.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabula"))
+        .args(["load", s(&file), s(&target)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while !target.exists() && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    child.kill().ok();
+    child.wait().unwrap();
+    let listed = ok(&["tables", s(&target)]);
+    assert!(
+        listed.contains("60000"),
+        "a half-made database opened: {listed}"
+    );
+    std::fs::remove_dir_all(&target).unwrap();
+    // A rerun into the same name is not refused, and leaves nothing of the killed run behind.
+    ok(&["load", s(&file), s(&target)]);
+    let count = jsonl_out(&["query", s(&target), "t", "--limit", "1"]);
+    assert_eq!(count.len(), 1);
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 #[test]
 fn dumps_exports_backups_and_restores_round_trip() {
     let tmp = tempfile::tempdir().unwrap();

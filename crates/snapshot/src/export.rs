@@ -307,6 +307,9 @@ struct Manifest {
     lsn: u64,
     #[serde(default)]
     tables: Vec<String>,
+    /// Rows per table (version 2 on; absent from version 1 manifests).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    rows: std::collections::BTreeMap<String, u64>,
 }
 
 fn fs_error(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
@@ -346,9 +349,13 @@ pub fn export_directory(db: &State, dir: impl AsRef<Path>) -> Result<()> {
     }
     // The manifest goes last: a directory without one is an unfinished export.
     let manifest = Manifest {
-        version: 1,
+        version: 2,
         lsn: db.lsn().0,
         tables: db.tables().map(|t| t.name().to_owned()).collect(),
+        rows: db
+            .tables()
+            .map(|t| (t.name().to_owned(), t.len() as u64))
+            .collect(),
     };
     write_json_file(&dir.join("manifest.json"), &manifest)?;
     // The export directory's own name, made durable in its parent.
@@ -401,13 +408,17 @@ pub fn import_directory(dir: impl AsRef<Path>, limits: &Limits) -> Result<State>
     }
     names.sort();
     let mut tables = Vec::with_capacity(names.len());
+    let mut wrote_by_tabula = false;
     for name in names {
         let path = schema_dir.join(format!("{name}.schema.json"));
         let file = File::open(&path).map_err(fs_error("open", &path))?;
         let schema: SchemaFile = serde_json::from_reader(BufReader::new(file))
             .map_err(|e| json_error(e).in_file(&path))?;
         let definition = match schema.tabula {
-            Some(definition) => definition,
+            Some(definition) => {
+                wrote_by_tabula = true;
+                definition
+            }
             None => definition_from_seed(&schema).map_err(|e| e.in_file(&path))?,
         };
         if definition.def.name != name || schema.table_name != name {
@@ -442,12 +453,47 @@ pub fn import_directory(dir: impl AsRef<Path>, limits: &Limits) -> Result<State>
         Ok(file) => {
             let manifest: Manifest = serde_json::from_reader(BufReader::new(file))
                 .map_err(|e| json_error(e).in_file(&manifest_path))?;
+            check_manifest(&manifest, &tables).map_err(|reason| Error::Document {
+                path: Some(manifest_path.clone()),
+                reason,
+            })?;
             Lsn(manifest.lsn)
+        }
+        // tabula writes the manifest last: its schema files without one are an export that did
+        // not finish (killed, or out of space), whose tables may be missing or short. A
+        // directory of the seed's own layout (no `tabula` definitions) never has one.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && wrote_by_tabula => {
+            return Err(Error::Document {
+                path: Some(manifest_path),
+                reason: "missing: this export did not finish (tabula writes the manifest last), \
+                         so its tables may be missing or short; export again"
+                    .to_owned(),
+            });
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lsn::ZERO,
         Err(e) => return Err(fs_error("open", &manifest_path)(e)),
     };
     State::from_tables(lsn, tables, *limits).map_err(|source| invalid("", source))
+}
+
+/// Every table the manifest lists is there, with the rows it counts (version 2 on).
+fn check_manifest(manifest: &Manifest, tables: &[TableState]) -> std::result::Result<(), String> {
+    for name in &manifest.tables {
+        let Some(table) = tables.iter().find(|t| t.name() == name) else {
+            return Err(format!(
+                "lists table {name:?}, which the export does not have"
+            ));
+        };
+        if let Some(&rows) = manifest.rows.get(name)
+            && rows != table.len() as u64
+        {
+            return Err(format!(
+                "table {name:?} should have {rows} rows, and its data file has {}",
+                table.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A definition from the seed's own schema file: each column's `type`, `nullable`, `unique` and

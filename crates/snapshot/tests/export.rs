@@ -122,3 +122,38 @@ fn the_seeds_table_export_loads_and_its_count_is_checked() {
     let error = import_table_json(wrong.as_bytes(), "id", &Limits::default()).unwrap_err();
     assert!(error.to_string().contains("count"), "{error}");
 }
+
+/// Issue 25, finding 6: an export killed or out of space before the end left a directory that
+/// loaded with tables empty or missing. tabula writes the manifest last and lists each table's
+/// rows in it: without it, or with a table short, the load refuses.
+#[test]
+fn an_unfinished_or_short_export_is_refused() {
+    use tabula_core::{Lsn, Op, Row, State, TableDef, Timestamp, Transaction};
+    let mut db = State::new();
+    let mut tx =
+        Transaction::new(Lsn(1), Timestamp::EPOCH).with(Op::CreateTable(TableDef::new("t", "id")));
+    for i in 0..5 {
+        tx = tx.with(Op::Insert {
+            table: "t".into(),
+            row: Row::from([("id".to_owned(), Value::Int(i))]),
+        });
+    }
+    db.apply(&tx).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    export_directory(&db, temp.path()).unwrap();
+    assert!(import_directory(temp.path(), &Limits::default()).unwrap() == db);
+
+    // A data file cut short (the export ran out of space while writing it).
+    let data = temp.path().join("data/t.records");
+    let full = std::fs::read_to_string(&data).unwrap();
+    let short: String = full.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&data, short).unwrap();
+    let err = import_directory(temp.path(), &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("should have 5 rows"), "{err}");
+    std::fs::write(&data, full).unwrap();
+
+    // No manifest: the export was killed before its last step.
+    std::fs::remove_file(temp.path().join("manifest.json")).unwrap();
+    let err = import_directory(temp.path(), &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("did not finish"), "{err}");
+}

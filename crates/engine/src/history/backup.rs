@@ -21,6 +21,7 @@ use tabula_snapshot::{SnapshotRetention, SnapshotStore};
 use tabula_storage::{FsStorage, Storage};
 
 use crate::db::{Engine, SNAPSHOT_DIR};
+use crate::error::io;
 use crate::history::At;
 use crate::{Error, Result};
 
@@ -121,10 +122,71 @@ pub(crate) fn create_database_dir(
     dir: &Path,
     options: &tabula_snapshot::SnapshotOptions,
 ) -> Result<Lsn> {
+    build_new_dir(dir, |building| {
+        let store = store(&building.join(SNAPSHOT_DIR))?;
+        let (file, _) = store.write(db, options)?;
+        Ok(file.lsn)
+    })
+}
+
+/// Makes the new database directory `dir` (missing or empty) by running `build` on a hidden
+/// sibling, `.<name>.partial-<pid>`, renamed into place (and its name synced) only once `build`
+/// succeeded. A restore or load killed halfway so leaves no directory that would open as an
+/// empty database, and the next run into `dir` is not refused as "not empty"; it removes what a
+/// dead run left (told by `/proc`, so on Linux).
+pub(crate) fn build_new_dir<T>(dir: &Path, build: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
     refuse_occupied(dir)?;
-    let store = store(&dir.join(SNAPSHOT_DIR))?;
-    let (file, _) = store.write(db, options)?;
-    Ok(file.lsn)
+    let parent = tabula_storage::parent(dir);
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".").to_path_buf()
+    } else {
+        parent
+    };
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    remove_dead_partials(&parent, &name);
+    std::fs::create_dir_all(&parent).map_err(io("create directory", &parent))?;
+    let building = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    if building.exists() {
+        std::fs::remove_dir_all(&building).map_err(io("remove", &building))?;
+    }
+    std::fs::create_dir(&building).map_err(io("create directory", &building))?;
+    let built = build(&building).and_then(|value| {
+        // `rename` replaces an empty directory; a non-empty one appeared meanwhile is refused.
+        std::fs::rename(&building, dir).map_err(io("rename", &building))?;
+        tabula_storage::sync_parent(dir).map_err(io("fsync", &parent))?;
+        Ok(value)
+    });
+    if built.is_err() {
+        let _ = std::fs::remove_dir_all(&building);
+    }
+    built
+}
+
+/// Removes the partial directories of `name` whose process is gone.
+fn remove_dead_partials(parent: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!(".{name}.partial-");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Restores only make new database directories: `dir` must be missing or empty.

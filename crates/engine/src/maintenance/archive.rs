@@ -143,7 +143,6 @@ pub fn restore_archive(
 ) -> Result<(Lsn, RecoveryReport)> {
     let (archive, dir) = (archive.as_ref(), dir.as_ref());
     let storage: Arc<dyn Storage> = Arc::new(FsStorage);
-    crate::history::backup::refuse_occupied(dir)?;
     let snap_dir = archive.join(SNAPSHOT_DIR);
     let snapshot = if names(&*storage, &snap_dir)?.is_empty() {
         None
@@ -184,31 +183,33 @@ pub fn restore_archive(
         });
     }
 
-    let target_wal = dir.join(WAL_DIR);
-    let target_snap = dir.join(SNAPSHOT_DIR);
-    for d in [&target_wal, &target_snap] {
+    crate::history::backup::build_new_dir(dir, |building| {
+        let target_wal = building.join(WAL_DIR);
+        let target_snap = building.join(SNAPSHOT_DIR);
+        for d in [&target_wal, &target_snap] {
+            storage
+                .create_dir_all(d)
+                .map_err(io("create directory", d))?;
+        }
+        if let Some(snapshot) = &snapshot
+            && let Some(name) = snapshot.path.file_name()
+        {
+            let to = target_snap.join(name);
+            tabula_storage::copy_file(&*storage, &snapshot.path, &to).map_err(io("copy", &to))?;
+            storage
+                .sync_dir(&target_snap)
+                .map_err(io("sync", &target_snap))?;
+        }
+        for (first, path) in &needed {
+            let to = target_wal.join(tabula_wal::segment_name(*first));
+            tabula_storage::copy_file(&*storage, path, &to).map_err(io("copy", &to))?;
+        }
         storage
-            .create_dir_all(d)
-            .map_err(io("create directory", d))?;
-    }
-    if let Some(snapshot) = &snapshot
-        && let Some(name) = snapshot.path.file_name()
-    {
-        let to = target_snap.join(name);
-        tabula_storage::copy_file(&*storage, &snapshot.path, &to).map_err(io("copy", &to))?;
-        storage
-            .sync_dir(&target_snap)
-            .map_err(io("sync", &target_snap))?;
-    }
-    for (first, path) in &needed {
-        let to = target_wal.join(tabula_wal::segment_name(*first));
-        tabula_storage::copy_file(&*storage, path, &to).map_err(io("copy", &to))?;
-    }
-    storage
-        .sync_dir(&target_wal)
-        .map_err(io("sync", &target_wal))?;
-    let (engine, report) = Engine::open_on(storage, dir, options)?;
-    let lsn = engine.read().lsn();
-    engine.close()?;
-    Ok((lsn, report))
+            .sync_dir(&target_wal)
+            .map_err(io("sync", &target_wal))?;
+        let (engine, report) = Engine::open_on(Arc::clone(&storage), building, options)?;
+        let lsn = engine.read().lsn();
+        engine.close()?;
+        Ok((lsn, report))
+    })
 }
