@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use tabula::{Compression, Format, Options, SourceFormat};
 
 use crate::args::{Compress, DumpArgs, DumpFormat, From, LoadArgs};
-use crate::common::{Usage, open_existing, point, table_def};
+use crate::common::{Usage, open_existing, open_reading, point, table_def};
 use crate::progress;
 
 /// Rows and tables, the engine's own left out, of the written state `db`.
@@ -23,7 +23,7 @@ fn count_user_tables<'a>(tables: impl Iterator<Item = (&'a str, usize)>) -> (usi
 
 /// `tabula dump DIR FILE [--format F] [--compress C] [--table T] [--as-of POINT]`.
 pub fn dump(args: &DumpArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let db = open_existing(&args.dir)?;
+    let db = open_reading(&args.dir, args.as_of.is_some())?;
     let view = match &args.as_of {
         Some(at) => db.as_of(point(at))?,
         None => db.read(),
@@ -75,7 +75,7 @@ pub fn export(dir: &Path, out_dir: &Path, out: &mut dyn Write) -> Result<()> {
             out_dir.display()
         );
     }
-    let db = open_existing(dir)?;
+    let db = open_reading(dir, false)?;
     db.export_directory(out_dir)
         .with_context(|| format!("cannot export to {}", out_dir.display()))?;
     let view = db.read();
@@ -164,7 +164,7 @@ pub fn load(args: &LoadArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
 /// `tabula backup DIR FILE`: one consistent snapshot file (zstd), written atomically while the
 /// database stays usable.
 pub fn backup(dir: &Path, file: &Path, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let db = open_existing(dir)?;
+    let db = open_reading(dir, false)?;
     let view = db.read().to_database()?;
     let bar = progress::bytes("backing up", None, quiet);
     tabula::save_file(&view, file, Format::Bincode, Compression::Zstd, &mut |n| {

@@ -8,7 +8,7 @@ use serde_json::json;
 use tabula::{Cause, LogFilter, Op, SchemaChange, Transaction, VersionKind};
 
 use crate::args::{DiffArgs, HistoryArgs, LogArgs, OutputFormat, RollbackArgs};
-use crate::common::{cause, key, open_existing, point, show, table_def};
+use crate::common::{cause, key, open_existing, open_reading, point, show, table_def};
 use crate::output;
 
 fn cause_text(cause: Option<&Cause>) -> String {
@@ -191,7 +191,7 @@ pub fn tag(dir: &Path, name: &str, delete: bool, out: &mut dyn Write) -> Result<
 
 /// `tabula tags DIR`.
 pub fn tags(dir: &Path, format: Option<OutputFormat>, out: &mut dyn Write) -> Result<()> {
-    let db = open_existing(dir)?;
+    let db = open_reading(dir, false)?;
     let tags = db.tags();
     let docs: Vec<_> = tags
         .iter()

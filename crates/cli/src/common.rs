@@ -42,8 +42,29 @@ pub fn is_database(dir: &Path) -> bool {
     dir.join(tabula::engine::WAL_DIR).is_dir() || dir.join(tabula::engine::SNAPSHOT_DIR).is_dir()
 }
 
-/// Opens an existing database for a command that must not create one.
-pub fn open_existing(dir: &Path) -> Result<Database> {
+/// Opens an existing database to read its current state (`tables`, `schema`, `get`, `query`,
+/// `dump`, `export`, `backup`, `tags` without a past point): read-only, so it works beside the
+/// application that has it open and on read-only storage, and writes nothing, a torn end of the
+/// log included. Commands that need history (`--at`, `log`, `history`, `diff`) open normally.
+pub fn open_reading(dir: &Path, past: bool) -> Result<Database> {
+    if past {
+        return open_existing(dir);
+    }
+    check_existing(dir)?;
+    let db = Database::open_read_only(dir)
+        .with_context(|| format!("cannot read the database in {}", dir.display()))?;
+    for (path, why) in &db.recovery().skipped_snapshots {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: the snapshot {} does not load ({why}); read from an older snapshot or the log instead",
+            path.display()
+        );
+    }
+    Ok(db)
+}
+
+/// Refuses a path that is not an existing database directory, saying why.
+fn check_existing(dir: &Path) -> Result<()> {
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
             "{}: no such directory (only commands that add data create a database)",
@@ -61,6 +82,12 @@ pub fn open_existing(dir: &Path) -> Result<Database> {
             dir.display()
         );
     }
+    Ok(())
+}
+
+/// Opens an existing database for a command that must not create one.
+pub fn open_existing(dir: &Path) -> Result<Database> {
+    check_existing(dir)?;
     // Looking writes nothing of its own: no checkpoints, TTL deletes or archive copies. Recovery
     // still removes a torn tail, as opening always does (`redis-server` and `sqlite3` repair on
     // open too); the user is told, since `tabula check` would have reported it.

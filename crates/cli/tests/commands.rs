@@ -531,12 +531,22 @@ fn a_damaged_last_record_is_reported_as_possibly_acknowledged_and_kept() {
     assert!(said.contains("may have been acknowledged"), "{said}");
     assert!(!said.contains("no acknowledged commit in it"), "{said}");
 
-    // A read opens the database: the record's bytes move to the quarantine, and it says so.
+    // A read writes nothing (issue 25, finding 2): it reads without the damaged record and
+    // leaves the file as it is.
     let o = tabula(&["query", d, "kv"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let warning = stderr(&o);
-    assert!(warning.contains("may have been acknowledged"), "{warning}");
-    assert!(warning.contains("quarantine"), "{warning}");
+    assert!(stdout(&o).contains(r#""k":"a""#), "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read(&segment).unwrap(),
+        bytes,
+        "a read changed the log"
+    );
+    assert!(!dir.join("wal/quarantine").exists());
+    // A writing open moves the record's bytes to the quarantine, and says so.
+    let o = tabula(&["check", d, "--fix"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(said.contains("quarantine"), "{said}");
     let kept: Vec<PathBuf> = std::fs::read_dir(dir.join("wal/quarantine"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -549,7 +559,6 @@ fn a_damaged_last_record_is_reported_as_possibly_acknowledged_and_kept() {
         bytes[cut..damaged_tail],
         "the bytes cut are the bytes kept"
     );
-    assert!(stdout(&o).contains(r#""k":"a""#), "{}", stdout(&o));
     // The database is healthy again.
     ok(&["check", d]);
 }
@@ -570,7 +579,12 @@ fn a_database_held_by_another_process_names_it() {
     let mut first = String::new();
     std::io::BufRead::read_line(&mut acks, &mut first).unwrap();
     assert!(first.starts_with("ack "), "{first}");
-    let err = fails(&["tables", s(&dir)], 1);
+    let err = fails(
+        &["create-table", s(&dir), "other", "--primary-key", "id"],
+        1,
+    );
+    // Reading needs no lock (issue 25, finding 2): `tables` works beside the writer.
+    let listed = ok(&["tables", s(&dir)]);
     child.kill().unwrap();
     child.wait().unwrap();
     drop(acks);
@@ -578,6 +592,7 @@ fn a_database_held_by_another_process_names_it() {
         err.contains(&format!("held by process {}", child.id())),
         "{err}"
     );
+    assert!(!listed.is_empty());
 }
 
 /// Issue 25, finding 3: deleting `LOCK` (the usual reflex with a "stale" lock) let a second
@@ -601,12 +616,15 @@ fn deleting_lock_under_a_writer_lets_no_second_writer_in() {
         &["create-table", s(&dir), "intruder", "--primary-key", "id"],
         1,
     );
-    let tables = fails(&["tables", s(&dir)], 1);
+    let checkpoint = fails(&["checkpoint", s(&dir)], 1);
     child.kill().unwrap();
     child.wait().unwrap();
     drop(acks);
     assert!(err.contains("LOCK file was deleted"), "{err}");
-    assert!(tables.contains("held by another process"), "{tables}");
+    assert!(
+        checkpoint.contains("held by another process"),
+        "{checkpoint}"
+    );
     // Once the writer is gone the database opens, without the intruder's table.
     let listed = ok(&["tables", s(&dir)]);
     assert!(!listed.contains("intruder"), "{listed}");

@@ -188,6 +188,12 @@ pub enum Error {
     /// An option is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// A write to a database opened read-only ([`crate::Engine::open_read_only`]).
+    #[error("{} is open read-only: writes are refused", dir.display())]
+    ReadOnly {
+        /// The database directory.
+        dir: PathBuf,
+    },
 }
 
 impl From<tabula_wal::Error> for Error {

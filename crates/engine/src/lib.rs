@@ -53,6 +53,7 @@ mod maintenance;
 mod migrate;
 mod open;
 mod options;
+mod read_only;
 mod stats;
 pub mod system;
 

@@ -26,7 +26,7 @@ use crate::options::Options;
 use crate::{Error, Result};
 
 /// The hooks every engine has, in the order they run.
-fn hooks() -> Vec<Arc<dyn Hook>> {
+pub(crate) fn hooks() -> Vec<Arc<dyn Hook>> {
     vec![
         Arc::new(TtlHook),
         Arc::new(Feed::default()),
@@ -142,6 +142,7 @@ impl Engine {
             snapshots: Some(snapshots),
             recovery: recovery.clone(),
             state: db,
+            read_only: false,
             last_timestamp,
             lock: Some(lock),
             hooks: hooks(),
@@ -162,6 +163,7 @@ impl Engine {
             snapshots: None,
             recovery: RecoveryReport::default(),
             state,
+            read_only: false,
             last_timestamp: None,
             lock: None,
             hooks: hooks(),

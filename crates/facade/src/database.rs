@@ -65,6 +65,31 @@ impl Database {
         Ok(Database::from_engine(Engine::open(dir, options)?.0))
     }
 
+    /// Opens the database in `dir` for reading only, beside a running writer or on read-only
+    /// storage: no lock, not a byte written, a torn end of the log left out in memory and left
+    /// alone on disk; writes are refused ([`tabula_engine::Error::ReadOnly`]), and
+    /// [`Engine::refresh`] reads what the writer committed since. As SQLite and redb let
+    /// readers open beside a writer.
+    ///
+    /// ```
+    /// use tabula::{Database, Op, TableDef};
+    /// # let tmp = tempfile::tempdir()?;
+    /// let writer = Database::open(tmp.path())?;
+    /// writer.create_table(TableDef::new("t", "id"))?;
+    /// let reader = Database::open_read_only(tmp.path())?;
+    /// assert!(reader.read().table("t").is_some());
+    /// assert!(reader.create_table(TableDef::new("u", "id")).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `dir` missing or not a database; damage a normal open would refuse.
+    pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Database> {
+        Ok(Database::from_engine(
+            Engine::open_read_only(dir, Options::default())?.0,
+        ))
+    }
+
     /// Opens the database in `dir` and applies `migrations` (those not applied yet, in order)
     /// before returning it.
     ///

@@ -111,4 +111,4 @@ pub use tabula_core::Lsn;
 pub use tabula_storage as storage;
 pub use tabula_storage::{DamageKind, Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};
 pub use typed::{Timestamps, TransactionLog, Transactions};
-pub use verify::{RecordCheck, VerifyReport, verify, verify_on};
+pub use verify::{RecordCheck, VerifyReport, verify, verify_live, verify_on};

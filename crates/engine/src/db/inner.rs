@@ -56,6 +56,8 @@ pub(crate) struct Parts {
     pub(crate) recovery: RecoveryReport,
     /// The recovered state.
     pub(crate) state: State,
+    /// Opened read-only: every write is refused with [`Error::ReadOnly`].
+    pub(crate) read_only: bool,
     /// The last commit's time, if known.
     pub(crate) last_timestamp: Option<Timestamp>,
     /// The directory lock, held as long as the engine.
@@ -86,6 +88,7 @@ pub(crate) struct Inner {
     poisoned: OrderedMutex<Option<Arc<tabula_wal::Error>>>,
     commits: AtomicU64,
     hooks: Arc<[Arc<dyn Hook>]>,
+    read_only: bool,
     _lock: Option<Box<dyn fmt::Debug + Send + Sync>>,
 }
 
@@ -101,6 +104,7 @@ impl Inner {
             snapshots,
             recovery,
             state,
+            read_only,
             last_timestamp,
             lock,
             hooks,
@@ -119,6 +123,7 @@ impl Inner {
             poisoned: OrderedMutex::new(Level::Leaf, None),
             commits: AtomicU64::new(0),
             hooks: hooks.into(),
+            read_only,
             _lock: lock,
         }
     }
@@ -180,7 +185,24 @@ impl Inner {
         mutex.lock(self.id())
     }
 
+    /// Whether the engine was opened read-only.
+    pub(crate) fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Replaces the state of a read-only engine with a newer reading of its directory.
+    pub(crate) fn replace_read_only_state(&self, state: State) {
+        let mut writer = self.lock_writer();
+        *writer = state.clone();
+        *self.visible.write(self.id()) = state;
+    }
+
     pub(crate) fn check_poison(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::ReadOnly {
+                dir: self.dir.clone().unwrap_or_default(),
+            });
+        }
         match &*self.poisoned.lock(self.id()) {
             Some(cause) => Err(Error::Poisoned {
                 cause: Arc::clone(cause),

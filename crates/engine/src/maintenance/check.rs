@@ -243,8 +243,8 @@ fn check_snapshots(
 /// A snapshot file [`check`] read: its path, LSN and size.
 type SnapshotFile = (PathBuf, Lsn, u64);
 
-/// The log's records as `check` replays them onto the snapshot's state.
-struct Replay {
+/// The log's records as `check` (and a read-only open) replays them onto the snapshot's state.
+pub(crate) struct Replay {
     /// The options' codec unless the first record says otherwise (nothing on disk names it).
     codec: Codec,
     first_record: bool,
@@ -254,9 +254,27 @@ struct Replay {
 }
 
 impl Replay {
+    /// Replays onto `db`, decoding with `codec` unless the first record says otherwise.
+    pub(crate) fn new(codec: Codec, db: State) -> Replay {
+        Replay {
+            codec,
+            first_record: true,
+            failure: None,
+            db,
+        }
+    }
+
+    /// The state replayed so far, or why replay stopped.
+    pub(crate) fn finish(self) -> std::result::Result<State, String> {
+        match self.failure {
+            None => Ok(self.db),
+            Some(reason) => Err(reason),
+        }
+    }
+
     /// Decodes the record at `lsn` and, past the snapshot, applies it; the error says why the
     /// record is damaged.
-    fn record(&mut self, lsn: Lsn, payload: &[u8]) -> std::result::Result<(), String> {
+    pub(crate) fn record(&mut self, lsn: Lsn, payload: &[u8]) -> std::result::Result<(), String> {
         if std::mem::take(&mut self.first_record)
             && self.codec.decode::<Transaction>(payload).is_err()
             && let Some(format) = Format::ALL
