@@ -157,7 +157,7 @@ impl Run {
                 ));
             }
         };
-        let rows: Vec<(&Value, &RowRef)> = table.iter().collect();
+        let rows: Vec<(Value, Row)> = table.iter().map(|(k, r)| (k, r.to_row())).collect();
         if rows.len() != model.rows.len() {
             self.fail(&format!(
                 "database has {} rows, model {}",
@@ -280,7 +280,7 @@ impl Run {
         }
         // Order by k descending, ties in key order (a stable sort of the key-ordered rows).
         let mut sorted = expected.clone();
-        sorted.sort_by(|a, b| field(b, "k").cmp(field(a, "k")));
+        sorted.sort_by(|a, b| field(b, "k").cmp(&field(a, "k")));
         let ordered = self
             .db
             .query(TABLE, &query.order_by("k", true))
@@ -305,8 +305,8 @@ impl Run {
     }
 }
 
-fn field<'r>(row: &'r RowRef, name: &str) -> &'r Value {
-    row.get(name).unwrap_or(&Value::Null)
+fn field(row: &RowRef, name: &str) -> Value {
+    row.get(name).unwrap_or_default()
 }
 
 /// Whether two values are the same representation, not merely equal (`Int(1)` is not

@@ -5,12 +5,18 @@
 //!   ([`export_table_json`], [`import_table_json`]);
 //! - one table as JSON Lines, a row per line ([`export_table_jsonl`], [`import_table_jsonl`]);
 //! - a whole database as the seed's per-table directory: `schema/<table>.schema.json` and
-//!   `data/<table>.records` (JSON Lines: greppable, `wc -l`-able), plus `manifest.json` with the
-//!   LSN ([`export_directory`], [`import_directory`]).
+//!   `data/<table>.records` (JSON Lines: greppable, `wc -l`-able), plus `manifest.json`
+//!   ([`export_directory`], [`import_directory`]).
+//!
+//! `manifest.json`, version 2: `{"version": 2, "lsn": <u64>, "tables": [<name>...],
+//! "rows": {<name>: <u64>...}}`; version 1 had no `rows` and still loads. It is written last, so
+//! an import refuses a directory whose tables carry tabula's definitions but that has no
+//! manifest (an export killed or out of space), and one whose tables are missing or short of
+//! the rows it lists. The seed's own directories (no tabula definitions) never had one.
 //!
 //! Values are natural JSON with tabula's escapes (see [`tabula_core::Value`]). Imports build
-//! tables row by row from a reader. Exports are plain files, not atomic: use snapshots for
-//! durable copies.
+//! tables row by row from a reader. Every export file is written whole or not at all
+//! ([`tabula_storage::OutputFile`]), the manifest last.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
