@@ -329,6 +329,10 @@ fn history_tags_diff_and_rollback() {
     ]);
     let tagged = ok(&["tag", d, "v1"]);
     assert!(tagged.contains("v1"), "{tagged}");
+    // Issue 25, finding 11: a bad tag name was an "invalid table name".
+    let err = fails(&["tag", d, "no spaces"], 1);
+    assert!(err.contains("invalid tag name"), "{err}");
+    assert!(!err.contains("table"), "{err}");
     ok(&[
         "put",
         d,

@@ -17,6 +17,8 @@ pub enum NameKind {
     Column,
     /// An index name.
     Index,
+    /// A tag's name (tags follow the rules of table names).
+    Tag,
 }
 
 impl fmt::Display for NameKind {
@@ -25,6 +27,7 @@ impl fmt::Display for NameKind {
             NameKind::Table => "table",
             NameKind::Column => "column",
             NameKind::Index => "index",
+            NameKind::Tag => "tag",
         })
     }
 }

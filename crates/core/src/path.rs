@@ -78,7 +78,7 @@ impl Path {
             .any(|s| s.is_empty() || s.contains('.'))
         {
             return Err(Error::InvalidFilter {
-                reason: format!("path {self:?} has an empty segment"),
+                reason: format!("path {:?} has an empty segment", self.to_string()),
             });
         }
         Ok(())
@@ -190,5 +190,18 @@ impl<'de> Deserialize<'de> for Path {
             return Err(serde::de::Error::custom("a path has at most 64 segments"));
         }
         Ok(Path::parse_lenient(&text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error names the path as written, not Rust's `Debug` of the type (issue 25, finding 11).
+    #[test]
+    fn a_bad_path_is_named_as_written() {
+        let err = Path::parse("a..b").unwrap_err().to_string();
+        assert!(err.contains("\"a..b\""), "{err}");
+        assert!(!err.contains("segments"), "{err}");
     }
 }

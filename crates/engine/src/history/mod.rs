@@ -595,7 +595,7 @@ impl Engine {
     pub fn tag(&self, name: &str) -> Result<Lsn> {
         let mut named = Lsn::ZERO;
         self.inner.commit_built(|db| {
-            db.limits().check_name(tabula_core::NameKind::Table, name)?;
+            db.limits().check_name(tabula_core::NameKind::Tag, name)?;
             if let Some(existing) = tag_lsn(db, name) {
                 return Err(Error::TagExists {
                     tag: name.to_owned(),
