@@ -228,7 +228,7 @@ impl Filter {
         }
     }
 
-    /// Whether `row` satisfies the filter: a [`Row`], or a stored [`crate::RowRef`], which
+    /// Whether `row` satisfies the filter: a [`Row`](crate::Row), or a stored [`crate::RowRef`], which
     /// decodes only the fields the filter reads.
     #[must_use]
     pub fn matches<R: Fields + ?Sized>(&self, row: &R) -> bool {
