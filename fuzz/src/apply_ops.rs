@@ -280,7 +280,7 @@ impl Run {
         }
         // Order by k descending, ties in key order (a stable sort of the key-ordered rows).
         let mut sorted = expected.clone();
-        sorted.sort_by(|a, b| field(b, "k").cmp(&field(a, "k")));
+        sorted.sort_by_key(|row| std::cmp::Reverse(field(row, "k")));
         let ordered = self
             .db
             .query(TABLE, &query.order_by("k", true))
