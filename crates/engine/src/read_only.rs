@@ -128,11 +128,34 @@ fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
         (empty(), None, Vec::new())
     };
     let base_lsn = base.lsn();
-    let mut replay = Replay::new(options.wal_codec(), base);
     let wal_dir = dir.join(WAL_DIR);
-    let wal = tabula_wal::verify_live(&wal_dir, &WalOptions::new(), &mut |lsn, payload| {
-        replay.record(lsn, payload)
-    })?;
+    let read_log = |with_archive: bool| -> Result<(tabula_wal::VerifyReport, Replay)> {
+        let mut replay = Replay::new(options.wal_codec(), base.clone());
+        let mut record = |lsn: Lsn, payload: &[u8]| replay.record(lsn, payload);
+        let wal = if with_archive {
+            tabula_wal::verify(&wal_dir, &WalOptions::new(), &mut record)?
+        } else {
+            tabula_wal::verify_live(&wal_dir, &WalOptions::new(), &mut record)?
+        };
+        Ok((wal, replay))
+    };
+    let (mut wal, mut replay) = read_log(false)?;
+    if wal.records > 0 && wal.first_lsn > base_lsn.next() {
+        // A checkpoint moved the segments after the snapshot to the archive while it was read:
+        // read them there (the archive is read only then).
+        (wal, replay) = read_log(true)?;
+        if replay.db_lsn() < wal.last_lsn {
+            if snapshot.is_none() && !skipped.is_empty() {
+                // No snapshot loads and the log does not reach LSN 1: nothing to read from.
+                return Err(tabula_snapshot::Error::NoValidSnapshot { failures: skipped }.into());
+            }
+            // Still a gap (the archive does not hold them): read again from the start.
+            return Err(Error::LogGap {
+                log_start: wal.first_lsn,
+                needed: base_lsn.next(),
+            });
+        }
+    }
     if let Some(damage) = wal.corruption.first() {
         return Err(Error::Wal(tabula_wal::Error::Corrupted {
             segment: damage.segment.clone(),
@@ -141,14 +164,15 @@ fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
             evidence: None,
         }));
     }
-    if wal.records > 0 && wal.first_lsn > base_lsn.next() {
-        // A checkpoint removed the segments after the snapshot read: read again.
-        return Err(Error::LogGap {
-            log_start: wal.first_lsn,
-            needed: base_lsn.next(),
-        });
+    let replayed = replay.finish();
+    if snapshot.is_none()
+        && !skipped.is_empty()
+        && !matches!(&replayed, Ok(state) if state.lsn() > Lsn::ZERO)
+    {
+        // No snapshot loads and the log does not hold the database from LSN 1.
+        return Err(tabula_snapshot::Error::NoValidSnapshot { failures: skipped }.into());
     }
-    let state = replay.finish().map_err(|reason| {
+    let state = replayed.map_err(|reason| {
         Error::Wal(tabula_wal::Error::Corrupted {
             segment: wal_dir.clone(),
             offset: 0,
@@ -156,12 +180,6 @@ fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
             evidence: None,
         })
     })?;
-    if snapshot.is_none()
-        && !skipped.is_empty()
-        && (state.lsn() == Lsn::ZERO || wal.first_lsn != Lsn(1))
-    {
-        return Err(tabula_snapshot::Error::NoValidSnapshot { failures: skipped }.into());
-    }
     let report = RecoveryReport {
         snapshot,
         skipped_snapshots: skipped,

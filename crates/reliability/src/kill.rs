@@ -6,6 +6,10 @@
 //! reached the last acknowledged LSN, and that every backup file reads whole. The child prints
 //! `phase` lines, so the tally says where the kills landed.
 //!
+//! Once the child acknowledged a commit, the parent also opens the database read-only beside it
+//! (its view must hold every row acknowledged before) and deletes `LOCK` and tries a second
+//! writer, which must be refused.
+//!
 //! A directory takes 100 kills in a row (each recovery starts from what the previous kill left)
 //! and is then replaced, so that recovery stays short.
 
@@ -170,7 +174,18 @@ pub fn kills(exe: &Path, count: u64, seed: u64) -> Tally {
             break;
         };
         let delay = Duration::from_millis(10 + rng.below(290));
-        match kill_once(exe, &root, seed.wrapping_mul(1_000_003) ^ kill, delay) {
+        let beside = Beside {
+            acked: &acked,
+            last_lsn,
+            tally: &mut tally,
+        };
+        match kill_once(
+            exe,
+            &root,
+            seed.wrapping_mul(1_000_003) ^ kill,
+            delay,
+            beside,
+        ) {
             Ok(acks) => {
                 tally.add("process kills", 1);
                 tally.add(
@@ -204,9 +219,25 @@ pub fn kills(exe: &Path, count: u64, seed: u64) -> Tally {
     tally
 }
 
+/// What a kill round checks beside the live child, once it acknowledged a commit: a read-only
+/// open sees a committed prefix holding every row acknowledged in earlier rounds, and with its
+/// `LOCK` file deleted a second writer is still refused.
+struct Beside<'a> {
+    acked: &'a BTreeMap<String, i64>,
+    last_lsn: u64,
+    tally: &'a mut Tally,
+}
+
 /// Starts a child, kills it after `delay`, and returns what it acknowledged; an error if it
 /// ended by itself before the kill.
-fn kill_once(exe: &Path, root: &Path, seed: u64, delay: Duration) -> anyhow::Result<Acks> {
+fn kill_once(
+    exe: &Path,
+    root: &Path,
+    seed: u64,
+    delay: Duration,
+    beside: Beside<'_>,
+) -> anyhow::Result<Acks> {
+    let started = Instant::now();
     let mut child = Command::new(exe)
         .arg("child")
         .arg("--dir")
@@ -217,13 +248,28 @@ fn kill_once(exe: &Path, root: &Path, seed: u64, delay: Duration) -> anyhow::Res
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("spawning {}", exe.display()))?;
-    let mut stdout = child.stdout.take().context("no stdout")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let (first_ack, acking) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
+        let mut lines = std::io::BufRead::lines(BufReader::new(stdout));
+        let mut signalled = false;
+        while let Some(Ok(line)) = lines.next() {
+            if !signalled && line.starts_with("ack ") {
+                signalled = true;
+                let _ = first_ack.send(());
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
         text
     });
-    std::thread::sleep(delay);
+    // A failed check still kills the child below: a child left running would hold the lock.
+    let beside = match acking.recv_timeout(delay) {
+        Ok(()) => check_beside(&root.join("db"), beside),
+        Err(_) => Ok(()),
+    };
+    std::thread::sleep(delay.saturating_sub(started.elapsed()));
     let exited = child.try_wait()?;
     if exited.is_none() {
         // SIGKILL on Unix: no destructor, no flush, no close.
@@ -240,7 +286,53 @@ fn kill_once(exe: &Path, root: &Path, seed: u64, delay: Duration) -> anyhow::Res
     if let Some(status) = exited {
         anyhow::bail!("the child ended by itself ({status}): {}", stderr.trim());
     }
+    beside?;
     Ok(parse(&output))
+}
+
+/// The checks beside a live writer (issue 25: reads that wrote, a deleted `LOCK` that let a
+/// second writer in).
+fn check_beside(db: &Path, beside: Beside<'_>) -> anyhow::Result<()> {
+    let (reader, _) = Engine::open_read_only(db, child_options())
+        .context("a read-only open beside the writer failed")?;
+    let view = reader.read();
+    anyhow::ensure!(
+        view.lsn().0 >= beside.last_lsn,
+        "a read-only open saw LSN {} after LSN {} was acknowledged",
+        view.lsn(),
+        beside.last_lsn
+    );
+    if !beside.acked.is_empty() {
+        let table = view
+            .table(TABLE)
+            .context("a read-only open lost the table")?;
+        for (key, i) in beside.acked {
+            let row = table
+                .get(&Value::from(key.as_str()))
+                .with_context(|| format!("a read-only open lost acknowledged row {key}"))?;
+            anyhow::ensure!(
+                row.get("i") == Some(Value::Int(*i)),
+                "a read-only open read row {key} as {:?}, not {i}",
+                row.get("i")
+            );
+        }
+    }
+    beside.tally.add("read-only opens beside the writer", 1);
+    // The usual reflex with a "stale" lock; the directory's own lock must still refuse.
+    let lock = db.join("LOCK");
+    if lock.exists() {
+        std::fs::remove_file(&lock).context("deleting LOCK")?;
+        match Engine::open(db, child_options().background(false)) {
+            Err(tabula_engine::Error::AlreadyOpen { .. }) => {
+                beside
+                    .tally
+                    .add("second writers refused with LOCK deleted", 1);
+            }
+            Err(e) => anyhow::bail!("a second writer with LOCK deleted failed otherwise: {e}"),
+            Ok(_) => anyhow::bail!("a second writer opened the database once LOCK was deleted"),
+        }
+    }
+    Ok(())
 }
 
 /// Reopens the database and checks every acknowledged row, and every backup not read before.

@@ -264,6 +264,11 @@ impl Replay {
         }
     }
 
+    /// The LSN of the state replayed so far.
+    pub(crate) fn db_lsn(&self) -> Lsn {
+        self.db.lsn()
+    }
+
     /// The state replayed so far, or why replay stopped.
     pub(crate) fn finish(self) -> std::result::Result<State, String> {
         match self.failure {
