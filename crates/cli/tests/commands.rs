@@ -567,22 +567,32 @@ fn a_damaged_last_record_is_reported_as_possibly_acknowledged_and_kept() {
     ok(&["check", d]);
 }
 
-#[test]
-fn a_database_held_by_another_process_names_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("db");
+/// A `tabula stress` writer on `dir`, once it acknowledged its first commit (so it has the
+/// database open), with its acks pipe: keep that alive, closing it would stop the writer.
+fn start_writer(
+    dir: &Path,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tabula"))
-        .args(["stress", s(&dir), "--writers", "1", "--seconds", "30"])
+        .args(["stress", s(dir), "--writers", "1", "--seconds", "30"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // The first ack means the database is open. The reader stays alive: closing the pipe would
-    // stop the writer.
     let mut acks = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     std::io::BufRead::read_line(&mut acks, &mut first).unwrap();
     assert!(first.starts_with("ack "), "{first}");
+    (child, acks)
+}
+
+#[test]
+fn a_database_held_by_another_process_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let (mut child, acks) = start_writer(&dir);
     let err = fails(
         &["create-table", s(&dir), "other", "--primary-key", "id"],
         1,
@@ -605,16 +615,7 @@ fn a_database_held_by_another_process_names_it() {
 fn deleting_lock_under_a_writer_lets_no_second_writer_in() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabula"))
-        .args(["stress", s(&dir), "--writers", "1", "--seconds", "30"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut acks = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut acks, &mut first).unwrap();
-    assert!(first.starts_with("ack "), "{first}");
+    let (mut child, acks) = start_writer(&dir);
     std::fs::remove_file(dir.join("LOCK")).unwrap();
     let err = fails(
         &["create-table", s(&dir), "intruder", "--primary-key", "id"],
