@@ -473,8 +473,9 @@ pub fn salvage(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport
             let to = quarantine.join(path.file_name().unwrap_or_default());
             std::fs::rename(path, &to).map_err(io("rename", path))?;
         }
-        tabula_storage::sync_parent(&quarantine.join("x")).map_err(io("fsync", &quarantine))?;
-        tabula_storage::sync_parent(&wal.join("x")).map_err(io("fsync", &wal))?;
+        for synced in [&quarantine, &wal] {
+            tabula_storage::Storage::sync_dir(&storage, synced).map_err(io("fsync", synced))?;
+        }
     }
     Ok(report)
 }
