@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::json;
 use tabula::engine::DamageKind;
-use tabula::{CheckReport, Options};
+use tabula::{CheckReport, Options, ProblemKind};
 
 use crate::common::{Usage, is_database, open_existing};
 use crate::output;
@@ -136,6 +136,8 @@ fn report_json(report: &CheckReport) -> serde_json::Value {
             "bytes": report.wal.bytes,
         },
         "opens_at_lsn": report.last_lsn.0,
+        "log_codec": report.log_codec.name(),
+        "has_manifest": report.has_manifest,
         "problems": report.problems.iter().map(|p| json!({
             "kind": p.kind.name(),
             "file": p.file,
@@ -178,6 +180,9 @@ fn damage_json(damage: &DamageKind) -> serde_json::Value {
     }
 }
 
+/// How many problems `check` lists one by one before summing up the rest.
+const MAX_LISTED: usize = 20;
+
 fn report_text(report: &CheckReport, out: &mut dyn Write) -> Result<()> {
     writeln!(
         out,
@@ -191,7 +196,18 @@ fn report_text(report: &CheckReport, out: &mut dyn Write) -> Result<()> {
         report.wal.last_lsn,
         report.wal.bytes,
     )?;
-    for p in &report.problems {
+    writeln!(
+        out,
+        "log codec {}{}",
+        report.log_codec.name(),
+        if report.has_manifest {
+            " (recorded in MANIFEST)"
+        } else {
+            " (told from the first record: no MANIFEST yet, the next open for writing writes one)"
+        }
+    )?;
+    // Damage over many records is summed up, not listed record by record.
+    for p in report.problems.iter().take(MAX_LISTED) {
         let at = p
             .offset
             .map_or_else(String::new, |o| format!(" at offset {o}"));
@@ -203,6 +219,30 @@ fn report_text(report: &CheckReport, out: &mut dyn Write) -> Result<()> {
             p.reason
         )?;
         writeln!(out, "  {}", p.consequence)?;
+    }
+    if let Some(rest) = report.problems.get(MAX_LISTED..).filter(|r| !r.is_empty()) {
+        let mut kinds: Vec<(&str, usize, u64)> = Vec::new();
+        for p in rest {
+            match kinds.iter_mut().find(|(name, _, _)| *name == p.kind.name()) {
+                Some((_, count, bytes)) => {
+                    *count += 1;
+                    *bytes += p.bytes;
+                }
+                None => kinds.push((p.kind.name(), 1, p.bytes)),
+            }
+        }
+        let kinds: Vec<String> = kinds
+            .iter()
+            .map(|(name, count, bytes)| format!("{count} {name} ({bytes} byte(s))"))
+            .collect();
+        let last = rest.last().map(|p| p.file.display().to_string());
+        writeln!(
+            out,
+            "... and {} more problem(s): {}; the last in {} (`--json` lists every one)",
+            rest.len(),
+            kinds.join(", "),
+            last.unwrap_or_default()
+        )?;
     }
     if report.is_healthy() {
         writeln!(out, "ok: the database opens at LSN {}", report.last_lsn)?;
@@ -264,8 +304,18 @@ pub fn check(dir: &Path, fix: Fix, as_json: bool, out: &mut dyn Write) -> Result
     if report.is_healthy() {
         return Ok(ExitCode::SUCCESS);
     }
+    let archive_only = report
+        .problems
+        .iter()
+        .all(|p| p.kind == ProblemKind::DamagedArchive);
     if fix == Fix::No {
-        if report.is_repairable() {
+        if archive_only {
+            writeln!(
+                std::io::stderr(),
+                "damage found in the archive only: the database opens at LSN {}; history, `as of` and the change feed cannot reach before the damage (restore a backup to get it back)",
+                report.last_lsn
+            )?;
+        } else if report.is_repairable() {
             writeln!(
                 std::io::stderr(),
                 "damage found: `tabula check --fix {}` cuts the end of the log listed above",

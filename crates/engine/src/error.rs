@@ -26,6 +26,31 @@ pub enum Error {
         /// Who holds it, as the lock says (e.g. `held by process 4242`).
         holder: String,
     },
+    /// The directory's MANIFEST does not read: damaged, cut short, or written by a newer
+    /// tabula. Deleting it opens the directory as one written before the MANIFEST existed.
+    #[error("MANIFEST {}: {reason}", path.display())]
+    Manifest {
+        /// The MANIFEST file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Log segments the MANIFEST records as live, and that hold records no snapshot covers,
+    /// are gone (a deleted `wal/`, a cleanup of `*.log` files): opening would lose the commits
+    /// in them. Put them back, restore a backup, or open with `RecoveryMode::Salvage` (`tabula
+    /// check --salvage`) to go on without them.
+    #[error(
+        "log segments missing from {}: the MANIFEST records segments starting at LSN {} that \
+         hold commits no snapshot covers",
+        dir.display(),
+        first_lsns.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    MissingSegments {
+        /// The log directory.
+        dir: PathBuf,
+        /// The first LSN of each missing segment.
+        first_lsns: Vec<tabula_core::Lsn>,
+    },
     /// A file operation failed.
     #[error("{op} {}: {error}", path.display())]
     Io {

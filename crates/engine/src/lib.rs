@@ -38,6 +38,7 @@
 //! ```text
 //! DIR/
 //!   LOCK                       held while the engine is open
+//!   MANIFEST                   format versions, codecs, the live log segments (see `manifest.rs`)
 //!   snapshots/snap-<lsn>.tsnap checkpoints (tabula-snapshot's format)
 //!   wal/                       the write-ahead log (tabula-wal's format)
 //! ```
@@ -50,6 +51,7 @@ mod error;
 mod history;
 mod interop;
 mod maintenance;
+mod manifest;
 mod migrate;
 mod open;
 mod options;
@@ -73,6 +75,7 @@ pub use maintenance::archive::{ArchiveReport, restore_archive};
 pub use maintenance::check::{CheckReport, Problem, ProblemKind, check, repair, salvage};
 pub use maintenance::checkpoint::CheckpointInfo;
 pub use maintenance::ttl::{TTL_INDEX, Ttl};
+pub use manifest::{MANIFEST_FILE, MANIFEST_VERSION};
 pub use migrate::Migration;
 pub use options::{CheckpointPolicy, Options};
 pub use stats::{DiskStats, Stats, TableStats};

@@ -22,6 +22,7 @@ use crate::history::feed::Feed;
 use crate::maintenance::Maintenance;
 use crate::maintenance::ttl::TtlHook;
 use crate::maintenance::worker::Worker;
+use crate::manifest::{Manifest, ManifestKeeper, detect_log_codec};
 use crate::options::Options;
 use crate::{Error, Result};
 
@@ -73,6 +74,11 @@ impl Engine {
             error: source,
         })?;
         let lock = lock_dir(&*storage, &dir)?;
+        let mut options = options;
+        let manifest = Manifest::read(&*storage, &dir)?;
+        if let Some(manifest) = &manifest {
+            manifest.apply_snapshot_defaults(&mut options);
+        }
         let snapshots = SnapshotStore::open_on(Arc::clone(&storage), dir.join(SNAPSHOT_DIR))?
             .with_retention(options.snapshot_retention.clone());
         snapshots.remove_temp_files()?;
@@ -100,6 +106,36 @@ impl Engine {
             }),
             None => e,
         };
+        let wal_dir = dir.join(WAL_DIR);
+        let mut missing_segments = Vec::new();
+        let (wal_format, keeper) = match manifest {
+            Some(manifest) => {
+                let present = tabula_wal::live_lsns(&*storage, &wal_dir)
+                    .map_err(crate::error::io("list", &wal_dir))?;
+                missing_segments =
+                    tabula_wal::missing_segments(&manifest.segments, &present, db.lsn());
+                if !missing_segments.is_empty()
+                    && options.recovery != tabula_wal::RecoveryMode::Salvage
+                {
+                    return Err(no_snapshot(Error::MissingSegments {
+                        dir: wal_dir,
+                        first_lsns: missing_segments,
+                    }));
+                }
+                (manifest.wal_codec, (manifest, false))
+            }
+            None => {
+                let format = detect_log_codec(&storage, &wal_dir, options.wal_format)?;
+                (format, (Manifest::new(&options, format), true))
+            }
+        };
+        let (manifest, manifest_created) = keeper;
+        options.wal_format = wal_format;
+        let keeper = Arc::new(ManifestKeeper::new(
+            Arc::clone(&storage),
+            dir.clone(),
+            manifest,
+        ));
         let wal_options = WalOptions::new()
             .sync(options.sync)
             .sync_interval(options.sync_interval)
@@ -107,8 +143,9 @@ impl Engine {
             .recovery(options.recovery)
             .retention(options.wal_retention.clone())
             .first_lsn(db.lsn().next())
-            .clock(wal_clock(&options.clock));
-        let (wal, wal_report) = Wal::open_on(Arc::clone(&storage), dir.join(WAL_DIR), wal_options)
+            .clock(wal_clock(&options.clock))
+            .on_segments(keeper.hook());
+        let (wal, wal_report) = Wal::open_on(Arc::clone(&storage), wal_dir, wal_options)
             .map_err(|e| no_snapshot(e.into()))?;
         // Finish a checkpoint a crash interrupted: segments the snapshot covers may be left in
         // the log, even with a gap after them (the file system kept a later removal but not an
@@ -117,6 +154,8 @@ impl Engine {
         if db.lsn() > Lsn::ZERO {
             wal.truncate_before(db.lsn().next())?;
         }
+        // The shape recovery left (and, for a directory without one, the first MANIFEST).
+        keeper.record(manifest_created || !missing_segments.is_empty())?;
         let log = TransactionLog::new(wal, options.wal_codec());
         let (replayed, last_timestamp) = replay(&log, &mut db).map_err(no_snapshot)?;
         // Without a snapshot the log must have held every transaction, from LSN 1 (LSNs in
@@ -132,6 +171,8 @@ impl Engine {
             skipped_snapshots: skipped,
             replayed,
             wal: wal_report,
+            missing_segments,
+            manifest_created,
             duration: started.elapsed(),
         };
         let inner = Arc::new(Inner::new(Parts {

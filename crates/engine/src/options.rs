@@ -80,6 +80,11 @@ pub struct Options {
     /// Where the time comes from: commit timestamps, expiry, tag and checkpoint times. Default
     /// the system's ([`SystemClock`]); tests use a [`crate::ManualClock`].
     pub clock: Arc<dyn Clock>,
+    /// How far the clock may be behind the last commit's time and commit times still stay in
+    /// order (the next commit is stamped with the last one's time). Further behind, the last
+    /// commit was stamped by a clock that ran ahead, and commits are stamped with the clock's
+    /// time again instead of that future time forever. Default 10 minutes.
+    pub max_clock_step_back: Duration,
 }
 
 impl Default for Options {
@@ -100,6 +105,7 @@ impl Default for Options {
             archive: None,
             background: true,
             clock: Arc::new(SystemClock),
+            max_clock_step_back: Duration::from_secs(600),
         }
     }
 }
@@ -191,6 +197,13 @@ impl Options {
     #[must_use]
     pub fn clock(mut self, clock: impl Clock + 'static) -> Options {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets [`Options::max_clock_step_back`].
+    #[must_use]
+    pub fn max_clock_step_back(mut self, step: Duration) -> Options {
+        self.max_clock_step_back = step;
         self
     }
 

@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tabula_codec::Codec;
 use tabula_core::{Lsn, State};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
 use tabula_storage::FsStorage;
@@ -24,6 +25,7 @@ use tabula_wal::WalOptions;
 use crate::db::{Engine, Inner, Parts, RecoveryReport, SNAPSHOT_DIR, WAL_DIR};
 use crate::error::io;
 use crate::maintenance::check::Replay;
+use crate::manifest::Manifest;
 use crate::open::hooks;
 use crate::{Error, Options, Result};
 
@@ -129,8 +131,35 @@ fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
     };
     let base_lsn = base.lsn();
     let wal_dir = dir.join(WAL_DIR);
+    let storage = FsStorage;
+    // Read after the snapshot: a checkpoint since then moved segments to the archive, where
+    // they count as present; a rotation since then only adds segments the MANIFEST may lack.
+    let manifest = Manifest::read(&storage, dir)?;
+    if let Some(manifest) = &manifest {
+        let list = |archive: bool| {
+            let listed = if archive {
+                tabula_wal::archived_lsns(&storage, &wal_dir)
+            } else {
+                tabula_wal::live_lsns(&storage, &wal_dir)
+            };
+            listed.map_err(io("list", &wal_dir))
+        };
+        let mut present = list(false)?;
+        present.extend(list(true)?);
+        let missing = tabula_wal::missing_segments(&manifest.segments, &present, base_lsn);
+        if !missing.is_empty() {
+            return Err(Error::MissingSegments {
+                dir: wal_dir,
+                first_lsns: missing,
+            });
+        }
+    }
+    let (codec, guess) = match &manifest {
+        Some(manifest) => (Codec::new(manifest.wal_codec), false),
+        None => (options.wal_codec(), true),
+    };
     let read_log = |with_archive: bool| -> Result<(tabula_wal::VerifyReport, Replay)> {
-        let mut replay = Replay::new(options.wal_codec(), base.clone());
+        let mut replay = Replay::new(codec, guess, base.clone());
         let mut record = |lsn: Lsn, payload: &[u8]| replay.record(lsn, payload);
         let wal = if with_archive {
             tabula_wal::verify(&wal_dir, &WalOptions::new(), &mut record)?
@@ -185,6 +214,8 @@ fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
         skipped_snapshots: skipped,
         replayed: state.lsn().0.saturating_sub(base_lsn.0),
         wal: tabula_wal::RecoveryReport::default(),
+        missing_segments: Vec::new(),
+        manifest_created: false,
         duration: started.elapsed(),
     };
     Ok((state, report))

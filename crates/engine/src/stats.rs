@@ -55,6 +55,10 @@ pub struct Stats {
     pub last_checkpoint: Option<CheckpointInfo>,
     /// Commits since open.
     pub commits: u64,
+    /// Commits since open that found the clock further behind the last commit's time than
+    /// [`crate::Options::max_clock_step_back`], and were stamped with the clock's time (the
+    /// earlier commit's clock ran ahead).
+    pub clock_steps_back: u64,
     /// Log fsyncs since open.
     pub fsyncs: u64,
     /// Commits per fsync: how much group commit shared (0 without fsyncs).
@@ -112,6 +116,7 @@ impl Engine {
             disk,
             last_checkpoint: self.last_checkpoint(),
             commits,
+            clock_steps_back: self.inner.clock_steps_back(),
             fsyncs,
             commits_per_fsync: if fsyncs == 0 {
                 0.0

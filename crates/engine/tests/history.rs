@@ -514,7 +514,8 @@ fn commit_times_go_on_after_a_reopen_whose_clock_stepped_back() {
     engine.checkpoint().unwrap();
     engine.close().unwrap();
 
-    clock.set("2026-12-07T09:00:00Z".parse().unwrap());
+    // Back 5 minutes: within `Options::max_clock_step_back`, an NTP-sized step.
+    clock.set("2026-12-07T09:55:00Z".parse().unwrap());
     let (engine, report) = Engine::open(dir.path(), options).unwrap();
     assert_eq!(report.replayed, 0, "the snapshot covers everything");
     let next = engine
@@ -531,4 +532,75 @@ fn commit_times_go_on_after_a_reopen_whose_clock_stepped_back() {
         engine.resolve(&At::Time(first.timestamp)).unwrap(),
         next.lsn
     );
+}
+
+/// Issue 25, finding 8: one commit made while the clock was years ahead stamped every later
+/// commit with that future time forever, so `as_of` a real time missed them. Now a clock found
+/// further behind the last commit than `Options::max_clock_step_back` stamps commits with its
+/// own time again, and a time names the state after the last commit stamped at or before it.
+#[test]
+fn a_commit_from_a_clock_years_ahead_does_not_freeze_later_commit_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let real: Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(real);
+    let options = options(Retention::archive_all(), 3).clock(clock.clone());
+    let (engine, _) = Engine::open(dir.path(), options.clone()).unwrap();
+    let upsert = |n: u64| {
+        vec![Op::Upsert {
+            table: "a".into(),
+            row: row(1, n),
+        }]
+    };
+    let created = engine
+        .commit(vec![Op::CreateTable(TableDef::new("a", "id"))])
+        .unwrap();
+    clock.set("2031-01-01T00:00:00Z".parse().unwrap());
+    let ahead = engine.commit(upsert(1)).unwrap();
+    // The clock is put right, a minute after the real start.
+    clock.set("2026-12-07T10:01:00Z".parse().unwrap());
+    let after = engine.commit(upsert(2)).unwrap();
+    assert_eq!(
+        after.timestamp,
+        clock.now(),
+        "stamped with the clock's time again"
+    );
+    clock.advance(std::time::Duration::from_secs(1));
+    let later = engine.commit(upsert(3)).unwrap();
+    assert!(later.timestamp > after.timestamp);
+    assert_eq!(engine.stats().unwrap().clock_steps_back, 1);
+    // A small step back still keeps commit times in order.
+    clock.set("2026-12-07T10:00:30Z".parse().unwrap());
+    let stepped = engine.commit(upsert(4)).unwrap();
+    assert_eq!(stepped.timestamp, later.timestamp);
+
+    // `as_of` a real time: the last commit stamped at or before it, everything before included.
+    assert_eq!(
+        engine.resolve(&At::Time(created.timestamp)).unwrap(),
+        created.lsn
+    );
+    assert_eq!(
+        engine.resolve(&At::Time(after.timestamp)).unwrap(),
+        after.lsn
+    );
+    assert_eq!(
+        engine.resolve(&At::Time(later.timestamp)).unwrap(),
+        stepped.lsn
+    );
+    // Before the clock was put right, the future-stamped commit alone is not yet visible.
+    let between = Timestamp::from_micros(created.timestamp.as_micros() + 1);
+    assert_eq!(engine.resolve(&At::Time(between)).unwrap(), created.lsn);
+    // Its own (future) time names everything up to now.
+    assert_eq!(
+        engine.resolve(&At::Time(ahead.timestamp)).unwrap(),
+        stepped.lsn
+    );
+    // The same after a reopen, from the log alone.
+    engine.close().unwrap();
+    let (engine, _) = Engine::open(dir.path(), options).unwrap();
+    assert_eq!(
+        engine.resolve(&At::Time(after.timestamp)).unwrap(),
+        after.lsn
+    );
+    let db = engine.as_of(after.timestamp).unwrap();
+    assert_eq!(db.lsn(), after.lsn);
 }

@@ -6,6 +6,7 @@
 //! - [`bytes`]: every cut and every changed byte of every log segment and snapshot;
 //! - [`kill`]: SIGKILLs of a real child process committing, checkpointing and backing up;
 //! - [`concurrency`]: readers, writers, checkpoints, subscribers and backups at once;
+//! - [`operator`]: clocks that jump, deleted log segments and `wal/`, read-only files;
 //! - [`suite`]: the parts at the CI and full sizes, and RELIABILITY.md from a run.
 //!
 //! `cargo xtask reliability` runs the full suite plus the fuzz targets and writes RELIABILITY.md;
@@ -21,6 +22,7 @@ pub mod bytes;
 pub mod concurrency;
 pub mod faults;
 pub mod kill;
+pub mod operator;
 pub mod rng;
 pub mod sim;
 pub mod suite;

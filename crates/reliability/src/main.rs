@@ -11,6 +11,7 @@
 //! tabula-reliability byte --seed S --steps N [--file PATH --damage cut:N|flip:N:MASK]
 //! tabula-reliability kill --seed S --count N
 //! tabula-reliability concurrency --writers W --commits C
+//! tabula-reliability operator --seed S --commits C
 //! ```
 
 use std::io::Write;
@@ -22,7 +23,7 @@ use clap::{Args, Parser, Subcommand};
 use tabula_reliability::bytes::{self, Damage};
 use tabula_reliability::suite::{self, Scale};
 use tabula_reliability::workload::Workload;
-use tabula_reliability::{Tally, concurrency, faults, kill, sim};
+use tabula_reliability::{Tally, concurrency, faults, kill, operator, sim};
 
 /// tabula's reliability suite: simulated crashes, I/O faults, every-byte damage, process kills
 /// and concurrency, measured. Exit code 0 when clean, 1 on a failure, 2 on a usage error.
@@ -94,6 +95,12 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         writers: u64,
         #[arg(long, default_value_t = 150)]
+        commits: u64,
+    },
+    Operator {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 120)]
         commits: u64,
     },
 }
@@ -217,6 +224,7 @@ fn run(command: Command) -> anyhow::Result<bool> {
         Command::Concurrency { writers, commits } => {
             ("concurrency", concurrency::run(writers, commits))
         }
+        Command::Operator { seed, commits } => ("operator", operator::sweep(seed, commits)),
     };
     print(name, &tally);
     Ok(tally.is_clean())

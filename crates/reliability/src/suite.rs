@@ -39,6 +39,10 @@ pub struct Scale {
     pub writers: u64,
     /// Commits per writer.
     pub commits: u64,
+    /// Databases of the operator part.
+    pub operator_databases: u64,
+    /// Commits of each.
+    pub operator_commits: u64,
 }
 
 impl Scale {
@@ -55,6 +59,8 @@ impl Scale {
         kills: 50,
         writers: 4,
         commits: 150,
+        operator_databases: 2,
+        operator_commits: 120,
     };
 
     /// What RELIABILITY.md reports (a release build).
@@ -70,6 +76,8 @@ impl Scale {
         kills: 1_000,
         writers: 8,
         commits: 2_000,
+        operator_databases: 16,
+        operator_commits: 400,
     };
 
     /// The scale called `name`.
@@ -158,6 +166,15 @@ pub fn bytes(scale: &Scale) -> Tally {
     parallel(&seeds, |&seed| bytes::sweep(seed, scale.byte_steps))
 }
 
+/// The operator part.
+#[must_use]
+pub fn operator(scale: &Scale) -> Tally {
+    let seeds: Vec<u64> = (0..scale.operator_databases).collect();
+    parallel(&seeds, |&seed| {
+        crate::operator::sweep(seed, scale.operator_commits)
+    })
+}
+
 /// Runs every part; `exe` is this crate's binary (the kill part's child).
 #[must_use]
 pub fn run(scale: &Scale, exe: &Path, progress: &mut dyn FnMut(&str, &Tally)) -> Report {
@@ -165,7 +182,7 @@ pub fn run(scale: &Scale, exe: &Path, progress: &mut dyn FnMut(&str, &Tally)) ->
         scale: scale.name.to_owned(),
         parts: Vec::new(),
     };
-    let parts: [(&str, &dyn Fn() -> Tally); 5] = [
+    let parts: [(&str, &dyn Fn() -> Tally); 6] = [
         ("Simulated crashes", &|| crashes(scale)),
         ("I/O error injection", &|| faults(scale)),
         ("Every byte", &|| bytes(scale)),
@@ -173,6 +190,7 @@ pub fn run(scale: &Scale, exe: &Path, progress: &mut dyn FnMut(&str, &Tally)) ->
         ("Concurrency", &|| {
             concurrency::run(scale.writers, scale.commits)
         }),
+        ("Operator faults", &|| operator(scale)),
     ];
     for (name, part) in parts {
         let tally = part();
@@ -366,6 +384,7 @@ fn headline(part: &str) -> &'static [&'static str] {
         "Every byte" => &["cuts", "changed bytes"],
         "Process kills" => &["process kills"],
         "Concurrency" => &["transactions", "consistent reads"],
+        "Operator faults" => &["clock jumps", "log removals", "read-only opens"],
         _ => &[],
     }
 }
@@ -395,6 +414,18 @@ fn describe(part: &str) -> &'static str {
              earlier committed state with the recovery report saying so (or silently, only for a \
              log cut exactly at a record end, which is indistinguishable from a shorter log), or \
              a typed error."
+        }
+        "Operator faults" => {
+            "What people and machines do to a directory outside tabula. A database on the real \
+             file system takes single-row commits with checkpoints and 1 KiB log segments while \
+             its clock jumps years ahead, back to the real time, and back by up to a minute: \
+             every commit's own time must name a state holding it, and no commit may be stamped \
+             further ahead of its clock than `Options::max_clock_step_back`. Then, on copies, each \
+             live log segment in turn, every `*.log` and the whole `wal/` are deleted: opening, a \
+             read-only open and `check` must each refuse or hold every acknowledged commit, and \
+             `check` must not call healthy what opening refuses (the MANIFEST records the live \
+             segments). Last, with every file and directory read-only, a read-only open and \
+             `check` read everything and change no byte."
         }
         "Process kills" => {
             "A child process commits under `SyncPolicy::Always` and prints an ack per row after \

@@ -68,3 +68,17 @@ fn concurrency() {
         Scale::CI.writers * Scale::CI.commits
     );
 }
+
+#[test]
+fn operator_faults() {
+    let tally = suite::operator(&Scale::CI);
+    check("operator", &tally);
+    assert!(tally.count("clock jumps") > 0);
+    assert!(tally.count("commit times checked") >= Scale::CI.operator_commits);
+    assert!(tally.count("log removals") > 2 * Scale::CI.operator_databases);
+    assert!(
+        tally.count("refused") > 0,
+        "deleting the log is refused at least once"
+    );
+    assert_eq!(tally.count("read-only opens"), Scale::CI.operator_databases);
+}

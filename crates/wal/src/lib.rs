@@ -102,11 +102,13 @@ mod verify;
 
 pub use error::{Error, Evidence, Result};
 pub use log::Wal;
-pub use options::{RecoveryMode, Retention, SyncPolicy, WalClock, WalOptions};
+pub use options::{RecoveryMode, Retention, SegmentsHook, SyncPolicy, WalClock, WalOptions};
 pub use reader::{LogRecord, Records};
 pub use recovery::{Damage, QUARANTINE_DIR, RecoveryReport, may_be_acknowledged};
 pub use retention::{SegmentInfo, TruncateReport};
-pub use segment::{parse_segment_name, segment_name};
+pub use segment::{
+    archived_lsns, first_payload, live_lsns, missing_segments, parse_segment_name, segment_name,
+};
 pub use tabula_core::Lsn;
 pub use tabula_storage as storage;
 pub use tabula_storage::{DamageKind, Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};

@@ -480,6 +480,13 @@ impl Shared {
                     sealed = Some(Lsn(first.0.saturating_sub(1)));
                 }
                 writer.active = Some(self.create_segment(first)?);
+                // Recorded before a record goes in, so a listed shape never lacks a segment
+                // that holds an acknowledged commit.
+                let dir = &self.dir;
+                self.options
+                    .on_segments
+                    .call()
+                    .map_err(|e| Error::io("record the new segment of", dir, e))?;
             }
             let Some(active) = writer.active.as_mut() else {
                 debug_assert!(false, "no active segment after rotation");

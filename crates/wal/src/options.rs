@@ -131,7 +131,53 @@ pub struct WalOptions {
     /// Where the log reads the time: the names of archived segments and the age retention
     /// judges them by. Default: the system clock.
     pub clock: WalClock,
+    /// Called each time the set of live segments changes: after a new segment is created (and
+    /// its name synced) and before any record is written to it, and after a checkpoint moved
+    /// segments away. The engine records the log's shape in its MANIFEST here. An error at a
+    /// rotation poisons the log (no record goes into a segment the caller could not record); at
+    /// a checkpoint it is returned. Default: none.
+    pub on_segments: SegmentsHook,
 }
+
+/// A callback told that the live segments changed ([`WalOptions::on_segments`]).
+#[derive(Clone, Default)]
+pub struct SegmentsHook(Option<Arc<dyn Fn() -> std::io::Result<()> + Send + Sync>>);
+
+impl SegmentsHook {
+    /// A hook that calls `changed`.
+    #[must_use]
+    pub fn new(changed: impl Fn() -> std::io::Result<()> + Send + Sync + 'static) -> SegmentsHook {
+        SegmentsHook(Some(Arc::new(changed)))
+    }
+
+    /// Calls the hook, if any.
+    pub(crate) fn call(&self) -> std::io::Result<()> {
+        self.0.as_ref().map_or(Ok(()), |changed| changed())
+    }
+}
+
+impl fmt::Debug for SegmentsHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "SegmentsHook"
+        } else {
+            "None"
+        })
+    }
+}
+
+impl PartialEq for SegmentsHook {
+    /// The same hook (one `SegmentsHook` and its clones), or both none.
+    fn eq(&self, other: &SegmentsHook) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for SegmentsHook {}
 
 /// The clock a log reads ([`WalOptions::clock`]): the system's, or one a test or the engine
 /// (its `Options::clock`) moves.
@@ -185,6 +231,7 @@ impl Default for WalOptions {
             retention: Retention::default(),
             first_lsn: Lsn(1),
             clock: WalClock::system(),
+            on_segments: SegmentsHook::default(),
         }
     }
 }
@@ -256,6 +303,13 @@ impl WalOptions {
     #[must_use]
     pub fn clock(mut self, clock: WalClock) -> WalOptions {
         self.clock = clock;
+        self
+    }
+
+    /// Sets the hook told when the live segments change ([`WalOptions::on_segments`]).
+    #[must_use]
+    pub fn on_segments(mut self, hook: SegmentsHook) -> WalOptions {
+        self.on_segments = hook;
         self
     }
 

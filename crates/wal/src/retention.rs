@@ -115,6 +115,11 @@ impl Wal {
         storage
             .sync_dir(dir)
             .map_err(|e| shared.poison(Error::sync(dir, e)))?;
+        shared
+            .options
+            .on_segments
+            .call()
+            .map_err(|e| Error::io("record the segments left in", dir, e))?;
         if archive {
             let trimmed = self.apply_retention_at(shared.options.clock.now())?;
             report.removed.extend(trimmed.removed);

@@ -104,6 +104,62 @@ pub(crate) fn list_archive(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<
     Ok(segments)
 }
 
+/// The first LSNs of the live segments in the log directory `dir`, in order (none when `dir`
+/// does not exist).
+pub fn live_lsns(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<Lsn>> {
+    match list_live(storage, dir) {
+        Ok((live, _)) => Ok(live.iter().map(|s| s.first_lsn).collect()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The first LSNs of the archived segments of the log in `dir`, in order.
+pub fn archived_lsns(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<Lsn>> {
+    Ok(list_archive(storage, dir)?
+        .iter()
+        .map(|s| s.first_lsn)
+        .collect())
+}
+
+/// The segments of a recorded log shape that are needed and absent: `listed` is the first LSN
+/// of every live segment as last recorded, `present` the first LSNs found, and `covered` the
+/// LSN a snapshot holds everything up to. A listed segment is needed unless the next listed
+/// one starts at or before `covered + 1` (then a snapshot holds all its records); the last
+/// listed one is always needed, since nothing records where it ends. Segments found beyond the
+/// last listed are fine: a crash between creating one and recording it leaves that.
+#[must_use]
+pub fn missing_segments(listed: &[Lsn], present: &[Lsn], covered: Lsn) -> Vec<Lsn> {
+    let mut missing = Vec::new();
+    for (i, first) in listed.iter().enumerate() {
+        let needed = listed
+            .get(i + 1)
+            .is_none_or(|next| next.0 > covered.0.saturating_add(1));
+        if needed && !present.contains(first) {
+            missing.push(*first);
+        }
+    }
+    missing
+}
+
+/// The payload of the first record of the live segment of `dir` that starts at `first`, or
+/// `None` when the segment holds no valid record there (damage is for recovery to report).
+pub fn first_payload(
+    storage: &dyn Storage,
+    dir: &Path,
+    first: Lsn,
+) -> crate::Result<Option<Vec<u8>>> {
+    let mut scanner = crate::scan::Scanner::open(storage, &dir.join(segment_name(first)))?;
+    if scanner.header()?.is_err() {
+        return Ok(None);
+    }
+    scanner.seek(crate::format::SEGMENT_HEADER_LEN as u64);
+    match scanner.next_frame()? {
+        crate::scan::Step::Frame { .. } => Ok(Some(scanner.last_payload().to_vec())),
+        crate::scan::Step::End | crate::scan::Step::Damage { .. } => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +172,31 @@ mod tests {
         assert_eq!(parse_lsn("99999999999999999999"), None, "over u64::MAX");
         assert!(segment_name(Lsn(9)) < segment_name(Lsn(10)));
         assert_eq!(archived_name(Lsn(3), 17), "00000000000000000003.17.log");
+    }
+
+    #[test]
+    fn a_listed_segment_is_missing_unless_a_snapshot_covers_it() {
+        let listed = [Lsn(1), Lsn(100), Lsn(200)];
+        assert!(missing_segments(&listed, &listed, Lsn::ZERO).is_empty());
+        // Extra newer segments: a crash between creating and recording.
+        assert!(
+            missing_segments(&listed, &[Lsn(1), Lsn(100), Lsn(200), Lsn(300)], Lsn(0)).is_empty()
+        );
+        // The newest one deleted.
+        assert_eq!(
+            missing_segments(&listed, &[Lsn(1), Lsn(100)], Lsn(250)),
+            [Lsn(200)]
+        );
+        // An old one moved away by a checkpoint the record does not show yet.
+        assert!(missing_segments(&listed, &[Lsn(100), Lsn(200)], Lsn(99)).is_empty());
+        assert_eq!(
+            missing_segments(&listed, &[Lsn(100), Lsn(200)], Lsn(98)),
+            [Lsn(1)]
+        );
+        // All of them.
+        assert_eq!(
+            missing_segments(&listed, &[], Lsn(150)),
+            [Lsn(100), Lsn(200)]
+        );
     }
 }

@@ -47,6 +47,9 @@ pub struct VerifyReport {
     /// Damage in archived segments (or a gap between the archive and the live log). Opening
     /// does not read the archive, so this loses only history before the live log.
     pub archive_damage: Vec<Damage>,
+    /// Archived copies of segments that are still live (a crash between archiving one and
+    /// syncing the log directory leaves them; the next checkpoint replaces them). Not damage.
+    pub stray_archive: Vec<PathBuf>,
     /// Leftover temporary files of an interrupted segment creation (opening removes them).
     pub temp_files: Vec<PathBuf>,
 }
@@ -114,11 +117,21 @@ fn verify_parts(
     report.corruption = recovered.lost;
     let (live, temps) = list_live(storage, dir).map_err(|e| Error::io("list", dir, e))?;
     report.temp_files = temps.iter().map(|name| dir.join(name)).collect();
-    let archived = if with_archive {
+    let mut archived = if with_archive {
         list_archive(storage, dir).map_err(|e| Error::io("list", dir, e))?
     } else {
         Vec::new()
     };
+    // A crash between archiving a segment and syncing the log directory can leave it in both
+    // places: the live one is the log, and the next checkpoint replaces the archived copy. Such
+    // a copy is not damage (it used to be reported as a gap, which read as if opening refused).
+    if let Some(first_live) = live.first().map(|s| s.first_lsn) {
+        let (stray, kept): (Vec<_>, Vec<_>) = archived.into_iter().partition(|a| {
+            a.first_lsn >= first_live && live.iter().any(|l| l.first_lsn == a.first_lsn)
+        });
+        report.stray_archive = stray.into_iter().map(|s| s.path).collect();
+        archived = kept;
+    }
     report.archived_segments = archived.len();
 
     let mut expected: Option<Lsn> = None;

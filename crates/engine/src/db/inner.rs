@@ -87,6 +87,7 @@ pub(crate) struct Inner {
     last_timestamp: AtomicI64,
     poisoned: OrderedMutex<Option<Arc<tabula_wal::Error>>>,
     commits: AtomicU64,
+    clock_steps_back: AtomicU64,
     hooks: Arc<[Arc<dyn Hook>]>,
     read_only: bool,
     _lock: Option<Box<dyn fmt::Debug + Send + Sync>>,
@@ -122,6 +123,7 @@ impl Inner {
             last_timestamp: AtomicI64::new(last_timestamp.map_or(i64::MIN, Timestamp::as_micros)),
             poisoned: OrderedMutex::new(Level::Leaf, None),
             commits: AtomicU64::new(0),
+            clock_steps_back: AtomicU64::new(0),
             hooks: hooks.into(),
             read_only,
             _lock: lock,
@@ -389,13 +391,32 @@ impl Inner {
         }
     }
 
-    /// The next commit's timestamp: now, or the last one's if the clock stepped back.
+    /// The next commit's timestamp: now, or the last one's if the clock stepped back by at most
+    /// [`Options::max_clock_step_back`](crate::Options) (an NTP correction: commit times stay in
+    /// order). A clock that is further behind the last commit's time means that commit was
+    /// stamped by a clock that ran ahead: keeping its time would stamp every later commit with
+    /// that future time forever, so the time is now's again, and the step is counted
+    /// ([`crate::Stats::clock_steps_back`]). `At::Time` is defined for such a log (see
+    /// `history/mod.rs`).
     pub(crate) fn next_timestamp(&self) -> Timestamp {
         let now = self.now().as_micros();
         let last = self.last_timestamp.load(Ordering::Relaxed);
-        let next = now.max(last);
+        let allowed =
+            i64::try_from(self.options.max_clock_step_back.as_micros()).unwrap_or(i64::MAX);
+        let next = if last != i64::MIN && last.saturating_sub(now) > allowed {
+            self.clock_steps_back.fetch_add(1, Ordering::Relaxed);
+            now
+        } else {
+            now.max(last)
+        };
         self.last_timestamp.store(next, Ordering::Relaxed);
         Timestamp::from_micros(next)
+    }
+
+    /// How often the clock was found further behind the last commit's time than allowed, since
+    /// open.
+    pub(crate) fn clock_steps_back(&self) -> u64 {
+        self.clock_steps_back.load(Ordering::Relaxed)
     }
 
     /// Now, by the engine's clock ([`Options::clock`](crate::Options)).

@@ -21,6 +21,12 @@ pub struct RecoveryReport {
     pub replayed: u64,
     /// What the log's own recovery found (torn tail truncated, damage salvaged).
     pub wal: tabula_wal::RecoveryReport,
+    /// Live log segments the MANIFEST recorded that were gone, each by its first LSN: only with
+    /// `RecoveryMode::Salvage`, which went on without them (otherwise opening refuses with
+    /// [`Error::MissingSegments`]).
+    pub missing_segments: Vec<Lsn>,
+    /// The directory had no MANIFEST (written before it existed) and opening wrote one.
+    pub manifest_created: bool,
     /// How long opening took.
     pub duration: Duration,
 }

@@ -364,20 +364,24 @@ impl Inner {
             });
         };
         let oldest = self.log_oldest(log, visible)?;
-        let mut before = oldest.0.checked_sub(1).map_or(Lsn::ZERO, Lsn);
-        // The log always holds every transaction after the newest snapshot, so a scan that
-        // finds none later than `time` means the visible state is the one.
+        // The state after the last commit stamped at or before `time`. Commit times only go
+        // back where the clock had run ahead (see `Inner::next_timestamp`), so usually that is
+        // the commit before the first one stamped later; but after such a commit, commits
+        // stamped earlier may follow, and they are found too: what was committed before them,
+        // the commit from the clock that ran ahead included, had happened by then. The log
+        // always holds every transaction after the newest snapshot, so the scan reaches the
+        // visible state.
+        let mut found = oldest.0.checked_sub(1).map_or(Lsn::ZERO, Lsn);
         for header in log.timestamps_from(oldest).map_err(|e| pruned(e, oldest))? {
             let (lsn, at) = header?;
             if lsn > visible {
                 break;
             }
-            if at > time {
-                return Ok(before);
+            if at <= time {
+                found = lsn;
             }
-            before = lsn;
         }
-        Ok(visible)
+        Ok(found)
     }
 }
 

@@ -25,7 +25,9 @@ use tabula_wal::{Damage, DamageKind, VerifyReport, WalOptions};
 
 use crate::db::{Engine, LOCK_FILE, SNAPSHOT_DIR, WAL_DIR};
 use crate::error::io;
+use crate::manifest::{Manifest, ManifestKeeper};
 use crate::{Error, Options, RecoveryReport, Result};
+use tabula_storage::FsStorage;
 
 /// What [`check`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,12 @@ pub struct CheckReport {
     pub last_lsn: Lsn,
     /// Everything wrong, in file order.
     pub problems: Vec<Problem>,
+    /// The log's codec: the MANIFEST's, or for a directory without one, told from the first
+    /// record.
+    pub log_codec: Format,
+    /// Whether the directory has a MANIFEST that reads (directories written before it existed
+    /// have none until their next open for writing).
+    pub has_manifest: bool,
 }
 
 impl CheckReport {
@@ -103,6 +111,10 @@ pub enum ProblemKind {
     /// Damage in an archived log segment: opening does not need it, but time travel, history
     /// and the change feed cannot reach through it.
     DamagedArchive,
+    /// The MANIFEST does not read (damaged, cut short, or from a newer tabula).
+    DamagedManifest,
+    /// Live log segments the MANIFEST records, holding commits no snapshot covers, are gone.
+    MissingSegments,
 }
 
 impl ProblemKind {
@@ -115,6 +127,8 @@ impl ProblemKind {
             ProblemKind::Corruption => "corruption",
             ProblemKind::DamagedSnapshot => "damaged snapshot",
             ProblemKind::DamagedArchive => "damaged archive",
+            ProblemKind::DamagedManifest => "damaged manifest",
+            ProblemKind::MissingSegments => "missing segments",
         }
     }
 }
@@ -134,18 +148,61 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
     }
     let _lock = shared_lock(dir)?;
     let mut problems = Vec::new();
+    let manifest = match Manifest::read(&FsStorage, dir) {
+        Ok(manifest) => manifest,
+        Err(Error::Manifest { path, reason }) => {
+            problems.push(Problem {
+                kind: ProblemKind::DamagedManifest,
+                file: path,
+                offset: None,
+                bytes: 0,
+                reason,
+                damage: None,
+                consequence: "opening refuses this directory; deleting MANIFEST opens it as one \
+                              written before the MANIFEST existed, without its check for \
+                              missing log segments"
+                    .to_owned(),
+            });
+            None
+        }
+        Err(e) => return Err(e),
+    };
     let (snapshots, base) = check_snapshots(dir, options, &mut problems)?;
     let base = base.unwrap_or_else(|| State::with_limits(options.limits));
     let base_lsn = base.lsn();
+    let wal_dir = dir.join(WAL_DIR);
+    if let Some(manifest) = &manifest {
+        let present = tabula_wal::live_lsns(&FsStorage, &wal_dir).map_err(io("list", &wal_dir))?;
+        let missing = tabula_wal::missing_segments(&manifest.segments, &present, base_lsn);
+        if !missing.is_empty() {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|l| tabula_wal::segment_name(*l))
+                .collect();
+            problems.push(Problem {
+                kind: ProblemKind::MissingSegments,
+                file: wal_dir.clone(),
+                offset: None,
+                bytes: 0,
+                reason: format!(
+                    "the MANIFEST records live segments that are gone: {}",
+                    names.join(", ")
+                ),
+                damage: None,
+                consequence: format!(
+                    "opening refuses this database: the commits after LSN {base_lsn} in those \
+                     segments would be lost (put them back, restore a backup, or `tabula check \
+                     --salvage` to go on without them)"
+                ),
+            });
+        }
+    }
 
     // The log: every frame, every payload decoded, the ones after the snapshot replayed.
-    let mut replay = Replay {
-        codec: options.wal_codec(),
-        first_record: true,
-        failure: None,
-        db: base,
+    let mut replay = match &manifest {
+        Some(manifest) => Replay::new(Codec::new(manifest.wal_codec), false, base),
+        None => Replay::new(options.wal_codec(), true, base),
     };
-    let wal_dir = dir.join(WAL_DIR);
     let wal = tabula_wal::verify(&wal_dir, &WalOptions::new(), &mut |lsn, payload| {
         replay.record(lsn, payload)
     })?;
@@ -186,6 +243,8 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
         last_lsn: replay.db.lsn(),
         wal,
         problems,
+        log_codec: replay.codec.format(),
+        has_manifest: manifest.is_some(),
     })
 }
 
@@ -245,8 +304,10 @@ type SnapshotFile = (PathBuf, Lsn, u64);
 
 /// The log's records as `check` (and a read-only open) replays them onto the snapshot's state.
 pub(crate) struct Replay {
-    /// The options' codec unless the first record says otherwise (nothing on disk names it).
+    /// The MANIFEST's codec, or without one, the options' unless the first record says
+    /// otherwise.
     codec: Codec,
+    /// Whether the first record may say otherwise (a directory without a MANIFEST).
     first_record: bool,
     /// Why replay stopped (empty: a record that does not decode, already reported as such).
     failure: Option<String>,
@@ -254,11 +315,12 @@ pub(crate) struct Replay {
 }
 
 impl Replay {
-    /// Replays onto `db`, decoding with `codec` unless the first record says otherwise.
-    pub(crate) fn new(codec: Codec, db: State) -> Replay {
+    /// Replays onto `db`, decoding with `codec`, or when `guess`, with whichever codec decodes
+    /// the first record if `codec` does not.
+    pub(crate) fn new(codec: Codec, guess: bool, db: State) -> Replay {
         Replay {
             codec,
-            first_record: true,
+            first_record: guess,
             failure: None,
             db,
         }
@@ -450,7 +512,7 @@ pub fn salvage(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport
     };
     engine.close()?;
     // Under the directory's lock again, so no one opens the log while it moves.
-    let storage = tabula_storage::FsStorage;
+    let storage = FsStorage;
     let _lock =
         tabula_storage::Storage::lock(&storage, &dir.join(LOCK_FILE)).map_err(io("lock", dir))?;
     let wal = dir.join(WAL_DIR);
@@ -475,6 +537,11 @@ pub fn salvage(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport
         }
         for synced in [&quarantine, &wal] {
             tabula_storage::Storage::sync_dir(&storage, synced).map_err(io("fsync", synced))?;
+        }
+        // The log's shape changed: record it, or the next open would miss the moved segments.
+        if let Some(manifest) = Manifest::read(&storage, dir)? {
+            ManifestKeeper::new(std::sync::Arc::new(storage), dir.to_path_buf(), manifest)
+                .record(true)?;
         }
     }
     Ok(report)
