@@ -9,12 +9,12 @@ use serde_json::json;
 use tabula::engine::DamageKind;
 use tabula::{CheckReport, Options, ProblemKind};
 
-use crate::common::{Usage, is_database, open_existing};
+use crate::common::{Usage, is_database, open_existing, open_reading};
 use crate::output;
 
 /// `tabula stats DIR [--json]`.
 pub fn stats(dir: &Path, as_json: bool, out: &mut dyn Write) -> Result<()> {
-    let db = open_existing(dir)?;
+    let db = open_reading(dir)?;
     let stats = db.stats()?;
     let tables: Vec<_> = stats
         .tables

@@ -15,7 +15,7 @@ use crate::output;
 
 /// `tabula tables DIR`.
 pub fn tables(dir: &Path, format: Option<OutputFormat>, out: &mut dyn Write) -> Result<()> {
-    let db = open_reading(dir, false)?;
+    let db = open_reading(dir)?;
     let view = db.read();
     let listed: Vec<_> = view
         .tables()
@@ -58,7 +58,7 @@ pub fn schema(
     format: Option<OutputFormat>,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let db = open_reading(dir, false)?;
+    let db = open_reading(dir)?;
     let def = table_def(&db.read(), table)?;
     match output::resolve(format) {
         OutputFormat::Json => output::json(out, &def)?,
@@ -305,7 +305,7 @@ pub fn put(args: &PutArgs, out: &mut dyn Write) -> Result<()> {
 
 /// `tabula get DIR TABLE KEY [--as-of POINT]`.
 pub fn get(args: &GetArgs, out: &mut dyn Write) -> Result<()> {
-    let db = open_reading(&args.dir, args.as_of.is_some())?;
+    let db = open_reading(&args.dir)?;
     let view = match &args.as_of {
         Some(at) => db.as_of(point(at))?,
         None => db.read(),
@@ -497,7 +497,7 @@ pub fn query(args: &QueryArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(n) = args.limit {
         query = query.limit(n);
     }
-    let db = open_reading(&args.dir, args.as_of.is_some())?;
+    let db = open_reading(&args.dir)?;
     let view = match &args.as_of {
         Some(at) => db.as_of(point(at))?,
         None => db.read(),

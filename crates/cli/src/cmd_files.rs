@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use tabula::{Compression, Format, Options, SourceFormat};
 
 use crate::args::{Compress, DumpArgs, DumpFormat, From, LoadArgs};
-use crate::common::{Usage, open_existing, open_reading, point, table_def};
+use crate::common::{Usage, open_reading, point, table_def};
 use crate::progress;
 
 /// Rows and tables, the engine's own left out, of the written state `db`.
@@ -23,7 +23,7 @@ fn count_user_tables<'a>(tables: impl Iterator<Item = (&'a str, usize)>) -> (usi
 
 /// `tabula dump DIR FILE [--format F] [--compress C] [--table T] [--as-of POINT]`.
 pub fn dump(args: &DumpArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let db = open_reading(&args.dir, args.as_of.is_some())?;
+    let db = open_reading(&args.dir)?;
     let view = match &args.as_of {
         Some(at) => db.as_of(point(at))?,
         None => db.read(),
@@ -75,7 +75,7 @@ pub fn export(dir: &Path, out_dir: &Path, out: &mut dyn Write) -> Result<()> {
             out_dir.display()
         );
     }
-    let db = open_reading(dir, false)?;
+    let db = open_reading(dir)?;
     db.export_directory(out_dir)
         .with_context(|| format!("cannot export to {}", out_dir.display()))?;
     let view = db.read();
@@ -164,7 +164,7 @@ pub fn load(args: &LoadArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
 /// `tabula backup DIR FILE`: one consistent snapshot file (zstd), written atomically while the
 /// database stays usable.
 pub fn backup(dir: &Path, file: &Path, quiet: bool, out: &mut dyn Write) -> Result<()> {
-    let db = open_reading(dir, false)?;
+    let db = open_reading(dir)?;
     let view = db.read().to_database()?;
     let bar = progress::bytes("backing up", None, quiet);
     tabula::save_file(&view, file, Format::Bincode, Compression::Zstd, &mut |n| {
@@ -208,7 +208,7 @@ fn restore_into(source: &Path, dir: &Path, to: Option<&str>, out: &mut dyn Write
         || (crate::common::is_database(source) && !source.join("wal").is_dir())
     {
         // A database directory: its history gives any point still in its log.
-        let db = open_existing(source)?;
+        let db = open_reading(source)?;
         let at = to.map_or_else(|| tabula::At::Lsn(db.read().lsn()), point);
         let lsn = db.restore_to(at, dir)?;
         writeln!(

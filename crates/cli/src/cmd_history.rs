@@ -71,7 +71,7 @@ fn brief(row: &impl serde::Serialize) -> String {
 
 /// `tabula log DIR [--from POINT] [--to POINT] [--table T]`.
 pub fn log(args: &LogArgs, out: &mut dyn Write) -> Result<()> {
-    let db = open_existing(&args.dir)?;
+    let db = open_reading(&args.dir)?;
     let mut filter = LogFilter::new();
     if let Some(p) = &args.from {
         filter = filter.after(point(p));
@@ -119,7 +119,7 @@ pub fn log(args: &LogArgs, out: &mut dyn Write) -> Result<()> {
 
 /// `tabula history DIR TABLE KEY`.
 pub fn history(args: &HistoryArgs, out: &mut dyn Write) -> Result<()> {
-    let db = open_existing(&args.dir)?;
+    let db = open_reading(&args.dir)?;
     // The table may be gone now; its definition then comes from the history itself.
     let view = db.read();
     let key = match view.table(&args.table) {
@@ -191,7 +191,7 @@ pub fn tag(dir: &Path, name: &str, delete: bool, out: &mut dyn Write) -> Result<
 
 /// `tabula tags DIR`.
 pub fn tags(dir: &Path, format: Option<OutputFormat>, out: &mut dyn Write) -> Result<()> {
-    let db = open_reading(dir, false)?;
+    let db = open_reading(dir)?;
     let tags = db.tags();
     let docs: Vec<_> = tags
         .iter()
@@ -209,7 +209,7 @@ pub fn tags(dir: &Path, format: Option<OutputFormat>, out: &mut dyn Write) -> Re
 
 /// `tabula diff DIR A B`.
 pub fn diff(args: &DiffArgs, out: &mut dyn Write) -> Result<()> {
-    let db = open_existing(&args.dir)?;
+    let db = open_reading(&args.dir)?;
     let diff = db.diff(point(&args.a), point(&args.b))?;
     let mut docs = Vec::new();
     for t in &diff.tables {

@@ -42,14 +42,12 @@ pub fn is_database(dir: &Path) -> bool {
     dir.join(tabula::engine::WAL_DIR).is_dir() || dir.join(tabula::engine::SNAPSHOT_DIR).is_dir()
 }
 
-/// Opens an existing database to read its current state (`tables`, `schema`, `get`, `query`,
-/// `dump`, `export`, `backup`, `tags` without a past point): read-only, so it works beside the
-/// application that has it open and on read-only storage, and writes nothing, a torn end of the
-/// log included. Commands that need history (`--at`, `log`, `history`, `diff`) open normally.
-pub fn open_reading(dir: &Path, past: bool) -> Result<Database> {
-    if past {
-        return open_existing(dir);
-    }
+/// Opens an existing database for a command that only reads (`tables`, `schema`, `get`,
+/// `query`, `dump`, `export`, `backup`, `tags`, `stats`, `log`, `history`, `diff`, `--at`,
+/// `restore --to`): read-only, so it works beside the application that has it open and on
+/// read-only storage, and writes nothing, a torn end of the log included. History reads the
+/// archived and live log without a lock, up to what the open verified.
+pub fn open_reading(dir: &Path) -> Result<Database> {
     check_existing(dir)?;
     let db = Database::open_read_only(dir)
         .with_context(|| format!("cannot read the database in {}", dir.display()))?;

@@ -9,18 +9,20 @@
 //! open then sees a gap and starts again from the newer snapshot (a few times at most).
 //! [`Engine::refresh`] reads what was committed since.
 //!
-//! Writes are refused with [`Error::ReadOnly`]. History, `as_of` and the change feed need the
-//! log's own reader, which takes the lock: use a normal open for those.
+//! Writes are refused with [`Error::ReadOnly`]. History, `as_of`, `log` and tags read the
+//! archived and live segments through a [`tabula_wal::LogReader`] (no lock, nothing written) up
+//! to the LSN this open verified, and the snapshots as they are; [`Engine::refresh`] moves that
+//! LSN on. The change feed needs a writer's commits: subscribe on the writer.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tabula_codec::Codec;
+use tabula_codec::{Codec, Format};
 use tabula_core::{Lsn, State};
 use tabula_snapshot::{LoadOptions, SnapshotStore};
-use tabula_storage::FsStorage;
-use tabula_wal::WalOptions;
+use tabula_storage::{FsStorage, Storage};
+use tabula_wal::{LogReader, TransactionReader, WalOptions};
 
 use crate::db::{Engine, Inner, Parts, RecoveryReport, SNAPSHOT_DIR, WAL_DIR};
 use crate::error::io;
@@ -43,13 +45,26 @@ impl Engine {
         options: Options,
     ) -> Result<(Engine, RecoveryReport)> {
         let dir = dir.as_ref();
-        let (state, report) = read_state(dir, &options)?;
+        let (state, report, format) = read_state(dir, &options)?;
+        let storage: Arc<dyn Storage> = Arc::new(FsStorage);
+        // History reads the same segments without a lock, up to what this open verified.
+        let reader = TransactionReader::new(
+            LogReader::new(Arc::clone(&storage), dir.join(WAL_DIR), state.lsn()),
+            Codec::new(format),
+        );
+        let snapshot_dir = dir.join(SNAPSHOT_DIR);
+        let snapshots = if snapshot_dir.is_dir() {
+            Some(SnapshotStore::open_on(Arc::clone(&storage), &snapshot_dir)?)
+        } else {
+            None
+        };
         let inner = Arc::new(Inner::new(Parts {
             dir: Some(dir.to_path_buf()),
-            storage: Arc::new(FsStorage),
+            storage,
             options,
             log: None,
-            snapshots: None,
+            reader: Some(reader),
+            snapshots,
             recovery: report.clone(),
             state,
             read_only: true,
@@ -72,15 +87,16 @@ impl Engine {
                 "refresh is for databases opened read-only".to_owned(),
             ));
         };
-        let (state, _) = read_state(dir, self.inner.options())?;
+        let (state, _, _) = read_state(dir, self.inner.options())?;
         let lsn = state.lsn();
         self.inner.replace_read_only_state(state);
         Ok(lsn)
     }
 }
 
-/// The state of the database in `dir` as a read-only open sees it, and what it read.
-fn read_state(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
+/// The state of the database in `dir` as a read-only open sees it, what it read, and the log's
+/// codec.
+fn read_state(dir: &Path, options: &Options) -> Result<(State, RecoveryReport, Format)> {
     let meta = std::fs::metadata(dir).map_err(io("open", dir))?;
     if !meta.is_dir() || !(dir.join(WAL_DIR).is_dir() || dir.join(SNAPSHOT_DIR).is_dir()) {
         return Err(Error::NotADirectory {
@@ -109,7 +125,7 @@ fn moved_under_us(error: &Error) -> bool {
     }
 }
 
-fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
+fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport, Format)> {
     let started = Instant::now();
     let snapshot_dir = dir.join(SNAPSHOT_DIR);
     let empty = || State::with_limits(options.limits);
@@ -193,6 +209,7 @@ fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
             evidence: None,
         }));
     }
+    let format = replay.codec_format();
     let replayed = replay.finish();
     if snapshot.is_none()
         && !skipped.is_empty()
@@ -218,5 +235,5 @@ fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport)> {
         manifest_created: false,
         duration: started.elapsed(),
     };
-    Ok((state, report))
+    Ok((state, report, format))
 }

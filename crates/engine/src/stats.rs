@@ -88,14 +88,14 @@ impl Engine {
                 }
             })
             .collect();
-        let disk = match (self.inner.log(), self.inner.snapshots()) {
+        let disk = match (self.inner.history_log(), self.inner.snapshots()) {
             (Some(log), Some(snapshots)) => {
                 let mut disk = DiskStats::default();
                 for file in snapshots.list()? {
                     disk.snapshots += 1;
                     disk.snapshot_bytes += file.bytes;
                 }
-                for segment in log.wal().segments()? {
+                for segment in log.segments()? {
                     if segment.archived_at.is_some() {
                         disk.archived_segments += 1;
                         disk.archived_bytes += segment.bytes;

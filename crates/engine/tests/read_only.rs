@@ -161,3 +161,45 @@ fn a_read_only_open_writes_nothing_and_refuses_writes() {
     assert_prefix(&reader.read());
     writer.close().unwrap();
 }
+
+/// History on a read-only open (issue 25: `log`, `history`, `--at` took the lock, so they
+/// failed beside a writer and on read-only storage): it reads the archived and live log without
+/// a lock, up to the LSN the open verified, and `refresh` moves that on.
+#[test]
+fn a_read_only_open_reads_history_up_to_what_it_verified() {
+    let temp = tempfile::tempdir().unwrap();
+    let (writer, _) = Engine::open(temp.path(), options()).unwrap();
+    writer
+        .commit(vec![Op::CreateTable(TableDef::new("t", "id"))])
+        .unwrap();
+    for i in 0..300 {
+        writer.commit(vec![insert(i)]).unwrap();
+        if i == 100 {
+            writer.checkpoint().unwrap();
+        }
+    }
+    let (reader, _) = Engine::open_read_only(temp.path(), options()).unwrap();
+    for lsn in [1, 50, 150, 301] {
+        assert_prefix(&reader.as_of(tabula_core::Lsn(lsn)).unwrap());
+    }
+    let logged = |engine: &Engine| {
+        engine
+            .log(tabula_engine::LogFilter::new())
+            .unwrap()
+            .map(|tx| tx.unwrap().lsn.0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(logged(&reader), (1..=301).collect::<Vec<_>>());
+    assert_eq!(reader.history("t", &Value::Int(7)).unwrap().len(), 1);
+    // The writer goes on: the reader's history stops where its view does, until refreshed.
+    writer.commit(vec![insert(300)]).unwrap();
+    assert_eq!(logged(&reader).last(), Some(&301));
+    assert!(matches!(
+        reader.as_of(tabula_core::Lsn(302)),
+        Err(Error::NotCommitted { .. })
+    ));
+    assert_eq!(reader.refresh().unwrap().0, 302);
+    assert_eq!(logged(&reader).last(), Some(&302));
+    assert_prefix(&reader.as_of(tabula_core::Lsn(302)).unwrap());
+    writer.close().unwrap();
+}

@@ -103,7 +103,7 @@ mod verify;
 pub use error::{Error, Evidence, Result};
 pub use log::Wal;
 pub use options::{RecoveryMode, Retention, SegmentsHook, SyncPolicy, WalClock, WalOptions};
-pub use reader::{LogRecord, Records};
+pub use reader::{LogReader, LogRecord, Records};
 pub use recovery::{Damage, QUARANTINE_DIR, RecoveryReport, may_be_acknowledged};
 pub use retention::{SegmentInfo, TruncateReport};
 pub use segment::{
@@ -112,5 +112,5 @@ pub use segment::{
 pub use tabula_core::Lsn;
 pub use tabula_storage as storage;
 pub use tabula_storage::{DamageKind, Fault, FsStorage, SimStorage, Storage, StorageFile, Tear};
-pub use typed::{Timestamps, TransactionLog, Transactions};
+pub use typed::{Timestamps, TransactionLog, TransactionReader, Transactions};
 pub use verify::{RecordCheck, VerifyReport, verify, verify_live, verify_on};

@@ -2,7 +2,9 @@
 //! segments (for replay, time travel, the change feed and `tabula log`).
 
 use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tabula_core::Lsn;
 
@@ -47,30 +49,13 @@ impl Wal {
     /// retractions, stops at [`Wal::durable_lsn`] (`take_while(|r| r.lsn <= durable)`).
     pub fn read_from(&self, from: Lsn) -> Result<Records> {
         let shared = &self.shared;
-        let until = self.written_lsn();
-        let segments = all_segments(&*shared.storage, &shared.dir)?;
-        let from = from.max(Lsn(1));
-        let start = segments.iter().rposition(|s| s.first_lsn <= from);
-        let segments: VecDeque<SegmentFile> = match (start, segments.first()) {
-            (Some(start), _) => segments.into_iter().skip(start).collect(),
-            (None, Some(oldest)) if from <= until => {
-                return Err(Error::Pruned {
-                    requested: from,
-                    oldest_available: oldest.first_lsn,
-                });
-            }
-            _ => VecDeque::new(),
-        };
-        Ok(Records {
-            storage: Arc::clone(&shared.storage),
-            segments,
-            scan: None,
-            next: None,
+        records(
+            &shared.storage,
+            &shared.dir,
             from,
-            until,
-            salvage: shared.options.recovery == RecoveryMode::Salvage,
-            done: false,
-        })
+            self.written_lsn(),
+            shared.options.recovery == RecoveryMode::Salvage,
+        )
     }
 
     /// The oldest LSN still readable (in the archive or the live log); `None` if the log has no
@@ -81,12 +66,92 @@ impl Wal {
     }
 }
 
+/// Records from `from` to `until` of the log in `dir`, through archived and live segments.
+fn records(
+    storage: &Arc<dyn Storage>,
+    dir: &Path,
+    from: Lsn,
+    until: Lsn,
+    salvage: bool,
+) -> Result<Records> {
+    let segments = all_segments(&**storage, dir)?;
+    let from = from.max(Lsn(1));
+    let start = segments.iter().rposition(|s| s.first_lsn <= from);
+    let segments: VecDeque<SegmentFile> = match (start, segments.first()) {
+        (Some(start), _) => segments.into_iter().skip(start).collect(),
+        (None, Some(oldest)) if from <= until => {
+            return Err(Error::Pruned {
+                requested: from,
+                oldest_available: oldest.first_lsn,
+            });
+        }
+        _ => VecDeque::new(),
+    };
+    Ok(Records {
+        storage: Arc::clone(storage),
+        segments,
+        scan: None,
+        next: None,
+        from,
+        until,
+        salvage,
+        done: false,
+    })
+}
+
+/// A log read without opening it: no lock, nothing written, the end of the log left as it is.
+/// For a database opened read-only (beside its writer, or on read-only storage): it reads the
+/// archived and live segments up to an LSN its owner has verified ([`LogReader::set_until`]),
+/// so a writer's record in flight after it is never read.
+#[derive(Debug)]
+pub struct LogReader {
+    storage: Arc<dyn Storage>,
+    dir: PathBuf,
+    until: AtomicU64,
+}
+
+impl LogReader {
+    /// A reader of the log in `dir`, up to `until`.
+    #[must_use]
+    pub fn new(storage: Arc<dyn Storage>, dir: impl Into<PathBuf>, until: Lsn) -> LogReader {
+        LogReader {
+            storage,
+            dir: dir.into(),
+            until: AtomicU64::new(until.0),
+        }
+    }
+
+    /// The last LSN it reads.
+    #[must_use]
+    pub fn until(&self) -> Lsn {
+        Lsn(self.until.load(Ordering::Acquire))
+    }
+
+    /// Reads up to `until` from now on.
+    pub fn set_until(&self, until: Lsn) {
+        self.until.store(until.0, Ordering::Release);
+    }
+
+    /// Records from `from` to [`LogReader::until`], as [`Wal::read_from`].
+    pub fn read_from(&self, from: Lsn) -> Result<Records> {
+        records(&self.storage, &self.dir, from, self.until(), false)
+    }
+
+    /// The oldest LSN readable, as [`Wal::oldest_lsn`].
+    pub fn oldest_lsn(&self) -> Result<Option<Lsn>> {
+        let segments = all_segments(&*self.storage, &self.dir)?;
+        Ok(segments.first().map(|s| s.first_lsn))
+    }
+
+    /// Every segment file, as [`Wal::segments`].
+    pub fn segments(&self) -> Result<Vec<crate::SegmentInfo>> {
+        crate::retention::segment_infos(&*self.storage, &self.dir)
+    }
+}
+
 /// Archived and live segments in LSN order; a segment found in both (an archive rename the crash
 /// image half kept) is read from the live directory.
-pub(crate) fn all_segments(
-    storage: &dyn Storage,
-    dir: &std::path::Path,
-) -> Result<Vec<SegmentFile>> {
+pub(crate) fn all_segments(storage: &dyn Storage, dir: &Path) -> Result<Vec<SegmentFile>> {
     let (live, _) = list_live(storage, dir).map_err(|e| Error::io("list", dir, e))?;
     let mut all =
         list_archive(storage, dir).map_err(|e| Error::io("list the archive of", dir, e))?;

@@ -178,24 +178,34 @@ impl Wal {
 
     /// Every segment file, archived then live, in LSN order, with its size.
     pub fn segments(&self) -> Result<Vec<SegmentInfo>> {
-        let segments = all_segments(&*self.shared.storage, &self.shared.dir)?;
-        let mut out = Vec::with_capacity(segments.len());
-        for segment in segments {
-            out.push(SegmentInfo {
-                bytes: file_len(self, &segment.path)?,
-                first_lsn: segment.first_lsn,
-                path: segment.path,
-                archived_at: segment.archived_at,
-            });
-        }
-        Ok(out)
+        segment_infos(&*self.shared.storage, &self.shared.dir)
     }
 }
 
+/// Every segment file of the log in `dir`, archived then live, in LSN order, with its size.
+pub(crate) fn segment_infos(
+    storage: &dyn tabula_storage::Storage,
+    dir: &std::path::Path,
+) -> Result<Vec<SegmentInfo>> {
+    let segments = all_segments(storage, dir)?;
+    let mut out = Vec::with_capacity(segments.len());
+    for segment in segments {
+        out.push(SegmentInfo {
+            bytes: len_of(storage, &segment.path)?,
+            first_lsn: segment.first_lsn,
+            path: segment.path,
+            archived_at: segment.archived_at,
+        });
+    }
+    Ok(out)
+}
+
 fn file_len(wal: &Wal, path: &std::path::Path) -> Result<u64> {
-    let file = wal
-        .shared
-        .storage
+    len_of(&*wal.shared.storage, path)
+}
+
+fn len_of(storage: &dyn tabula_storage::Storage, path: &std::path::Path) -> Result<u64> {
+    let file = storage
         .open(path, false)
         .map_err(|e| Error::io("open", path, e))?;
     file.len()

@@ -9,7 +9,7 @@ use tabula_core::{Lsn, Timestamp, Transaction};
 
 use crate::log::Wal;
 use crate::options::WalOptions;
-use crate::reader::Records;
+use crate::reader::{LogReader, Records};
 use crate::recovery::RecoveryReport;
 use crate::{Error, Result};
 use tabula_storage::DamageKind;
@@ -93,6 +93,44 @@ impl TransactionLog {
     pub fn read_from(&self, from: Lsn) -> Result<Transactions> {
         Ok(Transactions {
             records: self.wal.read_from(from)?,
+            codec: self.codec,
+        })
+    }
+}
+
+/// A [`LogReader`] of transactions: the reading half of [`TransactionLog`], for a database
+/// opened read-only.
+#[derive(Debug)]
+pub struct TransactionReader {
+    reader: LogReader,
+    codec: Codec,
+}
+
+impl TransactionReader {
+    /// Reads `reader`'s records as transactions in `codec`.
+    #[must_use]
+    pub fn new(reader: LogReader, codec: Codec) -> TransactionReader {
+        TransactionReader { reader, codec }
+    }
+
+    /// The byte reader underneath.
+    #[must_use]
+    pub fn reader(&self) -> &LogReader {
+        &self.reader
+    }
+
+    /// As [`TransactionLog::timestamps_from`].
+    pub fn timestamps_from(&self, from: Lsn) -> Result<Timestamps> {
+        Ok(Timestamps {
+            records: self.reader.read_from(from)?,
+            codec: self.codec,
+        })
+    }
+
+    /// As [`TransactionLog::read_from`].
+    pub fn read_from(&self, from: Lsn) -> Result<Transactions> {
+        Ok(Transactions {
+            records: self.reader.read_from(from)?,
             codec: self.codec,
         })
     }

@@ -29,8 +29,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use tabula_core::{Cause, Lsn, Op, State, Timestamp, Transaction};
 use tabula_snapshot::SnapshotStore;
 use tabula_storage::Storage;
-use tabula_wal::{SyncPolicy, TransactionLog};
+use tabula_wal::{SyncPolicy, TransactionLog, TransactionReader};
 
+use super::history_log::HistoryLog;
 use super::hook::{Around, Hook};
 use super::locks::{Level, OrderedGuard, OrderedMutex, OrderedRwLock};
 use super::recovery::RecoveryReport;
@@ -50,6 +51,8 @@ pub(crate) struct Parts {
     pub(crate) options: Options,
     /// The log, if any.
     pub(crate) log: Option<TransactionLog>,
+    /// For a database opened read-only: its log, read without opening it.
+    pub(crate) reader: Option<TransactionReader>,
     /// The snapshots, if any.
     pub(crate) snapshots: Option<SnapshotStore>,
     /// What opening recovered.
@@ -72,6 +75,7 @@ pub(crate) struct Inner {
     storage: Arc<dyn Storage>,
     options: Options,
     log: Option<TransactionLog>,
+    reader: Option<TransactionReader>,
     snapshots: Option<SnapshotStore>,
     recovery: RecoveryReport,
     /// The state after the last accepted transaction; its lock serializes commits.
@@ -102,6 +106,7 @@ impl Inner {
             storage,
             options,
             log,
+            reader,
             snapshots,
             recovery,
             state,
@@ -115,6 +120,7 @@ impl Inner {
             storage,
             options,
             log,
+            reader,
             snapshots,
             recovery,
             writer: OrderedMutex::new(Level::Writer, state.clone()),
@@ -153,6 +159,15 @@ impl Inner {
     /// The log, if any.
     pub(crate) fn log(&self) -> Option<&TransactionLog> {
         self.log.as_ref()
+    }
+
+    /// The log as history reads it: the open log, or a read-only engine's reader.
+    pub(crate) fn history_log(&self) -> Option<HistoryLog<'_>> {
+        match (&self.log, &self.reader) {
+            (Some(log), _) => Some(HistoryLog::Open(log)),
+            (None, Some(reader)) => Some(HistoryLog::Reader(reader)),
+            (None, None) => None,
+        }
     }
 
     /// The snapshot store, if any.
@@ -195,6 +210,9 @@ impl Inner {
     /// Replaces the state of a read-only engine with a newer reading of its directory.
     pub(crate) fn replace_read_only_state(&self, state: State) {
         let mut writer = self.lock_writer();
+        if let Some(reader) = &self.reader {
+            reader.reader().set_until(state.lsn());
+        }
         *writer = state.clone();
         *self.visible.write(self.id()) = state;
     }

@@ -6,6 +6,7 @@
 //!
 //! See `inner.rs` for the commit path and what readers see when.
 
+mod history_log;
 mod hook;
 mod inner;
 mod locks;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use tabula_core::{Cause, Lsn, Op, RowChange, Timestamp};
 use tabula_wal::TransactionLog;
 
+pub(crate) use history_log::HistoryLog;
 pub(crate) use hook::{Around, Hidden, Hook};
 pub(crate) use inner::{Inner, Parts};
 pub(crate) use locks::{Level, OrderedMutex};

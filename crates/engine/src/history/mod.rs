@@ -31,9 +31,9 @@ use std::fmt;
 
 use tabula_core::{Cause, Lsn, Op, RowRef, State, Timestamp, Transaction, Value};
 use tabula_snapshot::LoadOptions;
-use tabula_wal::{TransactionLog, Transactions};
+use tabula_wal::Transactions;
 
-use crate::db::{Engine, Inner, ReadView};
+use crate::db::{Engine, HistoryLog, Inner, ReadView};
 use crate::system::{self, TAGS_TABLE};
 use crate::{Error, Result};
 
@@ -257,13 +257,13 @@ pub(crate) fn pruned(error: tabula_wal::Error, requested: Lsn) -> Error {
 }
 
 impl Inner {
-    fn stores(&self) -> Option<(&TransactionLog, &tabula_snapshot::SnapshotStore)> {
-        self.log().zip(self.snapshots())
+    fn stores(&self) -> Option<(HistoryLog<'_>, &tabula_snapshot::SnapshotStore)> {
+        self.history_log().zip(self.snapshots())
     }
 
     /// The first LSN the log can still read, or the one after `visible` if it holds none.
-    fn log_oldest(&self, log: &TransactionLog, visible: Lsn) -> Result<Lsn> {
-        Ok(log.wal().oldest_lsn()?.unwrap_or(visible.next()))
+    fn log_oldest(&self, log: HistoryLog<'_>, visible: Lsn) -> Result<Lsn> {
+        Ok(log.oldest_lsn()?.unwrap_or(visible.next()))
     }
 
     /// The oldest state that can be rebuilt, and how: the snapshot LSN to start from (`None`:
@@ -332,7 +332,7 @@ impl Inner {
 
     /// When the transaction at `lsn` was committed, if the log still holds it.
     pub(crate) fn commit_time(&self, lsn: Lsn) -> Option<Timestamp> {
-        let Some(log) = self.log() else {
+        let Some(log) = self.history_log() else {
             return self.last_timestamp();
         };
         match log.timestamps_from(lsn).ok()?.next()? {
@@ -357,7 +357,7 @@ impl Inner {
         if self.last_timestamp().is_some_and(|last| time >= last) {
             return Ok(visible);
         }
-        let Some(log) = self.log() else {
+        let Some(log) = self.history_log() else {
             return Err(Error::Pruned {
                 requested: Lsn::ZERO,
                 oldest_available: visible,
@@ -388,7 +388,7 @@ impl Inner {
 /// Applies the logged transactions after `db`'s LSN up to `target` to `db`, calling `each` with
 /// every transaction before it is applied (and the state it applies to).
 fn replay_until(
-    log: &TransactionLog,
+    log: HistoryLog<'_>,
     mut db: State,
     target: Lsn,
     mut each: impl FnMut(&State, &Transaction),
@@ -485,7 +485,7 @@ impl Engine {
             Some(at) => inner.resolve(at)?.min(visible),
             None => visible,
         };
-        let Some(log) = inner.log() else {
+        let Some(log) = inner.history_log() else {
             return Ok(LogEntries {
                 transactions: None,
                 until,

@@ -326,6 +326,11 @@ impl Replay {
         }
     }
 
+    /// The codec the log is read with (after the first record, the one that decoded it).
+    pub(crate) fn codec_format(&self) -> Format {
+        self.codec.format()
+    }
+
     /// The LSN of the state replayed so far.
     pub(crate) fn db_lsn(&self) -> Lsn {
         self.db.lsn()
