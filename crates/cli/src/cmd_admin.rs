@@ -346,13 +346,13 @@ pub fn check(dir: &Path, fix: Fix, as_json: bool, out: &mut dyn Write) -> Result
             out,
             "fixing: cutting the end of the log ({bytes} byte(s), listed above; a complete record among them is kept under wal/quarantine/)"
         )?;
-        tabula::repair(dir, options)?
+        tabula::repair(dir, options, &report)?
     } else {
         writeln!(
             out,
             "salvaging: skipping the damaged records listed above; the transactions in them are lost"
         )?;
-        tabula::salvage(dir, options)?
+        tabula::salvage(dir, options, &report)?
     };
     for (damage, kept) in &recovery.wal.quarantined {
         writeln!(

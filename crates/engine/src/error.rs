@@ -51,6 +51,13 @@ pub enum Error {
         /// The first LSN of each missing segment.
         first_lsns: Vec<tabula_core::Lsn>,
     },
+    /// The database changed between the `check` a repair was shown and the repair (another
+    /// process opened it): nothing was repaired. Check again.
+    #[error("{} changed since it was checked; nothing was repaired: check it again", dir.display())]
+    ChangedSinceCheck {
+        /// The database directory.
+        dir: PathBuf,
+    },
     /// A file operation failed.
     #[error("{op} {}: {error}", path.display())]
     Io {

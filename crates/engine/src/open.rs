@@ -36,7 +36,10 @@ pub(crate) fn hooks() -> Vec<Arc<dyn Hook>> {
 }
 
 /// Takes the lock of the database directory `dir` (held until the returned guard drops).
-fn lock_dir(storage: &dyn Storage, dir: &Path) -> Result<Box<dyn fmt::Debug + Send + Sync>> {
+pub(crate) fn lock_dir(
+    storage: &dyn Storage,
+    dir: &Path,
+) -> Result<Box<dyn fmt::Debug + Send + Sync>> {
     let lock_path = dir.join(LOCK_FILE);
     storage.lock(&lock_path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::WouldBlock {
@@ -66,7 +69,6 @@ impl Engine {
         dir: impl AsRef<Path>,
         options: Options,
     ) -> Result<(Engine, RecoveryReport)> {
-        let started = Instant::now();
         let dir = dir.as_ref().to_path_buf();
         storage.create_dir_all(&dir).map_err(|source| Error::Io {
             op: "create directory",
@@ -74,6 +76,18 @@ impl Engine {
             error: source,
         })?;
         let lock = lock_dir(&*storage, &dir)?;
+        Engine::open_locked(storage, dir, options, lock)
+    }
+
+    /// [`Engine::open_on`] of `dir`, whose lock the caller has taken (`lock`, now the engine's):
+    /// for repairs that check and then open without letting another writer in between.
+    pub(crate) fn open_locked(
+        storage: Arc<dyn Storage>,
+        dir: std::path::PathBuf,
+        options: Options,
+        lock: Box<dyn fmt::Debug + Send + Sync>,
+    ) -> Result<(Engine, RecoveryReport)> {
+        let started = Instant::now();
         let mut options = options;
         let manifest = Manifest::read(&*storage, &dir)?;
         if let Some(manifest) = &manifest {

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use tabula_core::{Lsn, Op, Row, TableDef, Value};
 use tabula_engine::{
     CheckpointPolicy, DamageKind, Engine, Error, Evidence, Options, ProblemKind, Retention, check,
-    repair,
+    repair, salvage,
 };
 
 fn options() -> Options {
@@ -127,7 +127,7 @@ fn a_torn_tail_is_reported_without_change_and_repaired_on_request() {
     assert!(report.is_repairable());
     assert_eq!(report.last_lsn, Lsn(201), "the tail held no record");
 
-    let recovery = repair(tmp.path(), options()).unwrap();
+    let recovery = repair(tmp.path(), options(), &report).unwrap();
     assert_eq!(recovery.wal.bytes_truncated(), 7);
     assert_eq!(std::fs::metadata(&last).unwrap().len(), good);
     assert!(check(tmp.path(), &options()).unwrap().is_healthy());
@@ -222,7 +222,7 @@ fn a_damaged_snapshot_and_damaged_live_log_are_reported() {
         "{corruption:?}"
     );
     assert!(!report.is_repairable());
-    match repair(tmp.path(), options()) {
+    match repair(tmp.path(), options(), &report) {
         Err(Error::Wal(tabula_wal::Error::Corrupted {
             kind: DamageKind::Checksum { .. },
             evidence: Some(Evidence::LaterSegment),
@@ -250,4 +250,43 @@ fn a_held_database_and_a_missing_one_are_errors() {
         Err(Error::Io { .. })
     ));
     assert!(!tmp.path().join("missing").exists());
+}
+
+/// Issue 25: `check --fix` let go of the directory between the check it showed and the repair,
+/// so a writer that opened in between changed what the repair then did. The repair now checks
+/// again under the lock it keeps and does nothing if the database changed.
+#[test]
+fn a_repair_refuses_a_database_that_changed_since_its_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    build(tmp.path());
+    let last = files(tmp.path(), "wal").pop().unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&last)
+        .unwrap();
+    f.write_all(&[9, 0, 0, 0, 1, 2, 3]).unwrap();
+    drop(f);
+    let seen = check(tmp.path(), &options()).unwrap();
+    assert!(seen.is_repairable());
+    // Another process opens between the check and the repair, and commits.
+    let (engine, _) = Engine::open(tmp.path(), options()).unwrap();
+    engine
+        .commit(vec![Op::CreateTable(TableDef::new("late", "id"))])
+        .unwrap();
+    engine.close().unwrap();
+    let before = contents(tmp.path());
+    for result in [
+        repair(tmp.path(), options(), &seen).map(|_| ()),
+        salvage(tmp.path(), options(), &seen).map(|_| ()),
+    ] {
+        assert!(
+            matches!(result, Err(Error::ChangedSinceCheck { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(
+        contents(tmp.path()),
+        before,
+        "a refused repair changed something"
+    );
 }

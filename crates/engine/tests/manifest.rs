@@ -165,7 +165,8 @@ fn salvage_goes_on_without_missing_segments_and_records_the_new_shape() {
     write_db(temp.path(), options());
     let newest = live_segments(temp.path()).pop().unwrap();
     std::fs::remove_file(newest).unwrap();
-    let report = salvage(temp.path(), options()).unwrap();
+    let seen = check(temp.path(), &options()).unwrap();
+    let report = salvage(temp.path(), options(), &seen).unwrap();
     assert_eq!(report.missing_segments.len(), 1, "{report:?}");
     let (engine, report) = Engine::open(temp.path(), options()).unwrap();
     assert!(report.missing_segments.is_empty());

@@ -147,6 +147,11 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
         });
     }
     let _lock = shared_lock(dir)?;
+    check_unlocked(dir, options)
+}
+
+/// [`check`] for a caller that holds the directory's lock.
+fn check_unlocked(dir: &Path, options: &Options) -> Result<CheckReport> {
     let mut problems = Vec::new();
     let manifest = match Manifest::read(&FsStorage, dir) {
         Ok(manifest) => manifest,
@@ -251,6 +256,10 @@ pub fn check(dir: impl AsRef<Path>, options: &Options) -> Result<CheckReport> {
 /// Every snapshot of `dir`, read whole (each chunk's checksum and the file's): their files,
 /// LSNs and sizes in LSN order, and the newest readable one's state, the base the log is
 /// replayed onto. A snapshot that does not read is a problem.
+///
+/// They are read oldest first and only one state is held at a time, so a check needs the
+/// memory of one open, not of two: the state read last is dropped before the next is read, and
+/// read again at the end only when a newer one failed.
 fn check_snapshots(
     dir: &Path,
     options: &Options,
@@ -259,42 +268,48 @@ fn check_snapshots(
     let load = LoadOptions::with_limits(options.limits);
     let snapshot_dir = dir.join(SNAPSHOT_DIR);
     let mut snapshots = Vec::new();
+    if !snapshot_dir.is_dir() {
+        return Ok((snapshots, None));
+    }
+    let store = SnapshotStore::open(&snapshot_dir)?;
+    let files = store.list()?;
+    let newest = files.last().map(|f| f.lsn);
     let mut base: Option<State> = None;
-    if snapshot_dir.is_dir() {
-        let store = SnapshotStore::open(&snapshot_dir)?;
-        let files = store.list()?;
-        let newest = files.last().map(|f| f.lsn);
-        for file in files.iter().rev() {
-            snapshots.push((file.path.clone(), file.lsn, file.bytes));
-            match store.load(file.lsn, &load) {
-                Ok(loaded) => {
-                    if base.is_none() {
-                        base = Some(loaded.database);
-                    }
-                }
-                Err(error) => problems.push(Problem {
-                    kind: ProblemKind::DamagedSnapshot,
-                    file: file.path.clone(),
-                    offset: None,
-                    bytes: file.bytes,
-                    damage: match &error {
-                        tabula_snapshot::Error::Corrupted { kind, .. } => Some(kind.clone()),
-                        _ => None,
-                    },
-                    reason: error.to_string(),
-                    consequence: if Some(file.lsn) == newest {
-                        "opening skips it and starts from an older snapshot and the log, if they \
-                         reach this far; the file is kept for inspection"
-                            .to_owned()
-                    } else {
-                        "an older snapshot: opening does not need it, but time travel to before \
-                         the next one may"
-                            .to_owned()
-                    },
-                }),
+    let mut base_lsn: Option<Lsn> = None;
+    for file in &files {
+        snapshots.push((file.path.clone(), file.lsn, file.bytes));
+        base = None;
+        match store.load(file.lsn, &load) {
+            Ok(loaded) => {
+                base = Some(loaded.database);
+                base_lsn = Some(file.lsn);
             }
+            Err(error) => problems.push(Problem {
+                kind: ProblemKind::DamagedSnapshot,
+                file: file.path.clone(),
+                offset: None,
+                bytes: file.bytes,
+                damage: match &error {
+                    tabula_snapshot::Error::Corrupted { kind, .. } => Some(kind.clone()),
+                    _ => None,
+                },
+                reason: error.to_string(),
+                consequence: if Some(file.lsn) == newest {
+                    "opening skips it and starts from an older snapshot and the log, if they \
+                     reach this far; the file is kept for inspection"
+                        .to_owned()
+                } else {
+                    "an older snapshot: opening does not need it, but time travel to before \
+                     the next one may"
+                        .to_owned()
+                },
+            }),
         }
-        snapshots.reverse();
+    }
+    if base.is_none()
+        && let Some(lsn) = base_lsn
+    {
+        base = Some(store.load(lsn, &load)?.database);
     }
     Ok((snapshots, base))
 }
@@ -486,15 +501,42 @@ fn log_problem(kind: ProblemKind, damage: &Damage, consequence: String) -> Probl
 }
 
 /// Removes a torn tail (and leftover temporary files) by opening the database once and closing
-/// it, and returns what recovery did. Corruption is refused ([`Error::Wal`] naming the segment
-/// and offset): fixing it would lose acknowledged commits. Run [`check`] first and show the
-/// user what this removes.
-pub fn repair(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport> {
+/// it, and returns what recovery did. `seen` is the [`check`] report the caller showed the user:
+/// under the directory's lock, held from this check to the end of the repair, the database is
+/// checked again, and if the problems differ (another process opened it meanwhile) nothing is
+/// done ([`Error::ChangedSinceCheck`]). Corruption is refused ([`Error::Wal`] naming the segment
+/// and offset): fixing it would lose acknowledged commits.
+pub fn repair(
+    dir: impl AsRef<Path>,
+    options: Options,
+    seen: &CheckReport,
+) -> Result<RecoveryReport> {
     let dir = dir.as_ref();
     std::fs::metadata(dir).map_err(io("open", dir))?;
-    let (engine, report) = Engine::open(dir, options)?;
+    let (storage, lock) = lock_unchanged(dir, &options, seen)?;
+    let (engine, report) = Engine::open_locked(storage, dir.to_path_buf(), options, lock)?;
     engine.close()?;
     Ok(report)
+}
+
+/// Takes the directory's lock and checks that what [`check`] finds under it is what `seen` says.
+fn lock_unchanged(
+    dir: &Path,
+    options: &Options,
+    seen: &CheckReport,
+) -> Result<(
+    std::sync::Arc<dyn tabula_storage::Storage>,
+    Box<dyn std::fmt::Debug + Send + Sync>,
+)> {
+    let storage: std::sync::Arc<dyn tabula_storage::Storage> = std::sync::Arc::new(FsStorage);
+    let lock = crate::open::lock_dir(&*storage, dir)?;
+    let now = check_unlocked(dir, options)?;
+    if now.problems != seen.problems || now.last_lsn != seen.last_lsn {
+        return Err(Error::ChangedSinceCheck {
+            dir: dir.to_path_buf(),
+        });
+    }
+    Ok((storage, lock))
 }
 
 /// Opens a database whose log is corrupted by skipping every damaged record
@@ -503,24 +545,42 @@ pub fn repair(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport>
 /// (all covered by that checkpoint, the damaged ones among them) to `wal/quarantine/`, so that
 /// later opens start from the checkpoint and need no salvage. The transactions in the damaged
 /// ranges are lost: the report's `wal.lost` lists each range. Nothing is deleted. The opt-in
-/// last resort `check` mentions; restoring a backup loses nothing that was backed up.
-pub fn salvage(dir: impl AsRef<Path>, options: Options) -> Result<RecoveryReport> {
+/// last resort `check` mentions; restoring a backup loses nothing that was backed up. `seen` is
+/// the [`check`] report the caller showed, as for [`repair`].
+pub fn salvage(
+    dir: impl AsRef<Path>,
+    options: Options,
+    seen: &CheckReport,
+) -> Result<RecoveryReport> {
     let dir = dir.as_ref();
     std::fs::metadata(dir).map_err(io("open", dir))?;
+    let (storage, lock) = lock_unchanged(dir, &options, seen)?;
     let options = options
         .recovery(tabula_wal::RecoveryMode::Salvage)
         .background(false);
-    let (engine, report) = Engine::open(dir, options)?;
+    let (engine, report) = Engine::open_locked(storage, dir.to_path_buf(), options, lock)?;
     let covered = match engine.checkpoint()? {
         Some(info) => info.lsn,
         None => engine.read().lsn(),
     };
     engine.close()?;
-    // Under the directory's lock again, so no one opens the log while it moves.
+    // Under the directory's lock again, so no one opens the log while it moves. Closing let go
+    // of it: if another process wrote meanwhile, its commits are in the live log past the
+    // checkpoint, and moving the log away would lose them.
     let storage = FsStorage;
     let _lock =
         tabula_storage::Storage::lock(&storage, &dir.join(LOCK_FILE)).map_err(io("lock", dir))?;
     let wal = dir.join(WAL_DIR);
+    let newest = SnapshotStore::open(dir.join(SNAPSHOT_DIR))?
+        .list()?
+        .last()
+        .map(|s| s.lsn);
+    let live = tabula_wal::verify_live(&wal, &WalOptions::new(), &mut |_, _| Ok(()))?;
+    if newest != Some(covered) && covered > Lsn::ZERO || live.last_lsn > covered {
+        return Err(Error::ChangedSinceCheck {
+            dir: dir.to_path_buf(),
+        });
+    }
     let quarantine = wal.join(tabula_wal::QUARANTINE_DIR);
     let mut segments: Vec<(Lsn, PathBuf)> = std::fs::read_dir(&wal)
         .map_err(io("list", &wal))?
