@@ -73,6 +73,11 @@ pub struct Options {
     /// A second directory that sealed log segments and snapshots are copied to as they are
     /// produced (see [`crate::restore_archive`]). Default none.
     pub archive: Option<PathBuf>,
+    /// What the archive keeps: snapshots by count and age (the newest always stays), and the
+    /// log segments that reach past the oldest snapshot kept. Default: every snapshot of the
+    /// last 7 days, as `wal_retention` keeps the local history (Litestream's `retention` is
+    /// 24 h).
+    pub archive_retention: SnapshotRetention,
     /// Whether the background thread runs (checkpoints by policy, TTL deletes, archive copies).
     /// Default true; tools that only look at a database turn it off so that looking writes
     /// nothing.
@@ -103,6 +108,8 @@ impl Default for Options {
             checkpoint: CheckpointPolicy::default(),
             limits: Limits::default(),
             archive: None,
+            archive_retention: SnapshotRetention::keep(usize::MAX)
+                .max_age(Duration::from_secs(7 * 24 * 3600)),
             background: true,
             clock: Arc::new(SystemClock),
             max_clock_step_back: Duration::from_secs(600),
@@ -197,6 +204,13 @@ impl Options {
     #[must_use]
     pub fn clock(mut self, clock: impl Clock + 'static) -> Options {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets [`Options::archive_retention`].
+    #[must_use]
+    pub fn archive_retention(mut self, retention: SnapshotRetention) -> Options {
+        self.archive_retention = retention;
         self
     }
 

@@ -7,6 +7,7 @@
 //! - [`kill`]: SIGKILLs of a real child process committing, checkpointing and backing up;
 //! - [`concurrency`]: readers, writers, checkpoints, subscribers and backups at once;
 //! - [`operator`]: clocks that jump, deleted log segments and `wal/`, read-only files;
+//! - [`builds`]: SIGKILLs of a child restoring, loading or exporting: nothing or the whole result;
 //! - [`suite`]: the parts at the CI and full sizes, and RELIABILITY.md from a run.
 //!
 //! `cargo xtask reliability` runs the full suite plus the fuzz targets and writes RELIABILITY.md;
@@ -18,6 +19,7 @@
 
 #![deny(missing_docs)]
 
+pub mod builds;
 pub mod bytes;
 pub mod concurrency;
 pub mod faults;

@@ -12,6 +12,7 @@
 //! tabula-reliability kill --seed S --count N
 //! tabula-reliability concurrency --writers W --commits C
 //! tabula-reliability operator --seed S --commits C
+//! tabula-reliability builds --seed S --count N
 //! ```
 
 use std::io::Write;
@@ -23,7 +24,7 @@ use clap::{Args, Parser, Subcommand};
 use tabula_reliability::bytes::{self, Damage};
 use tabula_reliability::suite::{self, Scale};
 use tabula_reliability::workload::Workload;
-use tabula_reliability::{Tally, concurrency, faults, kill, operator, sim};
+use tabula_reliability::{Tally, builds, concurrency, faults, kill, operator, sim};
 
 /// tabula's reliability suite: simulated crashes, I/O faults, every-byte damage, process kills
 /// and concurrency, measured. Exit code 0 when clean, 1 on a failure, 2 on a usage error.
@@ -102,6 +103,21 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 120)]
         commits: u64,
+    },
+    Builds {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 30)]
+        count: u64,
+    },
+    #[command(hide = true)]
+    BuildChild {
+        #[arg(long)]
+        build: String,
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        to: PathBuf,
     },
 }
 
@@ -225,6 +241,16 @@ fn run(command: Command) -> anyhow::Result<bool> {
             ("concurrency", concurrency::run(writers, commits))
         }
         Command::Operator { seed, commits } => ("operator", operator::sweep(seed, commits)),
+        Command::Builds { seed, count } => (
+            "builds",
+            builds::builds(&std::env::current_exe()?, count, seed),
+        ),
+        Command::BuildChild { build, from, to } => {
+            let build = builds::Build::named(&build)
+                .with_context(|| format!("--build {build:?}: restore, load or export"))?;
+            builds::run_build(build, &from, &to)?;
+            return Ok(true);
+        }
     };
     print(name, &tally);
     Ok(tally.is_clean())

@@ -39,6 +39,8 @@ pub struct Scale {
     pub writers: u64,
     /// Commits per writer.
     pub commits: u64,
+    /// Kills of the killed-builds part.
+    pub build_kills: u64,
     /// Databases of the operator part.
     pub operator_databases: u64,
     /// Commits of each.
@@ -59,6 +61,7 @@ impl Scale {
         kills: 50,
         writers: 4,
         commits: 150,
+        build_kills: 24,
         operator_databases: 2,
         operator_commits: 120,
     };
@@ -76,6 +79,7 @@ impl Scale {
         kills: 1_000,
         writers: 8,
         commits: 2_000,
+        build_kills: 300,
         operator_databases: 16,
         operator_commits: 400,
     };
@@ -182,7 +186,7 @@ pub fn run(scale: &Scale, exe: &Path, progress: &mut dyn FnMut(&str, &Tally)) ->
         scale: scale.name.to_owned(),
         parts: Vec::new(),
     };
-    let parts: [(&str, &dyn Fn() -> Tally); 6] = [
+    let parts: [(&str, &dyn Fn() -> Tally); 7] = [
         ("Simulated crashes", &|| crashes(scale)),
         ("I/O error injection", &|| faults(scale)),
         ("Every byte", &|| bytes(scale)),
@@ -191,6 +195,9 @@ pub fn run(scale: &Scale, exe: &Path, progress: &mut dyn FnMut(&str, &Tally)) ->
             concurrency::run(scale.writers, scale.commits)
         }),
         ("Operator faults", &|| operator(scale)),
+        ("Killed builds", &|| {
+            crate::builds::builds(exe, scale.build_kills, 1)
+        }),
     ];
     for (name, part) in parts {
         let tally = part();
@@ -385,6 +392,7 @@ fn headline(part: &str) -> &'static [&'static str] {
         "Process kills" => &["process kills"],
         "Concurrency" => &["transactions", "consistent reads"],
         "Operator faults" => &["clock jumps", "log removals", "read-only opens"],
+        "Killed builds" => &["killed restores", "killed loads", "killed exports"],
         _ => &[],
     }
 }
@@ -426,6 +434,14 @@ fn describe(part: &str) -> &'static str {
              `check` must not call healthy what opening refuses (the MANIFEST records the live \
              segments). Last, with every file and directory read-only, a read-only open and \
              `check` read everything and change no byte."
+        }
+        "Killed builds" => {
+            "A child process restores a backup file into a new directory, loads an exported \
+             directory into a new database, or exports a database (three tables of 3,000 rows), \
+             and is SIGKILLed after a random delay within 1.5 times what a whole run takes. What \
+             it left must be nothing or the whole result: a restored or loaded directory that \
+             exists opens equal to the source; an export that exists loads equal to it or is \
+             refused. The same build then runs again into the same place and must succeed."
         }
         "Process kills" => {
             "A child process commits under `SyncPolicy::Always` and prints an ack per row after \

@@ -82,3 +82,16 @@ fn operator_faults() {
     );
     assert_eq!(tally.count("read-only opens"), Scale::CI.operator_databases);
 }
+
+#[test]
+fn killed_builds() {
+    let exe = Path::new(env!("CARGO_BIN_EXE_tabula-reliability"));
+    let tally = tabula_reliability::builds::builds(exe, Scale::CI.build_kills, 3);
+    check("builds", &tally);
+    for build in ["restores", "loads", "exports"] {
+        assert_eq!(
+            tally.count(&format!("killed {build}")),
+            Scale::CI.build_kills / 3
+        );
+    }
+}

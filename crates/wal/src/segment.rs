@@ -42,7 +42,10 @@ pub(crate) fn temp_name(first: Lsn) -> String {
     format!("{:020}.log.tmp", first.0)
 }
 
-pub(crate) fn archived_name(first: Lsn, at_ms: u64) -> String {
+/// The file name of the archived segment whose first record is `first`, archived at `at_ms`
+/// (Unix milliseconds): `<20-digit LSN>.<at_ms>.log`, in the log directory's `archive/`.
+#[must_use]
+pub fn archived_name(first: Lsn, at_ms: u64) -> String {
     format!("{:020}.{at_ms}.log", first.0)
 }
 

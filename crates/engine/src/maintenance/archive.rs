@@ -16,7 +16,13 @@
 //! segment leaves the log unarchived. A file is copied to a temporary name, synced, renamed, and
 //! the directory synced: the archive only ever holds whole files. The segment being appended to
 //! is not copied; what it holds is lost with the directory (Litestream ships it every second;
-//! a smaller `segment_size` seals more often). The archive is never pruned by the engine.
+//! a smaller `segment_size` seals more often). [`Options::archive_retention`] prunes it after each
+//! pass: snapshots by count and age (the newest always stays, default 7 days), and with them the
+//! segments before the oldest snapshot left.
+//!
+//! [`restore_archive`] brings the whole archive: every snapshot, the segments after the newest
+//! readable one as the live log, and the ones before it as the new database's archived log, so
+//! `as_of` and `restore --to` reach any point the archive holds, not only its end.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +49,8 @@ pub struct ArchiveReport {
     /// The last LSN the archive can restore to (the end of its last segment, or its newest
     /// snapshot), if known.
     pub restorable_to: Option<Lsn>,
+    /// Files the archive's retention ([`Options::archive_retention`]) removed.
+    pub pruned: usize,
 }
 
 /// The names in `dir` (none if it does not exist).
@@ -71,6 +79,11 @@ pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
             .map_err(io("create directory", dir))?;
     }
     let mut report = ArchiveReport::default();
+    // What the archive's retention removed is not copied again: nothing before its oldest
+    // snapshot (the local log and snapshots may still hold it).
+    let pruned_before = archive_snapshots(inner.storage(), &snap_dir)?
+        .first()
+        .map(|s| s.lsn);
 
     let have = names(storage, &wal_dir)?;
     let segments = log.wal().segments()?;
@@ -80,7 +93,20 @@ pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
         .rev()
         .find(|s| s.archived_at.is_none())
         .map(|s| s.first_lsn);
-    for segment in segments.iter().filter(|s| Some(s.first_lsn) != active) {
+    let sealed: Vec<_> = segments
+        .iter()
+        .filter(|s| Some(s.first_lsn) != active)
+        .collect();
+    for (i, segment) in sealed.iter().enumerate() {
+        let ends_before = sealed
+            .get(i + 1)
+            .map(|next| next.first_lsn)
+            .or(active)
+            .zip(pruned_before)
+            .is_some_and(|(next, oldest)| next <= oldest.next());
+        if ends_before {
+            continue;
+        }
         let name = tabula_wal::segment_name(segment.first_lsn);
         if !have.contains(&name) {
             let to = wal_dir.join(&name);
@@ -98,6 +124,9 @@ pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
     let mut newest_snapshot = None;
     for snapshot in snapshots.list()? {
         newest_snapshot = Some(snapshot.lsn);
+        if pruned_before.is_some_and(|oldest| snapshot.lsn < oldest) {
+            continue;
+        }
         let Some(name) = snapshot.path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
@@ -112,7 +141,70 @@ pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
         storage.sync_dir(&snap_dir).map_err(io("sync", &snap_dir))?;
     }
     report.restorable_to = report.restorable_to.max(newest_snapshot);
+    let now = crate::clock::wal_clock(&inner.options().clock).now();
+    report.pruned = prune(
+        inner.storage(),
+        archive,
+        &inner.options().archive_retention,
+        now,
+    )?;
     Ok(report)
+}
+
+/// The snapshots of the archive's `snap_dir`, oldest first (none if it does not exist).
+fn archive_snapshots(
+    storage: &Arc<dyn Storage>,
+    snap_dir: &Path,
+) -> Result<Vec<tabula_snapshot::SnapshotFile>> {
+    if names(&**storage, snap_dir)?.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(SnapshotStore::open_on(Arc::clone(storage), snap_dir)?.list()?)
+}
+
+/// Applies `retention` to the archive as of `now`: old snapshots go (the newest always stays),
+/// and when some did, every segment whose records all come before the oldest snapshot left.
+/// Returns the files removed.
+fn prune(
+    storage: &Arc<dyn Storage>,
+    archive: &Path,
+    retention: &tabula_snapshot::SnapshotRetention,
+    now: std::time::SystemTime,
+) -> Result<usize> {
+    let snap_dir = archive.join(SNAPSHOT_DIR);
+    if archive_snapshots(storage, &snap_dir)?.is_empty() {
+        return Ok(0);
+    }
+    let store =
+        SnapshotStore::open_on(Arc::clone(storage), &snap_dir)?.with_retention(retention.clone());
+    let mut removed = store.apply_retention_at(now)?.len();
+    // Segments go only with the snapshots before them: while every snapshot stays, the log from
+    // LSN 1 keeps the points before the first one.
+    let Some(oldest) = store.list()?.first().map(|s| s.lsn).filter(|_| removed > 0) else {
+        return Ok(removed);
+    };
+    let wal_dir = archive.join(WAL_DIR);
+    let mut segments: Vec<Lsn> = names(&**storage, &wal_dir)?
+        .iter()
+        .filter_map(|name| tabula_wal::parse_segment_name(name))
+        .collect();
+    segments.sort();
+    let covered: Vec<Lsn> = segments
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [first, next] if *next <= oldest.next() => Some(*first),
+            _ => None,
+        })
+        .collect();
+    for first in &covered {
+        let path = wal_dir.join(tabula_wal::segment_name(*first));
+        storage.remove(&path).map_err(io("remove", &path))?;
+        removed += 1;
+    }
+    if !covered.is_empty() {
+        storage.sync_dir(&wal_dir).map_err(io("sync", &wal_dir))?;
+    }
+    Ok(removed)
 }
 
 impl Engine {
@@ -127,8 +219,9 @@ impl Engine {
     }
 }
 
-/// Makes a new database directory `dir` from the archive `archive`: its newest readable
-/// snapshot and the segments after it; then opens it once with `options`, which recovers and
+/// Makes a new database directory `dir` from the archive `archive`: every snapshot, the segments
+/// after the newest readable one as its log and the ones before as its archived log (so history
+/// reaches as far back as the archive does); then opens it once with `options`, which recovers and
 /// checks it, and returns what that recovery did (`replayed`, and the LSN reached in the
 /// database it returns).
 ///
@@ -144,13 +237,17 @@ pub fn restore_archive(
     let (archive, dir) = (archive.as_ref(), dir.as_ref());
     let storage: Arc<dyn Storage> = Arc::new(FsStorage);
     let snap_dir = archive.join(SNAPSHOT_DIR);
-    let snapshot = if names(&*storage, &snap_dir)?.is_empty() {
+    let snapshot_files = archive_snapshots(&storage, &snap_dir)?;
+    let snapshot = if snapshot_files.is_empty() {
         None
     } else {
         let store = SnapshotStore::open_on(Arc::clone(&storage), &snap_dir)?;
-        store
-            .load_newest(&LoadOptions::with_limits(options.limits))?
-            .map(|newest| newest.file)
+        match store.load_newest(&LoadOptions::with_limits(options.limits)) {
+            Ok(newest) => newest.map(|newest| newest.file),
+            // Every snapshot damaged: the log alone, if it starts at LSN 1 (checked below).
+            Err(tabula_snapshot::Error::NoValidSnapshot { .. }) => None,
+            Err(e) => return Err(e.into()),
+        }
     };
     let base = snapshot.as_ref().map_or(Lsn::ZERO, |s| s.lsn);
 
@@ -168,7 +265,7 @@ pub fn restore_archive(
         .iter()
         .rposition(|(first, _)| *first <= base.next())
         .unwrap_or(0);
-    let needed: Vec<_> = segments.get(start..).unwrap_or_default().to_vec();
+    let (history, needed) = segments.split_at(start.min(segments.len()));
     if snapshot.is_none() && needed.is_empty() {
         return Err(Error::EmptyArchive {
             dir: archive.to_path_buf(),
@@ -182,31 +279,47 @@ pub fn restore_archive(
             needed: base.next(),
         });
     }
+    let archived_at = crate::clock::wal_clock(&options.clock)
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
 
     crate::history::backup::build_new_dir(dir, |building| {
         let target_wal = building.join(WAL_DIR);
         let target_snap = building.join(SNAPSHOT_DIR);
-        for d in [&target_wal, &target_snap] {
+        let target_history = target_wal.join(tabula_wal::ARCHIVE_DIR);
+        for d in [&target_wal, &target_snap, &target_history] {
             storage
                 .create_dir_all(d)
                 .map_err(io("create directory", d))?;
         }
-        if let Some(snapshot) = &snapshot
-            && let Some(name) = snapshot.path.file_name()
-        {
-            let to = target_snap.join(name);
-            tabula_storage::copy_file(&*storage, &snapshot.path, &to).map_err(io("copy", &to))?;
-            storage
-                .sync_dir(&target_snap)
-                .map_err(io("sync", &target_snap))?;
+        // Every snapshot, damaged ones aside (opening would skip them anyway).
+        let usable = |file: &tabula_snapshot::SnapshotFile| {
+            snapshot
+                .as_ref()
+                .is_some_and(|newest| file.lsn <= newest.lsn)
+        };
+        for file in snapshot_files.iter().filter(|f| usable(f)) {
+            if let Some(name) = file.path.file_name() {
+                let to = target_snap.join(name);
+                tabula_storage::copy_file(&*storage, &file.path, &to).map_err(io("copy", &to))?;
+            }
         }
-        for (first, path) in &needed {
+        storage
+            .sync_dir(&target_snap)
+            .map_err(io("sync", &target_snap))?;
+        for (first, path) in needed {
             let to = target_wal.join(tabula_wal::segment_name(*first));
             tabula_storage::copy_file(&*storage, path, &to).map_err(io("copy", &to))?;
         }
-        storage
-            .sync_dir(&target_wal)
-            .map_err(io("sync", &target_wal))?;
+        // The history before the newest snapshot, as the new database's archived log.
+        for (first, path) in history {
+            let to = target_history.join(tabula_wal::archived_segment_name(*first, archived_at));
+            tabula_storage::copy_file(&*storage, path, &to).map_err(io("copy", &to))?;
+        }
+        for d in [&target_history, &target_wal] {
+            storage.sync_dir(d).map_err(io("sync", d))?;
+        }
         let (engine, report) = Engine::open_on(Arc::clone(&storage), building, options)?;
         let lsn = engine.read().lsn();
         engine.close()?;
