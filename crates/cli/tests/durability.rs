@@ -99,10 +99,24 @@ fn outputs_and_new_databases_are_synced_in_their_directory_after_the_rename() {
     let export = out.join("export");
     let trace = traced(temp.path(), &["export", d, export.to_str().unwrap()]);
     assert_synced_after_rename(&trace, &export.join("schema/students.schema.json"));
-    assert_synced_after_rename(&trace, &export.join("manifest.json"));
-    let synced_parent = trace.iter().rev().take(4).any(|l| l.contains("fsync("));
+    let manifest = export.join("manifest.json");
+    assert_synced_after_rename(&trace, &manifest);
+    // After the manifest, the directory holding the export is synced too.
+    let renamed = trace
+        .iter()
+        .position(|l| l.contains("rename") && l.contains(&format!("\"{}\"", manifest.display())))
+        .unwrap();
+    let parent = format!("openat(AT_FDCWD, \"{}\",", out.display());
+    let fd = trace[renamed..]
+        .iter()
+        .find(|l| l.contains(&parent))
+        .and_then(|l| l.rsplit("= ").next())
+        .and_then(|fd| fd.trim().parse::<i32>().ok())
+        .unwrap_or_else(|| panic!("{} not opened after the export", out.display()));
     assert!(
-        synced_parent,
+        trace[renamed..]
+            .iter()
+            .any(|l| l.contains(&format!("fsync({fd})")) && l.ends_with("= 0")),
         "the export directory is not synced in its parent"
     );
 

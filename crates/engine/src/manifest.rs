@@ -41,6 +41,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 use tabula_codec::{Codec, Format};
@@ -142,9 +143,13 @@ impl Manifest {
         };
         let version = number("tabula-manifest", field("tabula-manifest")?)?;
         if version != MANIFEST_VERSION {
+            let by = if version > MANIFEST_VERSION {
+                " (a newer tabula wrote it)"
+            } else {
+                ""
+            };
             return Err(bad(format!(
-                "MANIFEST version {version}: this build reads version {MANIFEST_VERSION} \
-                 (a newer tabula wrote it)"
+                "MANIFEST version {version}: this build reads version {MANIFEST_VERSION}{by}"
             )));
         }
         let wal_segment_version = number("wal-segment-version", field("wal-segment-version")?)?;
@@ -256,14 +261,20 @@ impl Manifest {
 /// Keeps `DIR/MANIFEST` in step with the log's live segments: the log's [`SegmentsHook`] calls
 /// [`ManifestKeeper::record`] at each rotation and checkpoint. One mutex orders the writes, and
 /// each lists the segments itself, so the last write always has the newest shape.
+///
+/// A keeper of a MANIFEST not yet on disk (a directory written before it existed) writes
+/// nothing until [`ManifestKeeper::confirm`]: opening confirms once replay has decoded the log
+/// with the codec it records, so a wrong guess is never made permanent.
 #[derive(Debug)]
 pub(crate) struct ManifestKeeper {
     storage: Arc<dyn Storage>,
     dir: PathBuf,
     manifest: Mutex<Manifest>,
+    confirmed: AtomicBool,
 }
 
 impl ManifestKeeper {
+    /// A keeper of `manifest`, the one on disk in `dir`.
     pub(crate) fn new(
         storage: Arc<dyn Storage>,
         dir: PathBuf,
@@ -273,7 +284,37 @@ impl ManifestKeeper {
             storage,
             dir,
             manifest: Mutex::new(manifest),
+            confirmed: AtomicBool::new(true),
         }
+    }
+
+    /// A keeper of a new `manifest` for `dir`, written at [`ManifestKeeper::confirm`].
+    pub(crate) fn unconfirmed(
+        storage: Arc<dyn Storage>,
+        dir: PathBuf,
+        manifest: Manifest,
+    ) -> ManifestKeeper {
+        let keeper = ManifestKeeper::new(storage, dir, manifest);
+        keeper.confirmed.store(false, Ordering::SeqCst);
+        keeper
+    }
+
+    /// Writes the MANIFEST with the live segments now, and from now on at every change.
+    pub(crate) fn confirm(&self) -> Result<()> {
+        self.confirmed.store(true, Ordering::SeqCst);
+        self.record(true)
+    }
+
+    /// Writes the MANIFEST with `segments` as the live ones (for a caller about to move the
+    /// others away).
+    pub(crate) fn record_segments(&self, segments: Vec<Lsn>) -> Result<()> {
+        let mut manifest = self.manifest.lock();
+        let mut next = manifest.clone();
+        next.segments = segments;
+        next.write_io(&*self.storage, &self.dir)
+            .map_err(io("write", &self.dir.join(MANIFEST_FILE)))?;
+        *manifest = next;
+        Ok(())
     }
 
     /// The hook to give the log.
@@ -290,6 +331,9 @@ impl ManifestKeeper {
     }
 
     fn record_io(&self, force: bool) -> std::io::Result<()> {
+        if !self.confirmed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         let mut manifest = self.manifest.lock();
         let segments = tabula_wal::live_lsns(&*self.storage, &self.dir.join(WAL_DIR))?;
         if !force && segments == manifest.segments {
@@ -303,33 +347,49 @@ impl ManifestKeeper {
     }
 }
 
-/// The codec of the log in `wal_dir` of a directory without a MANIFEST, told from its first live
-/// record: `preferred` if it decodes it (or there is none), else the first codec that does.
+/// The codec of the log in `wal_dir` of a directory without a MANIFEST, told from the first
+/// segment (live, then archived) whose first record some codec decodes: `preferred` if it does,
+/// else the first that does. With no such record, `preferred`: replay then checks it, and
+/// opening confirms the MANIFEST only after that.
 pub(crate) fn detect_log_codec(
     storage: &Arc<dyn Storage>,
     wal_dir: &Path,
     preferred: Format,
 ) -> Result<Format> {
-    let Some(first) = tabula_wal::live_lsns(&**storage, wal_dir)
+    let mut candidates: Vec<PathBuf> = tabula_wal::live_lsns(&**storage, wal_dir)
         .map_err(io("list", wal_dir))?
-        .first()
-        .copied()
-    else {
-        return Ok(preferred);
-    };
-    let payload = match tabula_wal::first_payload(&**storage, wal_dir, first) {
-        Ok(Some(payload)) => payload,
-        // Damage or an empty segment: the log's own recovery reports it.
-        Ok(None) | Err(_) => return Ok(preferred),
-    };
-    let decodes = |format: Format| Codec::new(format).decode::<Transaction>(&payload).is_ok();
-    if decodes(preferred) {
-        return Ok(preferred);
-    }
-    Ok(Format::ALL
         .into_iter()
-        .find(|f| decodes(*f))
-        .unwrap_or(preferred))
+        .map(|first| wal_dir.join(tabula_wal::segment_name(first)))
+        .collect();
+    let archive = wal_dir.join(tabula_wal::ARCHIVE_DIR);
+    match storage.list(&archive) {
+        Ok(names) => {
+            let mut archived: Vec<PathBuf> = names
+                .into_iter()
+                .filter(|name| name.ends_with(".log"))
+                .map(|name| archive.join(name))
+                .collect();
+            archived.sort();
+            candidates.extend(archived);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("list", &archive)(e)),
+    }
+    let decodes =
+        |format: Format, payload: &[u8]| Codec::new(format).decode::<Transaction>(payload).is_ok();
+    for path in candidates {
+        // Damage or an empty segment says nothing: try the next.
+        let Ok(Some(payload)) = tabula_wal::first_payload_of(&**storage, &path) else {
+            continue;
+        };
+        if decodes(preferred, &payload) {
+            return Ok(preferred);
+        }
+        if let Some(format) = Format::ALL.into_iter().find(|f| decodes(*f, &payload)) {
+            return Ok(format);
+        }
+    }
+    Ok(preferred)
 }
 
 #[cfg(test)]

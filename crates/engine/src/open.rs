@@ -145,11 +145,12 @@ impl Engine {
         };
         let (manifest, manifest_created) = keeper;
         options.wal_format = wal_format;
-        let keeper = Arc::new(ManifestKeeper::new(
-            Arc::clone(&storage),
-            dir.clone(),
-            manifest,
-        ));
+        // A MANIFEST this open makes is written once replay has read the log with its codec.
+        let keeper = Arc::new(if manifest_created {
+            ManifestKeeper::unconfirmed(Arc::clone(&storage), dir.clone(), manifest)
+        } else {
+            ManifestKeeper::new(Arc::clone(&storage), dir.clone(), manifest)
+        });
         let wal_options = WalOptions::new()
             .sync(options.sync)
             .sync_interval(options.sync_interval)
@@ -168,8 +169,6 @@ impl Engine {
         if db.lsn() > Lsn::ZERO {
             wal.truncate_before(db.lsn().next())?;
         }
-        // The shape recovery left (and, for a directory without one, the first MANIFEST).
-        keeper.record(manifest_created || !missing_segments.is_empty())?;
         let log = TransactionLog::new(wal, options.wal_codec());
         let (replayed, last_timestamp) = replay(&log, &mut db).map_err(no_snapshot)?;
         // Without a snapshot the log must have held every transaction, from LSN 1 (LSNs in
@@ -179,6 +178,13 @@ impl Engine {
             && (replayed == 0 || db.lsn().0 != replayed)
         {
             return Err(tabula_snapshot::Error::NoValidSnapshot { failures }.into());
+        }
+        // The shape recovery left (and, for a directory without one, the first MANIFEST, now
+        // that the log decoded with its codec).
+        if manifest_created {
+            keeper.confirm()?;
+        } else {
+            keeper.record(!missing_segments.is_empty())?;
         }
         let recovery = RecoveryReport {
             snapshot,

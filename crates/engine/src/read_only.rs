@@ -118,7 +118,9 @@ fn read_state(dir: &Path, options: &Options) -> Result<(State, RecoveryReport, F
 fn moved_under_us(error: &Error) -> bool {
     let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
     match error {
-        Error::LogGap { .. } => true,
+        // A checkpoint since the MANIFEST was read may also have removed segments the
+        // snapshot read before it needed.
+        Error::LogGap { .. } | Error::MissingSegments { .. } => true,
         Error::Wal(tabula_wal::Error::Io { error, .. })
         | Error::Snapshot(tabula_snapshot::Error::Io { error, .. }) => gone(error),
         _ => false,

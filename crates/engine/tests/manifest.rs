@@ -219,8 +219,8 @@ fn a_damaged_manifest_is_refused_and_deleting_it_opens_the_directory() {
 fn recovery_mode_salvage_is_the_only_way_past_a_missing_segment() {
     let temp = tempfile::tempdir().unwrap();
     write_db(temp.path(), options());
-    let oldest_needed = live_segments(temp.path()).pop().unwrap();
-    std::fs::remove_file(oldest_needed).unwrap();
+    let newest = live_segments(temp.path()).pop().unwrap();
+    std::fs::remove_file(newest).unwrap();
     let (engine, report) =
         Engine::open(temp.path(), options().recovery(RecoveryMode::Salvage)).unwrap();
     assert_eq!(report.missing_segments.len(), 1);
@@ -303,5 +303,45 @@ fn version_1_directories_read_as_they_are_and_upgrade_when_opened_for_writing() 
             open_err(temp.path()),
             Error::MissingSegments { .. }
         ));
+    }
+}
+
+/// Salvage skips a missing segment as it skips damaged records (the commits in it are lost,
+/// and listed); but when no segment, live or archived, reaches back to the first record after
+/// the snapshot, nothing can be replayed: `check` says so instead of suggesting salvage, and a
+/// salvage open refuses.
+#[test]
+fn salvage_goes_past_a_missing_segment_unless_nothing_reaches_the_snapshot() {
+    for (index, retention, salvageable) in [
+        (1, Retention::archive_all(), true),
+        (0, Retention::archive_all(), true),
+        (0, Retention::remove(), false),
+    ] {
+        let temp = tempfile::tempdir().unwrap();
+        write_db(temp.path(), options().wal_retention(retention));
+        let segments = live_segments(temp.path());
+        assert!(segments.len() > 2);
+        std::fs::remove_file(&segments[index]).unwrap();
+        let report = check(temp.path(), &options()).unwrap();
+        let missing = report
+            .problems
+            .iter()
+            .find(|p| p.kind == ProblemKind::MissingSegments)
+            .unwrap();
+        assert_eq!(
+            missing.consequence.contains("--salvage"),
+            salvageable,
+            "segment {index}: {}",
+            missing.consequence
+        );
+        let opened = Engine::open(temp.path(), options().recovery(RecoveryMode::Salvage));
+        match opened {
+            Ok((engine, report)) => {
+                assert!(salvageable, "segment {index} opened");
+                assert_eq!(report.missing_segments.len(), 1);
+                engine.close().unwrap();
+            }
+            Err(e) => assert!(!salvageable, "segment {index}: {e}"),
+        }
     }
 }

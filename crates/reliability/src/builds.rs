@@ -7,7 +7,8 @@
 //! Then what it left must be nothing, or the whole result: a restored or loaded directory that
 //! exists opens (read-only, then for writing) equal to the source; an exported directory that
 //! exists loads equal to the source or is refused with an error. And the same build run again
-//! into the same target succeeds (nothing left behind blocks it).
+//! succeeds: a restore or load into the same target (nothing left behind blocks it), an export
+//! into a new directory (an export does not replace one).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -224,6 +225,14 @@ fn judge(build: Build, sources: &Sources, to: &Path, tally: &mut Tally) -> anyho
                     contents(&engine.read().to_database()?) == contents(&sources.state),
                     "the directory it left opens with other contents (a half-made database)"
                 );
+                drop(engine);
+                let (engine, _) = Engine::open(to, Options::new().background(false))
+                    .context("the directory it left does not open for writing")?;
+                anyhow::ensure!(
+                    contents(&engine.read().to_database()?) == contents(&sources.state),
+                    "the directory it left opens for writing with other contents"
+                );
+                engine.close()?;
                 tally.add("whole results left", 1);
             } else {
                 tally.add("nothing left", 1);

@@ -486,7 +486,7 @@ impl Shared {
                 self.options
                     .on_segments
                     .call()
-                    .map_err(|e| Error::io("record the new segment of", dir, e))?;
+                    .map_err(|e| Error::io("record (SegmentsHook) the new segment in", dir, e))?;
             }
             let Some(active) = writer.active.as_mut() else {
                 debug_assert!(false, "no active segment after rotation");

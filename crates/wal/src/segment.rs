@@ -152,7 +152,13 @@ pub fn first_payload(
     dir: &Path,
     first: Lsn,
 ) -> crate::Result<Option<Vec<u8>>> {
-    let mut scanner = crate::scan::Scanner::open(storage, &dir.join(segment_name(first)))?;
+    first_payload_of(storage, &dir.join(segment_name(first)))
+}
+
+/// The payload of the first record of the segment file `path` (live or archived), or `None`
+/// when it holds no valid record there.
+pub fn first_payload_of(storage: &dyn Storage, path: &Path) -> crate::Result<Option<Vec<u8>>> {
+    let mut scanner = crate::scan::Scanner::open(storage, path)?;
     if scanner.header()?.is_err() {
         return Ok(None);
     }

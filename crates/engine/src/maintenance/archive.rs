@@ -79,13 +79,18 @@ pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
             .map_err(io("create directory", dir))?;
     }
     let mut report = ArchiveReport::default();
-    // What the archive's retention removed is not copied again: nothing before its oldest
-    // snapshot (the local log and snapshots may still hold it).
-    let pruned_before = archive_snapshots(inner.storage(), &snap_dir)?
+    // What the archive's retention removed is not copied again (the local log and snapshots
+    // may still hold it): segments before its oldest segment, snapshots before its oldest
+    // snapshot. Copies only ever add newer files, so anything older was pruned.
+    let have = names(storage, &wal_dir)?;
+    let oldest_segment = have
+        .iter()
+        .filter_map(|name| tabula_wal::parse_segment_name(name))
+        .min();
+    let oldest_snapshot = archive_snapshots(inner.storage(), &snap_dir)?
         .first()
         .map(|s| s.lsn);
 
-    let have = names(storage, &wal_dir)?;
     let segments = log.wal().segments()?;
     // The last live segment is being appended to; every other one is sealed.
     let active = segments
@@ -93,18 +98,8 @@ pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
         .rev()
         .find(|s| s.archived_at.is_none())
         .map(|s| s.first_lsn);
-    let sealed: Vec<_> = segments
-        .iter()
-        .filter(|s| Some(s.first_lsn) != active)
-        .collect();
-    for (i, segment) in sealed.iter().enumerate() {
-        let ends_before = sealed
-            .get(i + 1)
-            .map(|next| next.first_lsn)
-            .or(active)
-            .zip(pruned_before)
-            .is_some_and(|(next, oldest)| next <= oldest.next());
-        if ends_before {
+    for segment in segments.iter().filter(|s| Some(s.first_lsn) != active) {
+        if oldest_segment.is_some_and(|oldest| segment.first_lsn < oldest) {
             continue;
         }
         let name = tabula_wal::segment_name(segment.first_lsn);
@@ -124,7 +119,7 @@ pub(crate) fn copy_new(inner: &Inner) -> Result<ArchiveReport> {
     let mut newest_snapshot = None;
     for snapshot in snapshots.list()? {
         newest_snapshot = Some(snapshot.lsn);
-        if pruned_before.is_some_and(|oldest| snapshot.lsn < oldest) {
+        if oldest_snapshot.is_some_and(|oldest| snapshot.lsn < oldest) {
             continue;
         }
         let Some(name) = snapshot.path.file_name().and_then(|n| n.to_str()) else {

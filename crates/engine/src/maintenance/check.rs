@@ -194,11 +194,18 @@ fn check_unlocked(dir: &Path, options: &Options) -> Result<CheckReport> {
                     names.join(", ")
                 ),
                 damage: None,
-                consequence: format!(
-                    "opening refuses this database: the commits after LSN {base_lsn} in those \
-                     segments would be lost (put them back, restore a backup, or `tabula check \
-                     --salvage` to go on without them)"
-                ),
+                consequence: if salvage_reaches(&wal_dir, base_lsn)? {
+                    "opening refuses this database: the commits in those segments would be lost \
+                     (put them back, restore a backup, or `tabula check --salvage` to go on \
+                     without them)"
+                        .to_owned()
+                } else {
+                    format!(
+                        "opening refuses this database: the log after LSN {base_lsn} starts in a \
+                         missing segment, so nothing can be replayed (put it back or restore a \
+                         backup)"
+                    )
+                },
             });
         }
     }
@@ -401,6 +408,15 @@ impl Replay {
     }
 }
 
+/// Whether salvage can go on without missing segments: it skips them as it skips damaged
+/// records, but some segment, live or archived, must still start at or before the record after
+/// the snapshot (`base`), or nothing can be replayed from there.
+fn salvage_reaches(wal_dir: &Path, base: Lsn) -> Result<bool> {
+    let mut present = tabula_wal::live_lsns(&FsStorage, wal_dir).map_err(io("list", wal_dir))?;
+    present.extend(tabula_wal::archived_lsns(&FsStorage, wal_dir).map_err(io("list", wal_dir))?);
+    Ok(present.iter().any(|first| *first <= base.next()))
+}
+
 /// The problems the log's verification found: torn tail, corruption, damaged archive.
 fn log_problems(wal: &VerifyReport, problems: &mut Vec<Problem>) {
     for damage in &wal.torn_tail {
@@ -568,8 +584,7 @@ pub fn salvage(
     // of it: if another process wrote meanwhile, its commits are in the live log past the
     // checkpoint, and moving the log away would lose them.
     let storage = FsStorage;
-    let _lock =
-        tabula_storage::Storage::lock(&storage, &dir.join(LOCK_FILE)).map_err(io("lock", dir))?;
+    let _lock = crate::open::lock_dir(&storage, dir)?;
     let wal = dir.join(WAL_DIR);
     let newest = SnapshotStore::open(dir.join(SNAPSHOT_DIR))?
         .list()?
@@ -595,6 +610,14 @@ pub fn salvage(
     // Every live segment holds records up to the checkpoint at most (salvage kept all the valid
     // ones and the checkpoint is of their end), so all of them go.
     if segments.iter().all(|(first, _)| *first <= covered.next()) {
+        // The MANIFEST first lists no live segment: a crash while they move must not leave it
+        // listing one that is gone (opening would refuse), and the checkpoint covers them all.
+        let keeper = Manifest::read(&storage, dir)?.map(|manifest| {
+            ManifestKeeper::new(std::sync::Arc::new(storage), dir.to_path_buf(), manifest)
+        });
+        if let Some(keeper) = &keeper {
+            keeper.record_segments(Vec::new())?;
+        }
         std::fs::create_dir_all(&quarantine).map_err(io("create directory", &quarantine))?;
         for (_, path) in &segments {
             let to = quarantine.join(path.file_name().unwrap_or_default());
@@ -602,11 +625,6 @@ pub fn salvage(
         }
         for synced in [&quarantine, &wal] {
             tabula_storage::Storage::sync_dir(&storage, synced).map_err(io("fsync", synced))?;
-        }
-        // The log's shape changed: record it, or the next open would miss the moved segments.
-        if let Some(manifest) = Manifest::read(&storage, dir)? {
-            ManifestKeeper::new(std::sync::Arc::new(storage), dir.to_path_buf(), manifest)
-                .record(true)?;
         }
     }
     Ok(report)
