@@ -220,6 +220,7 @@ impl TableState {
             .chain(query.projection.iter().flatten())
         {
             path.validate(limits)?;
+            self.known_column(path)?;
         }
         // Without a sort, rows come in key order and the scan can stop once it has enough.
         let stop_after = match (query.order_by.is_empty(), query.limit) {
@@ -273,6 +274,20 @@ impl TableState {
         Ok(self.matching(filter, hidden, None, limits)?.0.len())
     }
 
+    /// Refuses a path into a column a typed table does not have: its rows can hold no such
+    /// field (writes refuse unknown columns), so a filter on it could only match nothing and an
+    /// order by it could only be ignored, which hides a typo. Tables without a schema take any
+    /// path.
+    fn known_column(&self, path: &Path) -> Result<(), Error> {
+        match &self.def().schema {
+            Some(schema) if schema.column(path.first()).is_none() => Err(Error::UnknownColumn {
+                table: self.def().name.clone(),
+                column: path.first().to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The plan `filter` would use, without running it.
     #[must_use]
     pub fn plan(&self, filter: Option<&Filter>) -> Plan {
@@ -292,6 +307,9 @@ impl TableState {
     ) -> Result<(Vec<RowRef>, Plan, usize), Error> {
         if let Some(f) = filter {
             f.validate(limits)?;
+            for path in f.paths() {
+                self.known_column(path)?;
+            }
         }
         let want = stop_after.unwrap_or(usize::MAX);
         let mut out = Vec::new();

@@ -316,6 +316,48 @@ pub struct TableDef {
 }
 
 impl TableDef {
+    /// `key` as this table stores its primary keys: converted to the key column's type (an
+    /// integral float to an `int` key, the same key by value), or an error when it cannot be
+    /// one, so a lookup by a key of the wrong type is a mistake reported, not a row silently
+    /// not found. Schemaless tables take any key.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] naming the key column.
+    pub fn conform_key(&self, key: Value) -> Result<Value, Error> {
+        let Some(column) = self
+            .schema
+            .as_ref()
+            .and_then(|schema| schema.column(&self.primary_key))
+        else {
+            return Ok(key);
+        };
+        // Keys compare by value (`Int(1)` and `Float(1.0)` are one key), so an integral float
+        // finds an `int` key.
+        let key = match (column.ty, key) {
+            (ColumnType::Int, Value::Float(f))
+                if f.fract() == 0.0
+                    && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) =>
+            {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "integral and in range, checked above"
+                )]
+                Value::Int(f as i64)
+            }
+            (_, key) => key,
+        };
+        match column.ty.coerce(key) {
+            Ok(key) if !key.is_null() => Ok(key),
+            Ok(key) | Err(key) => Err(Error::TypeMismatch {
+                table: self.name.clone(),
+                column: column.name.clone(),
+                expected: column.ty,
+                found: key.type_name(),
+                value: key,
+            }),
+        }
+    }
+
     /// A schemaless table keyed by `primary_key`. Adding a column makes it typed.
     #[must_use]
     pub fn new(name: impl Into<String>, primary_key: impl Into<String>) -> Self {

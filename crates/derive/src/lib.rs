@@ -7,7 +7,10 @@
 //! handles on the columns for filters (`tabula::Field`). Column types come from the field types: integers are `int`,
 //! `f32`/`f64` `float`, `String`/`char` `text`, `bool` `bool`, `Timestamp` `timestamp`, `Vec`
 //! and sets `list`, maps `map`, anything else `any`; `Option<T>` is `T`, nullable. Every other
-//! field is `not null`.
+//! field is `not null`. serde's `rename` and `rename_all` name the columns as serde names the
+//! fields; serde attributes that would store something other than one column per field
+//! (`flatten`, `skip`, `tag`, ...) are compile errors, as is `auto_increment` on a key that is
+//! not an `Option`.
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
@@ -150,6 +153,156 @@ fn column_type(ty: &Type) -> (&'static str, bool) {
     }
 }
 
+/// serde's `rename_all` rules, so that column names are the names serde writes.
+#[derive(Clone, Copy)]
+enum RenameRule {
+    Lower,
+    Upper,
+    Pascal,
+    Camel,
+    Snake,
+    ScreamingSnake,
+    Kebab,
+    ScreamingKebab,
+}
+
+impl RenameRule {
+    fn parse(lit: &LitStr) -> syn::Result<RenameRule> {
+        Ok(match lit.value().as_str() {
+            "lowercase" => RenameRule::Lower,
+            "UPPERCASE" => RenameRule::Upper,
+            "PascalCase" => RenameRule::Pascal,
+            "camelCase" => RenameRule::Camel,
+            "snake_case" => RenameRule::Snake,
+            "SCREAMING_SNAKE_CASE" => RenameRule::ScreamingSnake,
+            "kebab-case" => RenameRule::Kebab,
+            "SCREAMING-KEBAB-CASE" => RenameRule::ScreamingKebab,
+            _ => {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "unknown serde rename_all rule (serde itself would refuse it)",
+                ));
+            }
+        })
+    }
+
+    /// The name serde gives a field named `field` (snake case, as Rust fields are).
+    fn apply(self, field: &str) -> String {
+        let words = field.split('_').filter(|w| !w.is_empty());
+        let capitalized = |w: &str| {
+            let mut chars = w.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect::<String>()
+            })
+        };
+        match self {
+            RenameRule::Lower | RenameRule::Snake => field.to_owned(),
+            RenameRule::Upper | RenameRule::ScreamingSnake => field.to_ascii_uppercase(),
+            RenameRule::Pascal => words.map(capitalized).collect(),
+            RenameRule::Camel => {
+                let pascal: String = words.map(capitalized).collect();
+                let mut chars = pascal.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_lowercase().chain(chars).collect()
+                })
+            }
+            RenameRule::Kebab => field.replace('_', "-"),
+            RenameRule::ScreamingKebab => field.replace('_', "-").to_ascii_uppercase(),
+        }
+    }
+}
+
+/// The struct's `#[serde(rename_all = "..")]`, if any. Other struct-level serde attributes that
+/// change the stored shape are refused here rather than failing at run time.
+fn serde_rename_all(attrs: &[syn::Attribute]) -> syn::Result<Option<RenameRule>> {
+    let mut rule = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename_all") {
+                if meta.input.peek(syn::Token![=]) {
+                    rule = Some(RenameRule::parse(&meta.value()?.parse()?)?);
+                    Ok(())
+                } else {
+                    Err(meta.error(
+                        "tabula stores what serde serializes: use one rename_all rule, not \
+                         separate serialize/deserialize ones",
+                    ))
+                }
+            } else if meta.path.is_ident("tag")
+                || meta.path.is_ident("untagged")
+                || meta.path.is_ident("transparent")
+                || meta.path.is_ident("into")
+                || meta.path.is_ident("from")
+                || meta.path.is_ident("try_from")
+            {
+                Err(meta.error(
+                    "#[derive(Record)] maps each struct field to a column: this serde attribute \
+                     changes what is stored, so the columns would not match",
+                ))
+            } else {
+                // Anything else (deny_unknown_fields, default, crate, bound, ...) keeps the
+                // fields as they are; its value, if any, is skipped.
+                skip_value(&meta)
+            }
+        })?;
+    }
+    Ok(rule)
+}
+
+/// A field's `#[serde(rename = "..")]`, if any; `flatten` and `skip*` are refused (the column
+/// would not be what serde stores).
+fn serde_rename(field: &syn::Field) -> syn::Result<Option<String>> {
+    let mut name = None;
+    let field_name = field
+        .ident
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                if meta.input.peek(syn::Token![=]) {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    name = Some(lit.value());
+                    Ok(())
+                } else {
+                    Err(meta.error(
+                        "tabula stores what serde serializes: use one rename, not separate \
+                         serialize/deserialize ones",
+                    ))
+                }
+            } else if meta.path.is_ident("flatten")
+                || meta.path.is_ident("skip")
+                || meta.path.is_ident("skip_serializing")
+                || meta.path.is_ident("skip_deserializing")
+            {
+                let attribute = meta
+                    .path
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                Err(meta.error(format!(
+                    "field `{field_name}`: with #[serde({attribute})] serde does not store it as \
+                     one value, but #[derive(Record)] makes every field a column"
+                )))
+            } else {
+                skip_value(&meta)
+            }
+        })?;
+    }
+    Ok(name)
+}
+
+/// Consumes a serde attribute's value or arguments, which the derive does not need.
+fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.parse_nested_meta(|inner| skip_value(&inner))?;
+    }
+    Ok(())
+}
+
 fn named_type(lit: &LitStr) -> syn::Result<&'static str> {
     Ok(match lit.value().as_str() {
         "any" => "Any",
@@ -185,6 +338,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         ));
     };
     let table = table_name(input)?;
+    let rename_all = serde_rename_all(&input.attrs)?;
     let mut key = None;
     let mut auto_increment = false;
     let mut columns = Vec::new();
@@ -195,9 +349,26 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let name = ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
         let attrs = field_attrs(field)?;
+        let name = match serde_rename(field)? {
+            Some(renamed) => renamed,
+            None => match rename_all {
+                Some(rule) => rule.apply(&name),
+                None => name,
+            },
+        };
         if attrs.primary_key {
             if key.is_some() {
                 return Err(syn::Error::new_spanned(ident, "a second primary_key field"));
+            }
+            if attrs.auto_increment && !column_type(&field.ty).1 {
+                return Err(syn::Error::new_spanned(
+                    &field.ty,
+                    format!(
+                        "auto_increment needs an `Option<_>` key: insert with `{ident}: None` to \
+                         get the next key (a plain integer would store its own value, 0 by \
+                         default)"
+                    ),
+                ));
             }
             key = Some(name.clone());
             auto_increment = attrs.auto_increment;

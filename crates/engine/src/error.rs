@@ -58,6 +58,13 @@ pub enum Error {
         /// The database directory.
         dir: PathBuf,
     },
+    /// History (`history`, `log`) asked of a database that keeps none: one opened with
+    /// [`crate::Engine::in_memory`] has no log. Open it on a directory to keep history.
+    #[error("{what} needs the log, and an in-memory database keeps none: open one on a directory")]
+    NoHistory {
+        /// What was asked (`history`, `log`).
+        what: &'static str,
+    },
     /// A file operation failed.
     #[error("{op} {}: {error}", path.display())]
     Io {

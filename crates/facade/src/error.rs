@@ -96,6 +96,149 @@ impl Error {
     }
 }
 
+/// What kind of failure an [`Error`] is, for callers that act on it without matching the
+/// layers underneath ([`Error::kind`]). Like `std::io::ErrorKind`, new kinds may be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A row with that primary key exists already.
+    DuplicateKey,
+    /// A unique column already holds that value in another row.
+    UniqueViolation,
+    /// A compare-and-set found the row changed since it was read, or a repair found the
+    /// database changed since its check.
+    Conflict,
+    /// No such table, column, index, tag or row.
+    NotFound,
+    /// The call or its data does not fit: a schema, a name, a filter, an option or a limit.
+    Invalid,
+    /// Another process (or handle) has the database open for writing, or handles are in use.
+    Busy,
+    /// The database is open read-only.
+    ReadOnly,
+    /// A point in history that is no longer kept, or not yet committed.
+    History,
+    /// Damage on disk: a checksum, a missing log segment, a MANIFEST that does not read.
+    Corrupted,
+    /// A file operation failed, the disk is full, or a sync failed (the engine then refuses
+    /// writes until reopened).
+    Io,
+    /// A transaction's closure gave up ([`Error::abort`]).
+    Aborted,
+    /// Anything else (a tabula bug among them).
+    Other,
+}
+
+impl Error {
+    /// What kind of failure this is.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tabula::{Database, ErrorKind, Record};
+    ///
+    /// #[derive(Serialize, Deserialize, Record)]
+    /// struct User {
+    ///     #[tabula(primary_key)]
+    ///     id: i64,
+    ///     #[tabula(unique)]
+    ///     email: String,
+    /// }
+    ///
+    /// let db = Database::open_in_memory();
+    /// let users = db.table::<User>()?;
+    /// users.insert(&User { id: 1, email: "a@x".into() })?;
+    /// let again = users.insert(&User { id: 1, email: "b@x".into() }).unwrap_err();
+    /// assert_eq!(again.kind(), ErrorKind::DuplicateKey);
+    /// let taken = users.insert(&User { id: 2, email: "a@x".into() }).unwrap_err();
+    /// assert!(taken.is_unique_violation());
+    /// # Ok::<(), tabula::Error>(())
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Engine(error) => engine_kind(error),
+            Error::Convert { .. } | Error::SchemaMismatch { .. } => ErrorKind::Invalid,
+            Error::InUse { .. } => ErrorKind::Busy,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Aborted(_) => ErrorKind::Aborted,
+            Error::Background(_) => ErrorKind::Other,
+        }
+    }
+
+    /// True when a value that must be unique is taken: a duplicate primary key or a value of a
+    /// unique column (SQLite's `SQLITE_CONSTRAINT_PRIMARYKEY` and `_UNIQUE`).
+    #[must_use]
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::DuplicateKey | ErrorKind::UniqueViolation
+        )
+    }
+
+    /// True for [`ErrorKind::Conflict`]: read again and retry.
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        self.kind() == ErrorKind::Conflict
+    }
+
+    /// True for [`ErrorKind::NotFound`].
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        self.kind() == ErrorKind::NotFound
+    }
+}
+
+fn core_kind(error: &tabula_core::Error) -> ErrorKind {
+    use tabula_core::Error as E;
+    match error {
+        E::DuplicateKey { .. } => ErrorKind::DuplicateKey,
+        E::UniqueViolation { .. } => ErrorKind::UniqueViolation,
+        E::UnknownTable { .. }
+        | E::UnknownColumn { .. }
+        | E::UnknownIndex { .. }
+        | E::KeyNotFound { .. } => ErrorKind::NotFound,
+        _ => ErrorKind::Invalid,
+    }
+}
+
+fn engine_kind(error: &tabula_engine::Error) -> ErrorKind {
+    use tabula_engine::Error as E;
+    match error {
+        E::Rejected(core) => core_kind(core),
+        E::Wal(wal) => match wal {
+            tabula_wal::Error::Corrupted { .. } | tabula_wal::Error::TornTail { .. } => {
+                ErrorKind::Corrupted
+            }
+            tabula_wal::Error::AlreadyOpen { .. } => ErrorKind::Busy,
+            tabula_wal::Error::Pruned { .. } => ErrorKind::History,
+            tabula_wal::Error::InvalidOption(_) | tabula_wal::Error::RecordTooLarge { .. } => {
+                ErrorKind::Invalid
+            }
+            _ => ErrorKind::Io,
+        },
+        E::Snapshot(snapshot) => match snapshot {
+            tabula_snapshot::Error::Io { .. } => ErrorKind::Io,
+            tabula_snapshot::Error::NotFound { .. } => ErrorKind::NotFound,
+            tabula_snapshot::Error::InvalidOption(_) => ErrorKind::Invalid,
+            _ => ErrorKind::Corrupted,
+        },
+        E::AlreadyOpen { .. } => ErrorKind::Busy,
+        E::Manifest { .. }
+        | E::MissingSegments { .. }
+        | E::LogEndsEarly { .. }
+        | E::LogGap { .. }
+        | E::Replay { .. }
+        | E::EmptyArchive { .. } => ErrorKind::Corrupted,
+        E::ChangedSinceCheck { .. } => ErrorKind::Conflict,
+        E::Io { .. } | E::Poisoned { .. } => ErrorKind::Io,
+        E::Pruned { .. } | E::NotCommitted { .. } | E::Lagged { .. } => ErrorKind::History,
+        E::UnknownTag { .. } => ErrorKind::NotFound,
+        E::ReadOnly { .. } => ErrorKind::ReadOnly,
+        E::Bug { .. } => ErrorKind::Other,
+        _ => ErrorKind::Invalid,
+    }
+}
+
 impl From<tabula_core::Error> for Error {
     fn from(error: tabula_core::Error) -> Self {
         Error::Engine(error.into())

@@ -68,7 +68,7 @@ pub use tabula_core as core;
 pub use tabula_engine as engine;
 
 pub use database::{Database, Rows};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use field::Field;
 pub use record::Record;
 /// Serde types to and from [`Value`]s (`tabula-core`'s converter, the typed layer's format).
@@ -102,8 +102,9 @@ pub use tabula_engine::{
 /// The names most programs use, for `use tabula::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        At, Cause, Column, ColumnType, Database, Error, Field, Filter, LogFilter, Lsn, Op, Options,
-        Query, Record, Row, Table, TableDef, Timestamp, Ttl, Value, WriteTransaction,
+        At, Cause, Column, ColumnType, Database, Error, ErrorKind, FeedOptions, Field, Filter,
+        Format, LogFilter, Lsn, Migration, Op, Options, Query, Record, Row, Start, SyncPolicy,
+        Table, TableDef, Timestamp, Ttl, Value, WriteTransaction,
     };
 }
 

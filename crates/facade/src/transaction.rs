@@ -267,7 +267,7 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// # Errors
     /// A row that does not convert to `T`.
     pub fn get(&self, key: impl Into<Value>) -> Result<Option<T>> {
-        let key = key.into();
+        let key = self.def.conform_key(key.into())?;
         let row = self.tx.with(|tx| tx.get(&self.def.name, &key))?;
         row.map(|row| self.record(&row)).transpose()
     }
@@ -372,7 +372,7 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// # Errors
     /// As [`TxTable::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].
     pub fn update(&self, key: impl Into<Value>, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
-        let key = key.into();
+        let key = self.def.conform_key(key.into())?;
         let Some(row) = self.tx.with(|tx| tx.get(&self.def.name, &key))? else {
             return Ok(None);
         };
@@ -401,7 +401,7 @@ impl<'t, T: Record> TxTable<'t, T> {
         key: impl Into<Value>,
         make: impl FnOnce(Option<T>) -> T,
     ) -> Result<T> {
-        let key = key.into();
+        let key = self.def.conform_key(key.into())?;
         let record = make(self.get(key.clone())?);
         let mut row = self.row(&record)?;
         match row.get(&self.def.primary_key) {
@@ -431,7 +431,7 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// # Errors
     /// The transaction's errors.
     pub fn delete(&self, key: impl Into<Value>) -> Result<bool> {
-        let key = key.into();
+        let key = self.def.conform_key(key.into())?;
         if self.tx.with(|tx| tx.get(&self.def.name, &key))?.is_none() {
             return Ok(false);
         }

@@ -171,7 +171,7 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// As [`Table::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].
     pub fn update(&self, key: impl Into<Value>, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
-        let key = key.into();
+        let key = self.def.conform_key(key.into())?;
         self.in_transaction(move |t| t.update(key, change))
     }
 
@@ -207,7 +207,7 @@ impl<T: Record> Table<T> {
         key: impl Into<Value>,
         make: impl FnOnce(Option<T>) -> T,
     ) -> Result<T> {
-        let key = key.into();
+        let key = self.def.conform_key(key.into())?;
         self.in_transaction(move |t| t.upsert_with(key, make))
     }
 
@@ -293,7 +293,7 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// Commit errors.
     pub fn delete(&self, key: impl Into<Value>) -> Result<bool> {
-        let key = key.into();
+        let key = self.def.conform_key(key.into())?;
         self.in_transaction(move |t| t.delete(key))
     }
 
@@ -370,7 +370,7 @@ impl<T: Record> Table<T> {
         let record =
             |row: Option<tabula_core::RowRef>| row.map(|r| from_row::<T>(&r, name)).transpose();
         self.engine
-            .history(name, &key.into())?
+            .history(name, &self.def.conform_key(key.into())?)?
             .into_iter()
             .map(|v| {
                 Ok(RecordVersion {
@@ -449,10 +449,15 @@ impl<T: Record> TableView<T> {
     /// The record with `key` (`None` also if the table did not exist then).
     ///
     /// # Errors
-    /// A row that does not convert to `T`.
+    /// A key that cannot be the table's key type (a text key for an `int` key column); a row
+    /// that does not convert to `T`.
     pub fn get(&self, key: impl Into<Value>) -> Result<Option<T>> {
-        self.table()
-            .and_then(|t| t.get(&key.into()))
+        let Some(table) = self.table() else {
+            return Ok(None);
+        };
+        let key = table.def().conform_key(key.into())?;
+        table
+            .get(&key)
             .map(|row| from_row(row, &self.name))
             .transpose()
     }

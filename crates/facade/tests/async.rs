@@ -82,7 +82,7 @@ fn commits_from_many_tasks_leave_the_runtime_free() {
         let backup = db.backup_async(&backups).await.unwrap();
         assert_eq!(backup.lsn, db.read().lsn());
         let saved = dir.path().join("saved.json");
-        db.save_async(&saved, tabula::codec::Format::Json)
+        db.save_async(&saved, Format::Json)
             .await
             .unwrap();
         let loaded = Database::load_async(&saved).await.unwrap();
@@ -104,7 +104,7 @@ fn async_updates_of_one_row_lose_nothing() {
     const TASKS: i64 = 8;
     const UPDATES: i64 = 1_000;
     let dir = tempfile::tempdir().unwrap();
-    let options = Options::default().sync(tabula::SyncPolicy::Never);
+    let options = Options::default().sync(SyncPolicy::Never);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

@@ -251,3 +251,46 @@ fn untyped_rows_and_a_schemaless_table() {
         Err(Error::SchemaMismatch { .. })
     ));
 }
+
+/// Issue 26: `#[serde(rename_all)]` compiled and then failed at run time (the columns had the
+/// Rust names, the rows serde's). The derive now names the columns as serde names the fields.
+#[test]
+fn serde_renames_name_the_columns() {
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    #[serde(rename_all = "camelCase")]
+    struct Product {
+        #[tabula(primary_key)]
+        product_id: i64,
+        display_name: String,
+        #[serde(rename = "SKU")]
+        #[tabula(unique)]
+        stock_keeping_unit: String,
+        unit_price: f64,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let products = db.table::<Product>().unwrap();
+    let mouse = Product {
+        product_id: 7,
+        display_name: "Mouse".into(),
+        stock_keeping_unit: "MS-01".into(),
+        unit_price: 12.5,
+    };
+    products.insert(&mouse).unwrap();
+    let def = db.read().table("product").unwrap().def().clone();
+    assert_eq!(def.primary_key, "productId");
+    let columns: Vec<&str> = def
+        .schema
+        .as_ref()
+        .unwrap()
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(columns, ["productId", "displayName", "SKU", "unitPrice"]);
+    assert_eq!(products.get(7).unwrap(), Some(mouse.clone()));
+    let found = products
+        .filter(Product::FIELDS.stock_keeping_unit.eq("MS-01"))
+        .unwrap();
+    assert_eq!(found, [mouse]);
+}

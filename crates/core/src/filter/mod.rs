@@ -213,6 +213,21 @@ impl Filter {
         }
     }
 
+    /// Every path the filter reads, leaves in order.
+    #[must_use]
+    pub fn paths(&self) -> Vec<&Path> {
+        let mut paths = Vec::new();
+        let mut stack = vec![self];
+        while let Some(f) = stack.pop() {
+            match f {
+                Filter::And(fs) | Filter::Or(fs) => stack.extend(fs.iter().rev()),
+                Filter::Not(f) => stack.push(f),
+                leaf => paths.extend(leaf.path()),
+            }
+        }
+        paths
+    }
+
     /// The values a leaf filter compares with.
     fn operands(&self) -> Vec<&Value> {
         match self {

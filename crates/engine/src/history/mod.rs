@@ -486,11 +486,7 @@ impl Engine {
             None => visible,
         };
         let Some(log) = inner.history_log() else {
-            return Ok(LogEntries {
-                transactions: None,
-                until,
-                filter,
-            });
+            return Err(Error::NoHistory { what: "log" });
         };
         let from = match &filter.after {
             Some(at) => inner.resolve(at)?.next(),
@@ -520,7 +516,7 @@ impl Engine {
         let inner = &self.inner;
         let visible = inner.visible();
         let Some((log, store)) = inner.stores() else {
-            return Ok(Vec::new());
+            return Err(Error::NoHistory { what: "history" });
         };
         let base = match inner.oldest_base(visible.lsn())? {
             None => State::with_limits(inner.options().limits),

@@ -1,0 +1,8 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, tabula::Record)]
+struct Note {
+    text: String,
+}
+
+fn main() {}

@@ -1,0 +1,106 @@
+//! Issue 26, "no silent mistakes": what used to pass silently and now is a typed error that
+//! names what is wrong, and `Error::kind` so callers need not match three crates deep.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
+
+use serde::{Deserialize, Serialize};
+use tabula::Error;
+use tabula::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+struct Product {
+    #[tabula(primary_key)]
+    id: i64,
+    #[tabula(unique)]
+    sku: String,
+    price: f64,
+}
+
+fn product(id: i64, sku: &str) -> Product {
+    Product {
+        id,
+        sku: sku.into(),
+        price: 1.5,
+    }
+}
+
+fn names(error: &Error, words: &[&str]) {
+    let message = error.to_string();
+    for word in words {
+        assert!(message.contains(word), "{message:?} does not name {word:?}");
+    }
+}
+
+#[test]
+fn a_key_of_the_wrong_type_is_an_error_not_a_missing_row() {
+    let db = Database::open_in_memory();
+    let products = db.table::<Product>().unwrap();
+    products.insert(&product(1, "MS-01")).unwrap();
+    for error in [
+        products.get("1").unwrap_err(),
+        products.read().get("1").unwrap_err(),
+        products.delete("1").unwrap_err(),
+        products.update("1", |p| p.price = 2.0).unwrap_err(),
+    ] {
+        assert_eq!(error.kind(), ErrorKind::Invalid, "{error}");
+        names(&error, &["\"id\"", "int"]);
+    }
+    // An integral float is the same key, as writes treat it.
+    assert_eq!(products.get(1.0).unwrap(), Some(product(1, "MS-01")));
+    assert_eq!(products.get(2).unwrap(), None);
+}
+
+#[test]
+fn an_unknown_column_in_a_filter_or_an_order_is_an_error_naming_it() {
+    let db = Database::open_in_memory();
+    let products = db.table::<Product>().unwrap();
+    products.insert(&product(1, "MS-01")).unwrap();
+    let filtered = products.filter(Filter::eq("skew", "MS-01")).unwrap_err();
+    assert_eq!(filtered.kind(), ErrorKind::NotFound);
+    names(&filtered, &["\"skew\"", "\"product\""]);
+    let ordered = products
+        .query(&Query::new().order_by("prise", false))
+        .unwrap_err();
+    names(&ordered, &["\"prise\""]);
+    // Known columns, nested paths into them and schemaless tables are unaffected.
+    assert_eq!(
+        products.filter(Filter::eq("sku", "MS-01")).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn history_of_an_in_memory_database_says_it_keeps_none() {
+    let db = Database::open_in_memory();
+    let products = db.table::<Product>().unwrap();
+    products.insert(&product(1, "MS-01")).unwrap();
+    let error = products.history(1).unwrap_err();
+    names(&error, &["in-memory", "directory"]);
+    assert!(db.engine().log(LogFilter::new()).is_err());
+}
+
+#[test]
+fn error_kinds_say_what_happened_without_matching_the_layers() {
+    let db = Database::open_in_memory();
+    let products = db.table::<Product>().unwrap();
+    products.insert(&product(1, "MS-01")).unwrap();
+    let duplicate = products.insert(&product(1, "MS-02")).unwrap_err();
+    assert_eq!(duplicate.kind(), ErrorKind::DuplicateKey);
+    assert!(duplicate.is_unique_violation());
+    let taken = products.insert(&product(2, "MS-01")).unwrap_err();
+    assert_eq!(taken.kind(), ErrorKind::UniqueViolation);
+    assert!(taken.is_unique_violation());
+    let stale = product(1, "MS-00");
+    let conflict = products
+        .update_if(&stale, &product(1, "MS-03"))
+        .unwrap_err();
+    assert!(conflict.is_conflict(), "{conflict}");
+    let missing = db.engine().as_of(Lsn(99)).unwrap_err();
+    assert_eq!(Error::from(missing).kind(), ErrorKind::History);
+}
