@@ -82,9 +82,7 @@ fn commits_from_many_tasks_leave_the_runtime_free() {
         let backup = db.backup_async(&backups).await.unwrap();
         assert_eq!(backup.lsn, db.read().lsn());
         let saved = dir.path().join("saved.json");
-        db.save_async(&saved, Format::Json)
-            .await
-            .unwrap();
+        db.save_async(&saved, Format::Json).await.unwrap();
         let loaded = Database::load_async(&saved).await.unwrap();
         assert_eq!(loaded.table("t").unwrap().len(), 64);
     });

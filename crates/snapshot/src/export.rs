@@ -476,6 +476,17 @@ pub fn import_directory(dir: impl AsRef<Path>, limits: &Limits) -> Result<State>
                     .to_owned(),
             });
         }
+        // No manifest and no table either: nothing says this is an export at all, and an
+        // export killed before its first table leaves exactly this. Loading it would make an
+        // empty database.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && tables.is_empty() => {
+            return Err(Error::Document {
+                path: Some(manifest_path),
+                reason: "missing, and the directory holds no table schema: not an export, or \
+                         one that did not finish; export again"
+                    .to_owned(),
+            });
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lsn::ZERO,
         Err(e) => return Err(fs_error("open", &manifest_path)(e)),
     };

@@ -156,4 +156,11 @@ fn an_unfinished_or_short_export_is_refused() {
     std::fs::remove_file(temp.path().join("manifest.json")).unwrap();
     let err = import_directory(temp.path(), &Limits::default()).unwrap_err();
     assert!(err.to_string().contains("did not finish"), "{err}");
+
+    // Killed before its first table: no schema, no manifest (found by the reliability suite's
+    // killed exports; it loaded as an empty database).
+    std::fs::remove_file(temp.path().join("schema/t.schema.json")).unwrap();
+    std::fs::remove_file(&data).unwrap();
+    let err = import_directory(temp.path(), &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("did not finish"), "{err}");
 }
