@@ -12,7 +12,10 @@ use tabula_engine::{BackupInfo, Committed, Options};
 
 use tabula_core::Value;
 
-use crate::{Database, Error, Record, Result, Table, WriteTransaction};
+use tabula_core::Filter;
+use tabula_engine::At;
+
+use crate::{Database, Error, Record, RecordVersion, Result, Table, TableView, WriteTransaction};
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
@@ -81,6 +84,124 @@ impl Database {
     pub async fn backup_async(&self, dir: impl AsRef<Path>) -> Result<BackupInfo> {
         let (db, dir) = (self.clone(), dir.as_ref().to_path_buf());
         blocking(move || Ok(db.engine().backup(dir)?)).await
+    }
+}
+
+impl Database {
+    /// [`Database::close`] on the blocking pool (it syncs the log).
+    ///
+    /// # Errors
+    /// As [`Database::close`].
+    pub async fn close_async(self) -> Result<()> {
+        blocking(move || self.close()).await
+    }
+}
+
+/// The typed calls that commit (and so wait for the sync policy) or read the log, on the
+/// blocking pool. Records are taken by value, since the call outlives the caller's borrow.
+impl<T: Record + Send + Sync + 'static> Table<T> {
+    /// [`Table::insert`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`Table::insert`].
+    pub async fn insert_async(&self, record: T) -> Result<Value> {
+        let table = self.clone();
+        blocking(move || table.insert(&record)).await
+    }
+
+    /// [`Table::insert_all`] on the blocking pool: one transaction.
+    ///
+    /// # Errors
+    /// As [`Table::insert_all`].
+    pub async fn insert_all_async(&self, records: Vec<T>) -> Result<Vec<Value>> {
+        let table = self.clone();
+        blocking(move || table.insert_all(&records)).await
+    }
+
+    /// [`Table::upsert`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`Table::upsert`].
+    pub async fn upsert_async(&self, record: T) -> Result<Value> {
+        let table = self.clone();
+        blocking(move || table.upsert(&record)).await
+    }
+
+    /// [`Table::replace`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`Table::replace`].
+    pub async fn replace_async(&self, record: T) -> Result<bool> {
+        let table = self.clone();
+        blocking(move || table.replace(&record)).await
+    }
+
+    /// [`Table::update_if`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`Table::update_if`].
+    pub async fn update_if_async(&self, expected: T, new: T) -> Result<()> {
+        let table = self.clone();
+        blocking(move || table.update_if(&expected, &new)).await
+    }
+
+    /// [`Table::delete_if`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`Table::delete_if`].
+    pub async fn delete_if_async(&self, expected: T) -> Result<()> {
+        let table = self.clone();
+        blocking(move || table.delete_if(&expected)).await
+    }
+
+    /// [`Table::delete`] on the blocking pool.
+    ///
+    /// # Errors
+    /// As [`Table::delete`].
+    pub async fn delete_async(&self, key: impl Into<Value>) -> Result<bool> {
+        let (table, key) = (self.clone(), key.into());
+        blocking(move || table.delete(key)).await
+    }
+
+    /// [`Table::update_where`] on the blocking pool: one transaction.
+    ///
+    /// # Errors
+    /// As [`Table::update_where`].
+    pub async fn update_where_async(
+        &self,
+        filter: Filter,
+        change: impl FnMut(&mut T) + Send + 'static,
+    ) -> Result<usize> {
+        let table = self.clone();
+        blocking(move || table.update_where(filter, change)).await
+    }
+
+    /// [`Table::delete_where`] on the blocking pool: one transaction.
+    ///
+    /// # Errors
+    /// As [`Table::delete_where`].
+    pub async fn delete_where_async(&self, filter: Filter) -> Result<usize> {
+        let table = self.clone();
+        blocking(move || table.delete_where(filter)).await
+    }
+
+    /// [`Table::history`] on the blocking pool (it reads the log).
+    ///
+    /// # Errors
+    /// As [`Table::history`].
+    pub async fn history_async(&self, key: impl Into<Value>) -> Result<Vec<RecordVersion<T>>> {
+        let (table, key) = (self.clone(), key.into());
+        blocking(move || table.history(key)).await
+    }
+
+    /// [`Table::as_of`] on the blocking pool (it reads snapshots and the log); the view's
+    /// reads are in memory.
+    ///
+    /// # Errors
+    /// As [`Table::as_of`].
+    pub async fn as_of_async(&self, at: impl Into<At>) -> Result<TableView<T>> {
+        let (table, at) = (self.clone(), at.into());
+        blocking(move || table.as_of(at)).await
     }
 }
 

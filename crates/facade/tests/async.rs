@@ -161,3 +161,57 @@ fn async_updates_of_one_row_lose_nothing() {
         .stock;
     assert_eq!(stock, 10_000 - TASKS * UPDATES);
 }
+
+/// Issue 26: typed table calls had no async form, so they blocked a tokio worker on every
+/// fsync. Each that commits or reads the log now has one, and so does `close`.
+#[test]
+fn every_typed_call_that_waits_on_the_disk_has_an_async_form() {
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Record)]
+    struct Item {
+        #[tabula(primary_key)]
+        id: i64,
+        qty: i64,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = Database::open_async(dir.path(), Options::new())
+            .await
+            .unwrap();
+        let items = db.table::<Item>().unwrap();
+        let item = |id, qty| Item { id, qty };
+        assert_eq!(items.insert_async(item(1, 1)).await.unwrap(), Value::Int(1));
+        let keys = items
+            .insert_all_async(vec![item(2, 2), item(3, 3)])
+            .await
+            .unwrap();
+        assert_eq!(keys, [Value::Int(2), Value::Int(3)]);
+        items.upsert_async(item(1, 10)).await.unwrap();
+        assert!(items.replace_async(item(2, 20)).await.unwrap());
+        items
+            .update_if_async(item(3, 3), item(3, 30))
+            .await
+            .unwrap();
+        let changed = items
+            .update_where_async(Filter::ge("qty", 20), |i| i.qty += 1)
+            .await
+            .unwrap();
+        assert_eq!(changed, 2);
+        let tagged = db.engine().read().lsn();
+        assert!(items.delete_async(1).await.unwrap());
+        items.delete_if_async(item(2, 21)).await.unwrap();
+        assert_eq!(
+            items.delete_where_async(Filter::eq("id", 3)).await.unwrap(),
+            1
+        );
+        assert_eq!(items.count(), 0);
+        let versions = items.history_async(1).await.unwrap();
+        assert_eq!(versions.len(), 3, "insert, upsert, delete");
+        let then = items.as_of_async(tagged).await.unwrap();
+        assert_eq!(then.count(), 3);
+        drop((items, then));
+        db.close_async().await.unwrap();
+    });
+}
