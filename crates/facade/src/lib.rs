@@ -58,6 +58,7 @@
 mod r#async;
 mod database;
 mod error;
+mod feed;
 mod field;
 mod record;
 mod transaction;
@@ -69,6 +70,7 @@ pub use tabula_engine as engine;
 
 pub use database::{Database, Rows};
 pub use error::{Error, ErrorKind, Result};
+pub use feed::{Change, TableFeed};
 pub use field::Field;
 pub use record::Record;
 /// Serde types to and from [`Value`]s (`tabula-core`'s converter, the typed layer's format).

@@ -59,6 +59,13 @@ pub struct Table<T> {
     _record: PhantomData<fn() -> T>,
 }
 
+impl<T> Table<T> {
+    /// The engine underneath, for the feature modules of this crate.
+    pub(crate) fn engine_ref(&self) -> &Engine {
+        &self.engine
+    }
+}
+
 impl<T> Clone for Table<T> {
     fn clone(&self) -> Self {
         Table {

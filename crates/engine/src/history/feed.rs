@@ -364,6 +364,10 @@ impl Engine {
                 requested: lsn,
                 last: db.lsn(),
             }),
+            // Nothing to catch up: live from here (an in-memory database has no log to read).
+            Start::After(lsn) if lsn == db.lsn() => {
+                Ok(Phase::Live(feed.register(inner, options.clone())))
+            }
             Start::After(lsn) => Ok(Phase::CatchUp {
                 next: lsn.next(),
                 reading: None,
