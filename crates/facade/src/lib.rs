@@ -72,7 +72,7 @@ pub use database::{Database, Rows};
 pub use error::{Error, ErrorKind, Result};
 pub use feed::{Change, TableFeed};
 pub use field::Field;
-pub use record::Record;
+pub use record::{MigrationExt, Record};
 /// Serde types to and from [`Value`]s (`tabula-core`'s converter, the typed layer's format).
 pub use tabula_core::{ConvertError, from_value, to_value, wide_json_integer};
 pub use transaction::{TxRows, TxTable, WriteTransaction};
@@ -105,8 +105,8 @@ pub use tabula_engine::{
 pub mod prelude {
     pub use crate::{
         At, Cause, Column, ColumnType, Database, Error, ErrorKind, FeedOptions, Field, Filter,
-        Format, LogFilter, Lsn, Migration, Op, Options, Query, Record, Row, Start, SyncPolicy,
-        Table, TableDef, Timestamp, Ttl, Value, WriteTransaction,
+        Format, LogFilter, Lsn, Migration, MigrationExt, Op, Options, Query, Record, Row, Start,
+        SyncPolicy, Table, TableDef, Timestamp, Ttl, Value, WriteTransaction,
     };
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tabula_core::{Column, ColumnType, Row, TableDef, Timestamp, Value};
+use tabula_core::{Column, ColumnType, Op, Row, TableDef, Timestamp, Value};
 
 use crate::{Error, Result};
 use tabula_core::{RowRef, from_row_ref, to_value};
@@ -148,6 +148,108 @@ pub(crate) fn from_row<T: DeserializeOwned>(row: &RowRef, table: &str) -> Result
     })
 }
 
+/// A record from a row stored under an older schema (read through `history` or `as_of`): the
+/// columns `T` has and the row lacks (added by a later migration) take their default, or
+/// `null`, as the migration gave the rows it found. The packed fast path first; the map only
+/// when that fails.
+pub(crate) fn from_old_row<T: Record>(row: &RowRef, table: &str) -> Result<T> {
+    match from_row(row, table) {
+        Ok(record) => Ok(record),
+        Err(error) => {
+            let Some(schema) = T::definition().schema else {
+                return Err(error);
+            };
+            let mut map = row.to_row();
+            let mut filled = false;
+            for column in &schema.columns {
+                if !map.contains_key(&column.name) {
+                    let value = column.default.clone().unwrap_or(Value::Null);
+                    map.insert(column.name.clone(), value);
+                    filled = true;
+                }
+            }
+            if !filled {
+                return Err(error);
+            }
+            tabula_core::from_map_ref(&map).map_err(|e| Error::Convert {
+                table: table.to_owned(),
+                message: e.0,
+            })
+        }
+    }
+}
+
+/// A column of `T`'s table by field name, as `T`'s definition declares it (type, nullability,
+/// default, uniqueness): for [`MigrationExt::add_field`].
+fn column_of<T: Record>(field: &str) -> std::result::Result<Column, String> {
+    let definition = T::definition();
+    definition
+        .schema
+        .as_ref()
+        .and_then(|schema| schema.column(field))
+        .cloned()
+        .ok_or_else(|| format!("the struct of table {:?} has no field {field:?}", T::TABLE))
+}
+
+/// Migration steps taken from a record's struct, so the schema says what the struct does.
+pub trait MigrationExt {
+    /// Adds the column for `T`'s field `field` to `T`'s table, as `T` declares it: type,
+    /// nullability, default, uniqueness. Existing rows get the default; a field that is neither
+    /// an `Option` nor has `#[tabula(default = ..)]` cannot be added to a table with rows (they
+    /// would have no value), and the migration says so, naming the field.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tabula::{Database, Migration, MigrationExt, Record};
+    ///
+    /// #[derive(Serialize, Deserialize, Record)]
+    /// #[tabula(table = "customers")]
+    /// struct Customer {
+    ///     #[tabula(primary_key)]
+    ///     id: i64,
+    ///     #[tabula(default = 0)]
+    ///     loyalty_points: i64,
+    /// }
+    ///
+    /// let migration = Migration::new(2, "loyalty").add_field::<Customer>("loyalty_points");
+    /// # let _ = (migration, Database::open_in_memory());
+    /// ```
+    #[must_use]
+    fn add_field<T: Record>(self, field: &str) -> Self;
+}
+
+impl MigrationExt for tabula_engine::Migration {
+    fn add_field<T: Record>(self, field: &str) -> Self {
+        let field = field.to_owned();
+        self.custom(move |db| {
+            let column = column_of::<T>(&field)?;
+            let has_rows = db.table(T::TABLE).is_some_and(|t| !t.is_empty());
+            if has_rows && !column.nullable && column.default.is_none() {
+                return Err(format!(
+                    "field {field:?} of table {:?} is not nullable and has no default, so the \
+                     rows already there would have no value: give it #[tabula(default = ..)] or \
+                     make it an Option",
+                    T::TABLE
+                ));
+            }
+            let mut ops = vec![Op::AlterTable {
+                table: T::TABLE.to_owned(),
+                change: tabula_core::SchemaChange::AddColumn(column.clone()),
+            }];
+            if let (Some(default), Some(table)) = (&column.default, db.table(T::TABLE)) {
+                for (key, _) in table.iter() {
+                    ops.push(Op::Update {
+                        table: T::TABLE.to_owned(),
+                        key,
+                        set: Row::from([(column.name.clone(), default.clone())]),
+                    });
+                }
+            }
+            Ok(ops)
+        })
+    }
+}
+
 fn column_text(column: &Column) -> String {
     let mut text = format!("{} {}", column.name, column.ty.name());
     if !column.nullable {
@@ -203,9 +305,10 @@ pub(crate) fn ensure_compatible(stored: &TableDef, wanted: &TableDef) -> Result<
                     &column.name,
                     format!(
                         "the struct has a new field ({}); add it with a migration: \
-                         Migration::add_column with a default, or rename_column if it was \
-                         renamed",
-                        column_text(column)
+                         Migration::new(..).add_field::<TheStruct>({:?}) (MigrationExt), \
+                         or rename_column if it was renamed",
+                        column_text(column),
+                        column.name
                     ),
                 );
             }

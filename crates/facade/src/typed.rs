@@ -9,7 +9,7 @@ use tabula_core::{Cause, Filter, Lsn, Query, TableDef, Timestamp, Value};
 use tabula_engine::{At, Engine, VersionKind};
 
 use crate::Result;
-use crate::record::{Record, from_row};
+use crate::record::{Record, from_old_row as from_row};
 use crate::transaction::{TxTable, run};
 
 /// A table read and written as `T`, from [`crate::Database::table`]. Cheap to clone; share it

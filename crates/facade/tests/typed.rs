@@ -294,3 +294,72 @@ fn serde_renames_name_the_columns() {
         .unwrap();
     assert_eq!(found, [mouse]);
 }
+
+/// Issue 26: adding a field took two migrations (the advice made a nullable column), and then
+/// `history` and `as_of` failed to decode the versions from before it ("missing field") unless
+/// the field also had `#[serde(default)]`. Now one step takes the column from the struct, and
+/// old versions decode with the current schema's default.
+#[test]
+fn a_field_added_from_the_struct_is_one_migration_and_old_versions_still_decode() {
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    #[tabula(table = "customers")]
+    struct CustomerV1 {
+        #[tabula(primary_key)]
+        id: i64,
+        name: String,
+    }
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    #[tabula(table = "customers")]
+    struct Customer {
+        #[tabula(primary_key)]
+        id: i64,
+        name: String,
+        #[tabula(default = 0)]
+        loyalty_points: i64,
+    }
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    #[tabula(table = "customers")]
+    struct CustomerStrict {
+        #[tabula(primary_key)]
+        id: i64,
+        name: String,
+        tier: String,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let v1 = db.table::<CustomerV1>().unwrap();
+    v1.insert(&CustomerV1 {
+        id: 1,
+        name: "Ada".into(),
+    })
+    .unwrap();
+    let before = db.engine().read().lsn();
+    drop(v1);
+    assert!(
+        db.table::<Customer>().is_err(),
+        "the struct changed: a migration is needed"
+    );
+
+    // A field without a default cannot be added to rows that have no value for it.
+    let refused = db
+        .engine()
+        .migrate(&[Migration::new(1, "tier").add_field::<CustomerStrict>("tier")])
+        .unwrap_err();
+    assert!(refused.to_string().contains("\"tier\""), "{refused}");
+
+    db.engine()
+        .migrate(&[Migration::new(1, "loyalty").add_field::<Customer>("loyalty_points")])
+        .unwrap();
+    let customers = db.table::<Customer>().unwrap();
+    let ada = Customer {
+        id: 1,
+        name: "Ada".into(),
+        loyalty_points: 0,
+    };
+    assert_eq!(customers.get(1).unwrap(), Some(ada.clone()));
+    customers.update(1, |c| c.loyalty_points = 5).unwrap();
+    // The version from before the migration decodes, with the default.
+    let versions = customers.history(1).unwrap();
+    assert_eq!(versions[0].after, Some(ada.clone()));
+    assert_eq!(customers.as_of(before).unwrap().get(1).unwrap(), Some(ada));
+}
