@@ -219,3 +219,43 @@ impl<T: Record + Send + 'static> Table<T> {
         blocking(move || table.update(key, change)).await
     }
 }
+
+/// The typed change feed for async code, from [`Table::subscribe_async`]: a thread waits on
+/// the feed and hands each change over a bounded channel, so awaiting the next change never
+/// blocks the runtime. Dropping it stops the thread at its next change (or when the database
+/// closes).
+#[derive(Debug)]
+pub struct AsyncTableFeed<T> {
+    receiver: tokio::sync::mpsc::Receiver<Result<crate::Change<T>>>,
+}
+
+impl<T: Send + 'static> AsyncTableFeed<T> {
+    /// The next change, once one is committed; `None` when the feed ended (the database was
+    /// closed, or the feed failed with the error returned just before).
+    pub async fn next(&mut self) -> Option<Result<crate::Change<T>>> {
+        self.receiver.recv().await
+    }
+}
+
+impl<T: Record + Send + 'static> Table<T> {
+    /// [`Table::subscribe`] for async code: the same changes, awaited.
+    ///
+    /// # Errors
+    /// As [`Table::subscribe`]; [`Error::Background`] if the feed's thread cannot start.
+    pub fn subscribe_async(&self, start: tabula_engine::Start) -> Result<AsyncTableFeed<T>> {
+        let feed = self.subscribe(start)?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        std::thread::Builder::new()
+            .name(format!("tabula-feed-{}", self.name()))
+            .spawn(move || {
+                for change in feed {
+                    let failed = change.is_err();
+                    if sender.blocking_send(change).is_err() || failed {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::Background(e.to_string()))?;
+        Ok(AsyncTableFeed { receiver })
+    }
+}

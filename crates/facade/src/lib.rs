@@ -56,6 +56,8 @@
 
 #[cfg(feature = "async")]
 mod r#async;
+#[cfg(feature = "async")]
+pub use r#async::AsyncTableFeed;
 mod database;
 mod error;
 mod feed;

@@ -215,3 +215,32 @@ fn every_typed_call_that_waits_on_the_disk_has_an_async_form() {
         db.close_async().await.unwrap();
     });
 }
+
+/// Issue 26: the change feed had no async form. `subscribe_async` yields the typed changes to
+/// await, on a current-thread runtime too.
+#[test]
+fn the_typed_feed_can_be_awaited() {
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Record)]
+    struct Item {
+        #[tabula(primary_key)]
+        id: i64,
+        qty: i64,
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = Database::open_in_memory();
+        let items = db.table::<Item>().unwrap();
+        let mut feed = items.subscribe_async(Start::Now).unwrap();
+        items.insert_async(Item { id: 1, qty: 1 }).await.unwrap();
+        items.delete_async(1).await.unwrap();
+        let inserted = feed.next().await.unwrap().unwrap();
+        assert_eq!(inserted.after, Some(Item { id: 1, qty: 1 }));
+        let deleted = feed.next().await.unwrap().unwrap();
+        assert_eq!(
+            (deleted.before, deleted.after),
+            (Some(Item { id: 1, qty: 1 }), None)
+        );
+    });
+}

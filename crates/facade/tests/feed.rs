@@ -85,3 +85,27 @@ fn a_typed_feed_gives_each_row_change_with_its_before_and_after() {
         changes.iter().take(4).map(summary).collect::<Vec<_>>()
     );
 }
+
+/// Issue 26: a thread blocked in `for change in feed` must not keep `close()` from finishing,
+/// and its feed ends when the database closes.
+#[test]
+fn closing_the_database_ends_a_feed_blocked_in_another_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let items = db.table::<Item>().unwrap();
+    let feed = items.subscribe(Start::Now).unwrap();
+    let (done, ended) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let seen = feed.count();
+        let _ = done.send(seen);
+    });
+    items.insert(&item(1, 1)).unwrap();
+    drop(items);
+    db.close().unwrap();
+    // A deadline, not a sleep: the feed ends as soon as the engine is gone.
+    let seen = ended
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the feed did not end after close");
+    assert_eq!(seen, 1);
+    reader.join().unwrap();
+}
