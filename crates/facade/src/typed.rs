@@ -326,6 +326,59 @@ impl<T: Record> Table<T> {
         self.read().get(key)
     }
 
+    /// The record whose unique field `field` holds `value` (an index lookup), now: SQLite's
+    /// `SELECT … WHERE sku = ?` on a `UNIQUE` column.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tabula::{Database, Record};
+    ///
+    /// #[derive(Debug, PartialEq, Serialize, Deserialize, Record)]
+    /// struct Product {
+    ///     #[tabula(primary_key)]
+    ///     id: i64,
+    ///     #[tabula(unique)]
+    ///     sku: String,
+    /// }
+    ///
+    /// let db = Database::open_in_memory();
+    /// let products = db.table::<Product>()?;
+    /// products.insert(&Product { id: 1, sku: "MS-01".into() })?;
+    /// let mouse = products.get_by(Product::FIELDS.sku, "MS-01")?;
+    /// assert_eq!(mouse.map(|p| p.id), Some(1));
+    /// # Ok::<(), tabula::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A field that is neither unique nor the key (use [`Table::filter`], which may find
+    /// several); a row that does not convert.
+    pub fn get_by<V: Into<Value>>(
+        &self,
+        field: crate::Field<V>,
+        value: impl Into<V>,
+    ) -> Result<Option<T>> {
+        let unique = field.name() == self.def.primary_key
+            || self
+                .def
+                .schema
+                .as_ref()
+                .and_then(|schema| schema.column(field.name()))
+                .is_some_and(|column| column.unique);
+        if !unique {
+            return Err(tabula_core::Error::InvalidFilter {
+                reason: format!(
+                    "get_by needs a unique field, and {:?} of table {:?} is not unique: use \
+                     filter, which may find several",
+                    field.name(),
+                    self.def.name
+                ),
+            }
+            .into());
+        }
+        let found = self.query(&Query::new().filter(field.eq(value)).limit(1))?;
+        Ok(found.into_iter().next())
+    }
+
     /// The records `query` selects, now.
     ///
     /// # Errors

@@ -104,3 +104,22 @@ fn error_kinds_say_what_happened_without_matching_the_layers() {
     let missing = db.engine().as_of(Lsn(99)).unwrap_err();
     assert_eq!(Error::from(missing).kind(), ErrorKind::History);
 }
+
+#[test]
+fn get_by_finds_by_a_unique_field_and_refuses_one_that_is_not() {
+    let db = Database::open_in_memory();
+    let products = db.table::<Product>().unwrap();
+    products.insert(&product(1, "MS-01")).unwrap();
+    products.insert(&product(2, "KB-02")).unwrap();
+    assert_eq!(
+        products.get_by(Product::FIELDS.sku, "KB-02").unwrap(),
+        Some(product(2, "KB-02"))
+    );
+    assert_eq!(products.get_by(Product::FIELDS.sku, "none").unwrap(), None);
+    assert_eq!(
+        products.get_by(Product::FIELDS.id, 1).unwrap(),
+        Some(product(1, "MS-01"))
+    );
+    let error = products.get_by(Product::FIELDS.price, 1.5).unwrap_err();
+    names(&error, &["\"price\"", "not unique"]);
+}
