@@ -90,6 +90,18 @@ impl Query {
         self
     }
 
+    /// Adds an ascending sort term (`order_by(path, false)`).
+    #[must_use]
+    pub fn order_by_asc(self, path: impl Into<Path>) -> Self {
+        self.order_by(path, false)
+    }
+
+    /// Adds a descending sort term (`order_by(path, true)`).
+    #[must_use]
+    pub fn order_by_desc(self, path: impl Into<Path>) -> Self {
+        self.order_by(path, true)
+    }
+
     /// Skips the first `n` rows.
     #[must_use]
     pub fn offset(mut self, n: usize) -> Self {

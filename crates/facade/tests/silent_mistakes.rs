@@ -123,3 +123,35 @@ fn get_by_finds_by_a_unique_field_and_refuses_one_that_is_not() {
     let error = products.get_by(Product::FIELDS.price, 1.5).unwrap_err();
     names(&error, &["\"price\"", "not unique"]);
 }
+
+#[test]
+fn timestamps_from_the_system_clock_and_descending_orders() {
+    let before = std::time::SystemTime::now();
+    let now = tabula::now();
+    let after = std::time::SystemTime::now();
+    assert!(Timestamp::from(before) <= now && now <= Timestamp::from(after));
+    let there_and_back = Timestamp::from(after).to_system_time().unwrap();
+    assert_eq!(Timestamp::from(there_and_back), Timestamp::from(after));
+    assert!(
+        Timestamp::from_micros(i64::MAX)
+            .to_system_time()
+            .is_some_and(|t| t > after)
+    );
+    assert_eq!(
+        Timestamp::from(std::time::UNIX_EPOCH - std::time::Duration::from_secs(1)),
+        Timestamp::from_micros(-1_000_000)
+    );
+
+    let db = Database::open_in_memory();
+    let products = db.table::<Product>().unwrap();
+    for id in 1..=3 {
+        products.insert(&product(id, &format!("S-{id}"))).unwrap();
+    }
+    let ids: Vec<i64> = products
+        .query(&Query::new().order_by_desc("id"))
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, [3, 2, 1]);
+}

@@ -41,6 +41,18 @@ impl Timestamp {
         self.0
     }
 
+    /// The `SystemTime` of this instant, or `None` where the platform's `SystemTime` cannot
+    /// reach it.
+    #[must_use]
+    pub fn to_system_time(self) -> Option<std::time::SystemTime> {
+        let micros = std::time::Duration::from_micros(self.0.unsigned_abs());
+        if self.0 >= 0 {
+            std::time::UNIX_EPOCH.checked_add(micros)
+        } else {
+            std::time::UNIX_EPOCH.checked_sub(micros)
+        }
+    }
+
     /// Builds a timestamp from calendar fields (UTC). `None` if a field is out of range.
     #[must_use]
     pub fn from_parts(date: (i64, u32, u32), time: (u32, u32, u32), micros: u32) -> Option<Self> {
@@ -60,6 +72,19 @@ impl Timestamp {
         let days = days_from_civil(y, m, d);
         let secs = days * SECS_PER_DAY + i64::from(hh) * 3600 + i64::from(mm) * 60 + i64::from(ss);
         Some(Timestamp(secs * MICROS_PER_SEC + i64::from(micros)))
+    }
+}
+
+/// The instant a `SystemTime` names, to the microsecond (saturating past ±292,000 years).
+/// Core reads no clock: `Timestamp::from(SystemTime::now())`, or `tabula::now()`, is how a
+/// caller stamps the present.
+impl From<std::time::SystemTime> for Timestamp {
+    fn from(time: std::time::SystemTime) -> Self {
+        let micros = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
+        match time.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => Timestamp(micros(after)),
+            Err(before) => Timestamp(micros(before.duration()).saturating_neg()),
+        }
     }
 }
 
