@@ -379,12 +379,17 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             ));
         }
         let (inferred, optional) = column_type(&field.ty);
-        typed_fields.push((ident.clone(), name.clone(), value_type(&field.ty).clone()));
         let ty = match &attrs.ty {
             Some(lit) => named_type(lit)?,
             None => inferred,
         };
         let ty = syn::Ident::new(ty, proc_macro2::Span::call_site());
+        typed_fields.push((
+            ident.clone(),
+            name.clone(),
+            value_type(&field.ty).clone(),
+            ty.clone(),
+        ));
         let mut column = quote! { ::tabula::Column::new(#name, ::tabula::ColumnType::#ty) };
         if !(optional || attrs.nullable || attrs.primary_key) {
             column = quote! { #column.not_null() };
@@ -416,13 +421,13 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let vis = &input.vis;
         let fields_ident = syn::Ident::new(&format!("{ident}Fields"), ident.span());
         let doc = format!("The fields of [`{ident}`], for typed filters: `{ident}::FIELDS`.");
-        let decls = typed_fields.iter().map(|(field, _, ty)| {
+        let decls = typed_fields.iter().map(|(field, _, ty, _)| {
             let doc = format!("The `{field}` column.");
             quote! { #[doc = #doc] pub #field: ::tabula::Field<#ty> }
         });
-        let inits = typed_fields
-            .iter()
-            .map(|(field, name, _)| quote! { #field: ::tabula::Field::new(#name) });
+        let inits = typed_fields.iter().map(|(field, name, _, column)| {
+            quote! { #field: ::tabula::Field::with_type(#name, ::tabula::ColumnType::#column) }
+        });
         quote! {
             #[doc = #doc]
             #[derive(Debug, Clone, Copy)]

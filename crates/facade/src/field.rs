@@ -6,7 +6,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use tabula_core::{Filter, Value};
+use serde::Serialize;
+use tabula_core::{ColumnType, Filter, Value, to_value};
+
+use crate::record::typed_value;
 
 /// A column of type `T`. Methods build [`Filter`]s with typed operands.
 ///
@@ -36,15 +39,24 @@ use tabula_core::{Filter, Value};
 /// ```
 pub struct Field<T> {
     name: &'static str,
+    ty: ColumnType,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T> Field<T> {
-    /// The field named `name` (the derive makes these).
+    /// The field named `name`, of a column of any type.
     #[must_use]
     pub const fn new(name: &'static str) -> Self {
+        Field::with_type(name, ColumnType::Any)
+    }
+
+    /// The field named `name` whose column has type `ty` (the derive makes these): operands
+    /// convert as the table converts the field's values.
+    #[must_use]
+    pub const fn with_type(name: &'static str, ty: ColumnType) -> Self {
         Field {
             name,
+            ty,
             _type: PhantomData,
         }
     }
@@ -62,53 +74,79 @@ impl<T> Field<T> {
     }
 }
 
-impl<T: Into<Value>> Field<T> {
+/// Operands convert through serde, as the table converts the field (so enums, unsigned
+/// integers, lists and nested structs compare as they are stored). A value the column cannot
+/// hold (a `u64` past `i64::MAX`) gives a filter that fails with its reason when it runs.
+impl<T: Serialize> Field<T> {
+    fn operand(&self, value: &T) -> Result<Value, String> {
+        to_value(value)
+            .map(|value| typed_value(self.ty, value))
+            .map_err(|e| format!("field {:?}: {}", self.name, e.0))
+    }
+
+    fn leaf(&self, value: &T, make: impl FnOnce(&'static str, Value) -> Filter) -> Filter {
+        match self.operand(value) {
+            Ok(value) => make(self.name, value),
+            Err(reason) => Filter::Invalid(reason),
+        }
+    }
+
     /// Equal to `value`.
     #[must_use]
     pub fn eq(&self, value: impl Into<T>) -> Filter {
-        Filter::eq(self.name, value.into().into())
+        self.leaf(&value.into(), Filter::eq)
     }
 
     /// Not equal to `value` (also rows where it is missing).
     #[must_use]
     pub fn ne(&self, value: impl Into<T>) -> Filter {
-        Filter::ne(self.name, value.into().into())
+        self.leaf(&value.into(), Filter::ne)
     }
 
     /// Greater than `value`.
     #[must_use]
     pub fn gt(&self, value: impl Into<T>) -> Filter {
-        Filter::gt(self.name, value.into().into())
+        self.leaf(&value.into(), Filter::gt)
     }
 
     /// Greater than or equal to `value`.
     #[must_use]
     pub fn ge(&self, value: impl Into<T>) -> Filter {
-        Filter::ge(self.name, value.into().into())
+        self.leaf(&value.into(), Filter::ge)
     }
 
     /// Less than `value`.
     #[must_use]
     pub fn lt(&self, value: impl Into<T>) -> Filter {
-        Filter::lt(self.name, value.into().into())
+        self.leaf(&value.into(), Filter::lt)
     }
 
     /// Less than or equal to `value`.
     #[must_use]
     pub fn le(&self, value: impl Into<T>) -> Filter {
-        Filter::le(self.name, value.into().into())
+        self.leaf(&value.into(), Filter::le)
     }
 
     /// Between `low` and `high`, both included.
     #[must_use]
     pub fn between(&self, low: impl Into<T>, high: impl Into<T>) -> Filter {
-        Filter::between(self.name, low.into().into(), high.into().into())
+        match (self.operand(&low.into()), self.operand(&high.into())) {
+            (Ok(low), Ok(high)) => Filter::between(self.name, low, high),
+            (Err(reason), _) | (_, Err(reason)) => Filter::Invalid(reason),
+        }
     }
 
     /// Equal to one of `values`.
     #[must_use]
     pub fn is_in<V: Into<T>>(&self, values: impl IntoIterator<Item = V>) -> Filter {
-        Filter::is_in(self.name, values.into_iter().map(|v| v.into().into()))
+        let values: Result<Vec<Value>, String> = values
+            .into_iter()
+            .map(|v| self.operand(&v.into()))
+            .collect();
+        match values {
+            Ok(values) => Filter::is_in(self.name, values),
+            Err(reason) => Filter::Invalid(reason),
+        }
     }
 }
 

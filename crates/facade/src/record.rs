@@ -110,26 +110,8 @@ pub(crate) fn to_row<T: Serialize>(record: &T, def: &TableDef) -> Result<Row> {
     };
     if let Some(schema) = &def.schema {
         for column in &schema.columns {
-            let Some(value) = row.get_mut(&column.name) else {
-                continue;
-            };
-            match (column.ty, &*value) {
-                (ColumnType::Timestamp, Value::Int(micros)) => {
-                    *value = Value::Timestamp(Timestamp::from_micros(*micros));
-                }
-                (ColumnType::Bytes, Value::List(items)) => {
-                    let bytes: Option<Vec<u8>> = items
-                        .iter()
-                        .map(|v| match v {
-                            Value::Int(i) => u8::try_from(*i).ok(),
-                            _ => None,
-                        })
-                        .collect();
-                    if let Some(bytes) = bytes {
-                        *value = Value::Bytes(bytes);
-                    }
-                }
-                _ => {}
+            if let Some(value) = row.get_mut(&column.name) {
+                *value = typed_value(column.ty, std::mem::take(value));
             }
         }
     }
@@ -137,6 +119,31 @@ pub(crate) fn to_row<T: Serialize>(record: &T, def: &TableDef) -> Result<Row> {
         row.remove(&def.primary_key);
     }
     Ok(row)
+}
+
+/// A value serde made for a column of type `ty`, typed as the column says: timestamps (which
+/// serde gives as microseconds) and bytes (a list of small integers). Shared by rows and by
+/// typed filters' operands, so both convert a field the same way.
+pub(crate) fn typed_value(ty: ColumnType, value: Value) -> Value {
+    match (ty, value) {
+        (ColumnType::Timestamp, Value::Int(micros)) => {
+            Value::Timestamp(Timestamp::from_micros(micros))
+        }
+        (ColumnType::Bytes, Value::List(items)) => {
+            let bytes: Option<Vec<u8>> = items
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => u8::try_from(*i).ok(),
+                    _ => None,
+                })
+                .collect();
+            match bytes {
+                Some(bytes) => Value::Bytes(bytes),
+                None => Value::List(items),
+            }
+        }
+        (_, value) => value,
+    }
 }
 
 /// A record from a stored row of `table`, read straight from its packed bytes (no map, no

@@ -352,7 +352,7 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// A field that is neither unique nor the key (use [`Table::filter`], which may find
     /// several); a row that does not convert.
-    pub fn get_by<V: Into<Value>>(
+    pub fn get_by<V: serde::Serialize>(
         &self,
         field: crate::Field<V>,
         value: impl Into<V>,

@@ -155,3 +155,57 @@ fn timestamps_from_the_system_clock_and_descending_orders() {
         .collect();
     assert_eq!(ids, [3, 2, 1]);
 }
+
+/// Issue 26: typed filters on enum, `u64`, `u8`, `Vec` and nested struct fields did not
+/// compile. They convert through serde as the table does; a value the column cannot hold is an
+/// error naming the field when the query runs, not a filter that matches nothing.
+#[test]
+fn typed_filters_take_every_serde_field_type() {
+    #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+    enum Category {
+        Tools,
+        Toys,
+    }
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Size {
+        w: u32,
+        h: u32,
+    }
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    struct Part {
+        #[tabula(primary_key)]
+        id: u64,
+        category: Category,
+        stock: u8,
+        tags: Vec<String>,
+        size: Size,
+        added: Timestamp,
+    }
+    let db = Database::open_in_memory();
+    let parts = db.table::<Part>().unwrap();
+    let at: Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+    let part = |id: u64, category, stock| Part {
+        id,
+        category,
+        stock,
+        tags: vec!["metal".into()],
+        size: Size { w: id as u32, h: 1 },
+        added: at,
+    };
+    parts.insert(&part(1, Category::Tools, 3)).unwrap();
+    parts.insert(&part(2, Category::Toys, 200)).unwrap();
+    let f = Part::FIELDS;
+    let ids = |filter: Filter| -> Vec<u64> {
+        parts.filter(filter).unwrap().iter().map(|p| p.id).collect()
+    };
+    assert_eq!(ids(f.category.eq(Category::Toys)), [2]);
+    assert_eq!(ids(f.stock.gt(100u8)), [2]);
+    assert_eq!(ids(f.id.is_in([1u64, 2])), [1, 2]);
+    assert_eq!(ids(f.tags.eq(vec!["metal".to_owned()])), [1, 2]);
+    assert_eq!(ids(f.size.eq(Size { w: 1, h: 1 })), [1]);
+    assert_eq!(ids(f.added.eq(at)), [1, 2]);
+    assert_eq!(parts.get(2).unwrap().map(|p| p.stock), Some(200));
+    // Past what an int column holds: an error naming the field, when the query runs.
+    let error = parts.filter(f.id.eq(u64::MAX)).unwrap_err();
+    names(&error, &["\"id\"", "invalid filter"]);
+}

@@ -64,6 +64,12 @@ pub enum Filter {
     Or(Vec<Filter>),
     /// The filter does not hold.
     Not(Box<Filter>),
+    /// A filter that could not be built, and why: a typed field given a value its column
+    /// cannot hold (a `u64` past `i64::MAX`). Running it is [`Error::InvalidFilter`] with the
+    /// reason, so the mistake surfaces where the query runs instead of matching nothing. Never
+    /// serialized.
+    #[serde(skip)]
+    Invalid(String),
 }
 
 macro_rules! leaf_ctor {
@@ -174,6 +180,11 @@ impl Filter {
             match f {
                 Filter::And(fs) | Filter::Or(fs) => stack.extend(fs.iter().map(|f| (f, depth + 1))),
                 Filter::Not(f) => stack.push((f, depth + 1)),
+                Filter::Invalid(reason) => {
+                    return Err(Error::InvalidFilter {
+                        reason: reason.clone(),
+                    });
+                }
                 leaf => {
                     if let Some(p) = leaf.path() {
                         p.validate(limits)?;
@@ -209,7 +220,7 @@ impl Filter {
             | Filter::Between(p, _, _)
             | Filter::Prefix(p, _)
             | Filter::IsNull(p) => Some(p),
-            Filter::And(_) | Filter::Or(_) | Filter::Not(_) => None,
+            Filter::And(_) | Filter::Or(_) | Filter::Not(_) | Filter::Invalid(_) => None,
         }
     }
 
@@ -268,6 +279,7 @@ impl Filter {
             Filter::And(fs) => fs.iter().all(|f| f.matches(row)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches(row)),
             Filter::Not(f) => !f.matches(row),
+            Filter::Invalid(_) => false,
         }
     }
 }
