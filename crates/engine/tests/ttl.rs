@@ -183,10 +183,15 @@ fn rules_are_checked_and_dropped_with_their_table() {
     let def = TableDef::new("t", "id")
         .column(Column::new("id", ColumnType::Int))
         .column(Column::new("name", ColumnType::Text))
+        .column(Column::new("when", ColumnType::Any))
         .column(Column::new("at", ColumnType::Timestamp));
     engine.commit(vec![Op::CreateTable(def)]).unwrap();
     let wrong_type = engine.set_ttl("t", Ttl::at("name")).unwrap_err();
     assert!(matches!(wrong_type, Error::InvalidTtl { ref table, .. } if table == "t"));
+    // Issue 26: an `any` column (a chrono field, stored as text) took the rule and no row ever
+    // expired.
+    let any = engine.set_ttl("t", Ttl::at("when")).unwrap_err();
+    assert!(any.to_string().contains("not a timestamp"), "{any}");
     assert!(matches!(
         engine.set_ttl("t", Ttl::at("nope")),
         Err(Error::InvalidTtl { .. })

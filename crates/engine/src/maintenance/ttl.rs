@@ -302,7 +302,18 @@ impl Engine {
             db.limits().check_name(NameKind::Column, &ttl.column)?;
             if let Some(schema) = &existing.def().schema {
                 match schema.column(&ttl.column) {
-                    Some(c) if matches!(c.ty, ColumnType::Timestamp | ColumnType::Any) => {}
+                    Some(c) if c.ty == ColumnType::Timestamp => {}
+                    // A typed table's `any` column (a field whose type the derive does not know,
+                    // a chrono date among them, stored as text) would take the rule and never
+                    // expire a row.
+                    Some(c) if c.ty == ColumnType::Any => {
+                        return Err(invalid(format!(
+                            "column {:?} is any, not a timestamp: its values may be anything \
+                             (text, for a chrono date), and rows would never expire; store \
+                             tabula::Timestamp values in a timestamp column",
+                            ttl.column
+                        )));
+                    }
                     Some(c) => {
                         return Err(invalid(format!(
                             "column {:?} is {}, not a timestamp",
