@@ -217,6 +217,29 @@ impl Run {
         let Some(table) = self.db.table(TABLE) else {
             return;
         };
+        // A typed table refuses a filter on a column it does not have (rows cannot hold one),
+        // by name, in queries and counts alike.
+        if let Some(schema) = &table.def().schema
+            && let Some(unknown) = filter
+                .paths()
+                .into_iter()
+                .find(|p| schema.column(p.first()).is_none())
+        {
+            let refused = |result: Result<(), tabula_core::Error>| {
+                matches!(result, Err(tabula_core::Error::UnknownColumn { ref column, .. })
+                    if column == unknown.first())
+            };
+            let query = Query::new().filter(filter.clone());
+            if !refused(self.db.query(TABLE, &query).map(|_| ()))
+                || !refused(table.count(Some(filter), self.db.limits()).map(|_| ()))
+            {
+                self.fail(&format!(
+                    "{filter:?} reads {unknown:?}, which typed table {TABLE:?} does not have, \
+                     and was not refused"
+                ));
+            }
+            return;
+        }
         let expected: Vec<RowRef> = table
             .iter()
             .filter(|(_, row)| filter.matches(row))
