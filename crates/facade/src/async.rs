@@ -15,6 +15,9 @@ use tabula_core::Value;
 use tabula_core::Filter;
 use tabula_engine::At;
 
+use serde::Serialize;
+
+use crate::record::key_value;
 use crate::{Database, Error, Record, RecordVersion, Result, Table, TableView, WriteTransaction};
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -158,8 +161,8 @@ impl<T: Record + Send + Sync + 'static> Table<T> {
     ///
     /// # Errors
     /// As [`Table::delete`].
-    pub async fn delete_async(&self, key: impl Into<Value>) -> Result<bool> {
-        let (table, key) = (self.clone(), key.into());
+    pub async fn delete_async(&self, key: impl Serialize) -> Result<bool> {
+        let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
         blocking(move || table.delete(key)).await
     }
 
@@ -189,8 +192,8 @@ impl<T: Record + Send + Sync + 'static> Table<T> {
     ///
     /// # Errors
     /// As [`Table::history`].
-    pub async fn history_async(&self, key: impl Into<Value>) -> Result<Vec<RecordVersion<T>>> {
-        let (table, key) = (self.clone(), key.into());
+    pub async fn history_async(&self, key: impl Serialize) -> Result<Vec<RecordVersion<T>>> {
+        let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
         blocking(move || table.history(key)).await
     }
 
@@ -212,10 +215,10 @@ impl<T: Record + Send + 'static> Table<T> {
     /// As [`Table::update`].
     pub async fn update_async(
         &self,
-        key: impl Into<Value>,
+        key: impl Serialize,
         change: impl FnOnce(&mut T) + Send + 'static,
     ) -> Result<Option<T>> {
-        let (table, key) = (self.clone(), key.into());
+        let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
         blocking(move || table.update(key, change)).await
     }
 }

@@ -121,6 +121,23 @@ pub(crate) fn to_row<T: Serialize>(record: &T, def: &TableDef) -> Result<Row> {
     Ok(row)
 }
 
+/// A key given to a typed call (anything serde serializes: integers of every width, text, a
+/// `Value`, ...), converted as the table converts its key field and then to the key column's
+/// type: `get(5u64)` finds key 5, and a key the column cannot hold is a typed error, not a row
+/// silently not found.
+pub(crate) fn key_value<K: Serialize + ?Sized>(def: &TableDef, key: &K) -> Result<Value> {
+    let value = to_value(key).map_err(|e| Error::Convert {
+        table: def.name.clone(),
+        message: format!("key: {}", e.0),
+    })?;
+    let ty = def
+        .schema
+        .as_ref()
+        .and_then(|schema| schema.column(&def.primary_key))
+        .map_or(ColumnType::Any, |column| column.ty);
+    Ok(def.conform_key(typed_value(ty, value))?)
+}
+
 /// A value serde made for a column of type `ty`, typed as the column says: timestamps (which
 /// serde gives as microseconds) and bytes (a list of small integers). Shared by rows and by
 /// typed filters' operands, so both convert a field the same way.

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use tabula_core::{Cause, Filter, Op, Query, Row, RowChange, RowRef, TableDef, Value};
 use tabula_engine::{Committed, Engine, WriteTx};
 
-use crate::record::{Record, ensure_compatible, from_row, to_row};
+use serde::Serialize;
+
+use crate::record::{Record, ensure_compatible, from_row, key_value, to_row};
 use crate::{Database, Error, Result};
 
 /// A write transaction in progress, inside [`Database::transaction`]. Get tables from it
@@ -266,8 +268,8 @@ impl<'t, T: Record> TxTable<'t, T> {
     ///
     /// # Errors
     /// A row that does not convert to `T`.
-    pub fn get(&self, key: impl Into<Value>) -> Result<Option<T>> {
-        let key = self.def.conform_key(key.into())?;
+    pub fn get(&self, key: impl Serialize) -> Result<Option<T>> {
+        let key = key_value(&self.def, &key)?;
         let row = self.tx.with(|tx| tx.get(&self.def.name, &key))?;
         row.map(|row| self.record(&row)).transpose()
     }
@@ -371,8 +373,8 @@ impl<'t, T: Record> TxTable<'t, T> {
     ///
     /// # Errors
     /// As [`TxTable::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].
-    pub fn update(&self, key: impl Into<Value>, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
-        let key = self.def.conform_key(key.into())?;
+    pub fn update(&self, key: impl Serialize, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
+        let key = key_value(&self.def, &key)?;
         let Some(row) = self.tx.with(|tx| tx.get(&self.def.name, &key))? else {
             return Ok(None);
         };
@@ -396,12 +398,8 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// # Errors
     /// As [`TxTable::insert`]; a record whose key is not `key` is
     /// [`tabula_core::Error::PrimaryKeyChange`].
-    pub fn upsert_with(
-        &self,
-        key: impl Into<Value>,
-        make: impl FnOnce(Option<T>) -> T,
-    ) -> Result<T> {
-        let key = self.def.conform_key(key.into())?;
+    pub fn upsert_with(&self, key: impl Serialize, make: impl FnOnce(Option<T>) -> T) -> Result<T> {
+        let key = key_value(&self.def, &key)?;
         let record = make(self.get(key.clone())?);
         let mut row = self.row(&record)?;
         match row.get(&self.def.primary_key) {
@@ -430,8 +428,8 @@ impl<'t, T: Record> TxTable<'t, T> {
     ///
     /// # Errors
     /// The transaction's errors.
-    pub fn delete(&self, key: impl Into<Value>) -> Result<bool> {
-        let key = self.def.conform_key(key.into())?;
+    pub fn delete(&self, key: impl Serialize) -> Result<bool> {
+        let key = key_value(&self.def, &key)?;
         if self.tx.with(|tx| tx.get(&self.def.name, &key))?.is_none() {
             return Ok(false);
         }

@@ -9,7 +9,9 @@ use tabula_core::{Cause, Filter, Lsn, Query, TableDef, Timestamp, Value};
 use tabula_engine::{At, Engine, VersionKind};
 
 use crate::Result;
-use crate::record::{Record, from_old_row as from_row};
+use serde::Serialize;
+
+use crate::record::{Record, from_old_row as from_row, key_value};
 use crate::transaction::{TxTable, run};
 
 /// A table read and written as `T`, from [`crate::Database::table`]. Cheap to clone; share it
@@ -63,6 +65,11 @@ impl<T> Table<T> {
     /// The engine underneath, for the feature modules of this crate.
     pub(crate) fn engine_ref(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The table's definition, as the struct gives it.
+    pub(crate) fn def_ref(&self) -> &TableDef {
+        &self.def
     }
 }
 
@@ -177,8 +184,8 @@ impl<T: Record> Table<T> {
     ///
     /// # Errors
     /// As [`Table::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].
-    pub fn update(&self, key: impl Into<Value>, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
-        let key = self.def.conform_key(key.into())?;
+    pub fn update(&self, key: impl Serialize, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
+        let key = key_value(&self.def, &key)?;
         self.in_transaction(move |t| t.update(key, change))
     }
 
@@ -209,12 +216,8 @@ impl<T: Record> Table<T> {
     ///
     /// # Errors
     /// As [`TxTable::upsert_with`].
-    pub fn upsert_with(
-        &self,
-        key: impl Into<Value>,
-        make: impl FnOnce(Option<T>) -> T,
-    ) -> Result<T> {
-        let key = self.def.conform_key(key.into())?;
+    pub fn upsert_with(&self, key: impl Serialize, make: impl FnOnce(Option<T>) -> T) -> Result<T> {
+        let key = key_value(&self.def, &key)?;
         self.in_transaction(move |t| t.upsert_with(key, make))
     }
 
@@ -299,8 +302,8 @@ impl<T: Record> Table<T> {
     ///
     /// # Errors
     /// Commit errors.
-    pub fn delete(&self, key: impl Into<Value>) -> Result<bool> {
-        let key = self.def.conform_key(key.into())?;
+    pub fn delete(&self, key: impl Serialize) -> Result<bool> {
+        let key = key_value(&self.def, &key)?;
         self.in_transaction(move |t| t.delete(key))
     }
 
@@ -322,7 +325,7 @@ impl<T: Record> Table<T> {
     ///
     /// # Errors
     /// A row that does not convert to `T`.
-    pub fn get(&self, key: impl Into<Value>) -> Result<Option<T>> {
+    pub fn get(&self, key: impl Serialize) -> Result<Option<T>> {
         self.read().get(key)
     }
 
@@ -352,7 +355,7 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// A field that is neither unique nor the key (use [`Table::filter`], which may find
     /// several); a row that does not convert.
-    pub fn get_by<V: serde::Serialize>(
+    pub fn get_by<V: Serialize>(
         &self,
         field: crate::Field<V>,
         value: impl Into<V>,
@@ -425,12 +428,12 @@ impl<T: Record> Table<T> {
     ///
     /// # Errors
     /// As [`Engine::history`]; a row that does not convert.
-    pub fn history(&self, key: impl Into<Value>) -> Result<Vec<RecordVersion<T>>> {
+    pub fn history(&self, key: impl Serialize) -> Result<Vec<RecordVersion<T>>> {
         let name = &self.def.name;
         let record =
             |row: Option<tabula_core::RowRef>| row.map(|r| from_row::<T>(&r, name)).transpose();
         self.engine
-            .history(name, &self.def.conform_key(key.into())?)?
+            .history(name, &key_value(&self.def, &key)?)?
             .into_iter()
             .map(|v| {
                 Ok(RecordVersion {
@@ -511,11 +514,11 @@ impl<T: Record> TableView<T> {
     /// # Errors
     /// A key that cannot be the table's key type (a text key for an `int` key column); a row
     /// that does not convert to `T`.
-    pub fn get(&self, key: impl Into<Value>) -> Result<Option<T>> {
+    pub fn get(&self, key: impl Serialize) -> Result<Option<T>> {
         let Some(table) = self.table() else {
             return Ok(None);
         };
-        let key = table.def().conform_key(key.into())?;
+        let key = key_value(table.def(), &key)?;
         table
             .get(&key)
             .map(|row| from_row(row, &self.name))

@@ -204,7 +204,15 @@ fn typed_filters_take_every_serde_field_type() {
     assert_eq!(ids(f.tags.eq(vec!["metal".to_owned()])), [1, 2]);
     assert_eq!(ids(f.size.eq(Size { w: 1, h: 1 })), [1]);
     assert_eq!(ids(f.added.eq(at)), [1, 2]);
-    assert_eq!(parts.get(2).unwrap().map(|p| p.stock), Some(200));
+    // Keys of any integer width, as the table converts its key field.
+    assert_eq!(parts.get(2u64).unwrap().map(|p| p.stock), Some(200));
+    assert_eq!(parts.get(2u8).unwrap().map(|p| p.stock), Some(200));
+    assert_eq!(
+        parts.get(Value::Int(2)).unwrap().map(|p| p.stock),
+        Some(200)
+    );
+    let too_big = parts.get(u64::MAX).unwrap_err();
+    names(&too_big, &["key"]);
     // Past what an int column holds: an error naming the field, when the query runs.
     let error = parts.filter(f.id.eq(u64::MAX)).unwrap_err();
     names(&error, &["\"id\"", "invalid filter"]);
