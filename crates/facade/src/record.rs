@@ -135,7 +135,12 @@ pub(crate) fn key_value<K: Serialize + ?Sized>(def: &TableDef, key: &K) -> Resul
         .as_ref()
         .and_then(|schema| schema.column(&def.primary_key))
         .map_or(ColumnType::Any, |column| column.ty);
-    Ok(def.conform_key(typed_value(ty, value))?)
+    // The common case, a key already of its column's type, needs no conversion (reads are
+    // measured in hundreds of nanoseconds: this path is on every typed get).
+    match (ty, &value) {
+        (ColumnType::Int, Value::Int(_)) | (ColumnType::Text, Value::Text(_)) => Ok(value),
+        _ => Ok(def.conform_key(typed_value(ty, value))?),
+    }
 }
 
 /// A value serde made for a column of type `ty`, typed as the column says: timestamps (which

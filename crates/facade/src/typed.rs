@@ -68,6 +68,7 @@ impl<T> Table<T> {
     }
 
     /// The table's definition, as the struct gives it.
+    #[cfg(feature = "async")]
     pub(crate) fn def_ref(&self) -> &TableDef {
         &self.def
     }
