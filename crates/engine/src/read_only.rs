@@ -154,16 +154,7 @@ fn read_once(dir: &Path, options: &Options) -> Result<(State, RecoveryReport, Fo
     // they count as present; a rotation since then only adds segments the MANIFEST may lack.
     let manifest = Manifest::read(&storage, dir)?;
     if let Some(manifest) = &manifest {
-        let list = |archive: bool| {
-            let listed = if archive {
-                tabula_wal::archived_lsns(&storage, &wal_dir)
-            } else {
-                tabula_wal::live_lsns(&storage, &wal_dir)
-            };
-            listed.map_err(io("list", &wal_dir))
-        };
-        let mut present = list(false)?;
-        present.extend(list(true)?);
+        let present = tabula_wal::all_lsns(&storage, &wal_dir).map_err(io("list", &wal_dir))?;
         let missing = tabula_wal::missing_segments(&manifest.segments, &present, base_lsn);
         if !missing.is_empty() {
             return Err(Error::MissingSegments {

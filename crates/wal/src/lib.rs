@@ -107,8 +107,8 @@ pub use reader::{LogReader, LogRecord, Records};
 pub use recovery::{Damage, QUARANTINE_DIR, RecoveryReport, may_be_acknowledged};
 pub use retention::{SegmentInfo, TruncateReport};
 pub use segment::{
-    ARCHIVE_DIR, archived_lsns, archived_name as archived_segment_name, first_payload,
-    first_payload_of, live_lsns, missing_segments, parse_segment_name, segment_name,
+    ARCHIVE_DIR, all_lsns, archived_name as archived_segment_name, first_payload_of, live_lsns,
+    missing_segments, parse_segment_name, segment_name,
 };
 pub use tabula_core::Lsn;
 pub use tabula_storage as storage;

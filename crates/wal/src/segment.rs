@@ -117,12 +117,14 @@ pub fn live_lsns(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<Lsn>> {
     }
 }
 
-/// The first LSNs of the archived segments of the log in `dir`, in order.
-pub fn archived_lsns(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<Lsn>> {
-    Ok(list_archive(storage, dir)?
-        .iter()
-        .map(|s| s.first_lsn)
-        .collect())
+/// The first LSNs of every segment of the log in `dir`, live and archived, in order: what a
+/// reader that also reads the archive has (a segment a checkpoint archived is not missing).
+pub fn all_lsns(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<Lsn>> {
+    let mut lsns = live_lsns(storage, dir)?;
+    lsns.extend(list_archive(storage, dir)?.iter().map(|s| s.first_lsn));
+    lsns.sort();
+    lsns.dedup();
+    Ok(lsns)
 }
 
 /// The segments of a recorded log shape that are needed and absent: `listed` is the first LSN
@@ -143,16 +145,6 @@ pub fn missing_segments(listed: &[Lsn], present: &[Lsn], covered: Lsn) -> Vec<Ls
         }
     }
     missing
-}
-
-/// The payload of the first record of the live segment of `dir` that starts at `first`, or
-/// `None` when the segment holds no valid record there (damage is for recovery to report).
-pub fn first_payload(
-    storage: &dyn Storage,
-    dir: &Path,
-    first: Lsn,
-) -> crate::Result<Option<Vec<u8>>> {
-    first_payload_of(storage, &dir.join(segment_name(first)))
 }
 
 /// The payload of the first record of the segment file `path` (live or archived), or `None`

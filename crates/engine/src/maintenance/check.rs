@@ -412,8 +412,7 @@ impl Replay {
 /// records, but some segment, live or archived, must still start at or before the record after
 /// the snapshot (`base`), or nothing can be replayed from there.
 fn salvage_reaches(wal_dir: &Path, base: Lsn) -> Result<bool> {
-    let mut present = tabula_wal::live_lsns(&FsStorage, wal_dir).map_err(io("list", wal_dir))?;
-    present.extend(tabula_wal::archived_lsns(&FsStorage, wal_dir).map_err(io("list", wal_dir))?);
+    let present = tabula_wal::all_lsns(&FsStorage, wal_dir).map_err(io("list", wal_dir))?;
     Ok(present.iter().any(|first| *first <= base.next()))
 }
 
