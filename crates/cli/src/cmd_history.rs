@@ -126,7 +126,7 @@ pub fn history(args: &HistoryArgs, out: &mut dyn Write) -> Result<()> {
         Some(_) => key(&table_def(&view, &args.table)?, &args.key)?,
         None => key(&tabula::TableDef::new(&args.table, "key"), &args.key)?,
     };
-    let versions = db.history(&args.table, &key)?;
+    let versions = db.history(&args.table, key.clone())?;
     if versions.is_empty() {
         anyhow::bail!(
             "no history for key {} in {} (the log may have been pruned before it)",

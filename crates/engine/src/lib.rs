@@ -67,7 +67,7 @@ pub use db::{
 pub use error::{Error, Result};
 pub use history::backup::{BackupInfo, list_backups, remove_old_backups, restore};
 pub use history::diff::{Diff, TableDiff};
-pub use history::feed::{FeedOptions, Start, Subscription};
+pub use history::feed::{FeedOptions, FeedStop, Start, Subscription};
 pub use history::{At, LogEntries, LogFilter, Version, VersionKind};
 pub use interop::files::{load_file, save_file};
 pub use interop::sources::{SourceFormat, create_database, load_source};

@@ -36,11 +36,11 @@ impl Database {
         blocking(move || Database::with_options(dir, options)).await
     }
 
-    /// [`tabula_engine::Engine::commit`] on the blocking pool: the wait for the fsync (shared
+    /// [`Database::commit`] on the blocking pool: the wait for the fsync (shared
     /// with concurrent commits) does not hold the runtime's thread.
     ///
     /// # Errors
-    /// As [`tabula_engine::Engine::commit`].
+    /// As [`Database::commit`].
     pub async fn commit_async(&self, ops: Vec<Op>) -> Result<Committed> {
         let db = self.clone();
         blocking(move || Ok(db.engine().commit(ops)?)).await
@@ -60,10 +60,10 @@ impl Database {
         blocking(move || db.transaction(body)).await
     }
 
-    /// [`tabula_engine::Engine::save`] on the blocking pool.
+    /// [`Database::save`] on the blocking pool.
     ///
     /// # Errors
-    /// As [`tabula_engine::Engine::save`].
+    /// As [`Database::save`].
     pub async fn save_async(&self, path: impl AsRef<Path>, format: Format) -> Result<()> {
         let (db, path) = (self.clone(), path.as_ref().to_path_buf());
         blocking(move || Ok(db.engine().save(path, format)?)).await
@@ -71,7 +71,7 @@ impl Database {
 
     /// [`tabula_engine::load_file`] on the blocking pool: a saved database, snapshot, backup or
     /// DictDB JSON file, read into a database state (import it with
-    /// [`tabula_engine::Engine::import`]).
+    /// [`Database::import`]).
     ///
     /// # Errors
     /// As [`tabula_engine::load_file`].
@@ -80,10 +80,10 @@ impl Database {
         blocking(move || Ok(tabula_engine::load_file(path, &Options::default().limits)?)).await
     }
 
-    /// [`tabula_engine::Engine::backup`] on the blocking pool.
+    /// [`Database::backup`] on the blocking pool.
     ///
     /// # Errors
-    /// As [`tabula_engine::Engine::backup`].
+    /// As [`Database::backup`].
     pub async fn backup_async(&self, dir: impl AsRef<Path>) -> Result<BackupInfo> {
         let (db, dir) = (self.clone(), dir.as_ref().to_path_buf());
         blocking(move || Ok(db.engine().backup(dir)?)).await

@@ -1,9 +1,11 @@
-//! [`Database`]: an open tabula database, the handle applications keep. It derefs to the
-//! [`Engine`], so every engine feature (commits, reads, time travel, history, tags, the change
-//! feed, backups, checkpoints, TTL, migrations) is a method call away; it adds typed tables
-//! ([`Database::table`]) and untyped ones ([`Database::rows`]).
+//! [`Database`]: an open tabula database, the handle applications keep: opening and closing,
+//! typed tables ([`Database::table`]) and untyped ones ([`Database::rows`]). The engine's
+//! features are its methods too, each with the facade's one [`crate::Error`] (`history.rs`:
+//! reads, time travel, the log, tags, diffs, backups, the feed; `maintenance.rs`: commits,
+//! migrations, TTL, checkpoints, statistics, files); [`Database::engine`] reaches the rest.
+//! It does not deref to the engine, so no engine method with the engine's error type shows
+//! through as facade API.
 
-use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -68,7 +70,7 @@ impl Database {
     /// Opens the database in `dir` for reading only, beside a running writer or on read-only
     /// storage: no lock, not a byte written, a torn end of the log left out in memory and left
     /// alone on disk; writes are refused ([`tabula_engine::Error::ReadOnly`]), and
-    /// [`Engine::refresh`] reads what the writer committed since. As SQLite and redb let
+    /// [`Database::refresh`] reads what the writer committed since. As SQLite and redb let
     /// readers open beside a writer.
     ///
     /// ```
@@ -94,7 +96,7 @@ impl Database {
     /// before returning it.
     ///
     /// # Errors
-    /// As [`Database::open`] and [`Engine::migrate`].
+    /// As [`Database::open`] and [`Database::migrate`].
     pub fn open_migrated(
         dir: impl AsRef<Path>,
         options: Options,
@@ -119,7 +121,8 @@ impl Database {
         }
     }
 
-    /// The engine underneath (also reachable through `Deref`).
+    /// The engine underneath, for what `Database` does not offer itself (the transaction log,
+    /// the clock); its calls return [`tabula_engine::Error`].
     #[must_use]
     pub fn engine(&self) -> &Engine {
         &self.engine
@@ -184,13 +187,6 @@ impl Database {
                 handles: Arc::strong_count(&engine) - 1,
             }),
         }
-    }
-}
-
-impl Deref for Database {
-    type Target = Engine;
-    fn deref(&self) -> &Engine {
-        &self.engine
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 
 use tabula_core::{Cause, Lsn, Op, State, Timestamp, Transaction, Value};
-use tabula_engine::{FeedOptions, Start, Subscription};
+use tabula_engine::{FeedOptions, FeedStop, Start, Subscription};
 
 use crate::record::from_row;
 use crate::{Error, Record, Result, Table};
@@ -77,7 +77,7 @@ impl<T: Record> Table<T> {
     /// ```
     ///
     /// # Errors
-    /// As [`tabula_engine::Engine::subscribe`] and [`Table::as_of`] (a point no longer kept).
+    /// As [`Database::subscribe`](crate::Database::subscribe) and [`Table::as_of`] (a point no longer kept).
     pub fn subscribe(&self, start: Start) -> Result<TableFeed<T>> {
         let engine = self.engine_ref();
         let name = self.name().to_owned();
@@ -109,6 +109,15 @@ impl<T: Record> Table<T> {
             pending: VecDeque::new(),
             _record: PhantomData,
         })
+    }
+}
+
+impl<T> TableFeed<T> {
+    /// A handle that ends this feed from any thread: a `for change in feed` blocked in
+    /// another thread waiting for a commit returns at once.
+    #[must_use]
+    pub fn stopper(&self) -> FeedStop {
+        self.subscription.stopper()
     }
 }
 

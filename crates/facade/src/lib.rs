@@ -4,7 +4,7 @@
 //! typed tables from your own serde structs with `#[derive(Record)]`, and read and write them;
 //! every commit goes through a checksummed write-ahead log, checkpoints stream consistent
 //! snapshots while writers go on, and recovery never loses an acknowledged commit. The history is
-//! kept: any past state ([`Database::as_of`](tabula_engine::Engine::as_of)), a record's versions
+//! kept: any past state ([`Database::as_of`]), a record's versions
 //! with who changed it and why, tags, diffs, rollbacks, backups and a change feed.
 //!
 //! ```
@@ -49,7 +49,7 @@
 //! ([`WriteTransaction`], [`TxTable`], [`TxRows`]) here; the engine's types
 //! ([`Options`], [`At`], [`LogFilter`], [`Migration`], [`Ttl`], ...) re-exported from
 //! `tabula-engine`; the data model ([`Value`], [`Row`], [`Filter`], [`Query`], [`TableDef`], ...)
-//! from `tabula-core`; a consistent read-only view of the whole database (what [`Engine::read`]
+//! from `tabula-core`; a consistent read-only view of the whole database (what [`Database::read`]
 //! returns, the engine's `ReadView`) is [`View`] here; the codecs in [`codec`].
 
 #![deny(missing_docs)]
@@ -62,6 +62,8 @@ mod database;
 mod error;
 mod feed;
 mod field;
+mod history;
+mod maintenance;
 mod record;
 mod transaction;
 mod typed;
@@ -74,6 +76,7 @@ pub use database::{Database, Rows};
 pub use error::{Error, ErrorKind, Result};
 pub use feed::{Change, TableFeed};
 pub use field::Field;
+pub use history::Feed;
 pub use record::{MigrationExt, Record};
 /// Serde types to and from [`Value`]s (`tabula-core`'s converter, the typed layer's format).
 pub use tabula_core::{ConvertError, from_value, to_value, wide_json_integer};
@@ -89,14 +92,14 @@ pub use tabula_core::{
     TableDef, TableMemory, Timestamp, Transaction, Value,
 };
 /// A consistent, read-only view of the whole database at one LSN (`tabula_engine::ReadView`):
-/// what [`Engine::read`] and [`Engine::as_of`] return.
+/// what [`Database::read`] and [`Database::as_of`] return.
 pub use tabula_engine::ReadView as View;
 pub use tabula_engine::ViewTable;
 
 pub use tabula_engine::{
     ArchiveReport, At, BackupInfo, Batch, CheckReport, CheckpointInfo, CheckpointPolicy, Clock,
-    Committed, Compression, Damage, Diff, Engine, FeedOptions, Format, LogFilter, ManualClock,
-    Migration, Options, Problem, ProblemKind, RecoveryMode, RecoveryReport, Retention,
+    Committed, Compression, Damage, Diff, Engine, FeedOptions, FeedStop, Format, LogFilter,
+    ManualClock, Migration, Options, Problem, ProblemKind, RecoveryMode, RecoveryReport, Retention,
     SnapshotOptions, SnapshotRetention, SourceFormat, Start, Stats, Subscription, SyncPolicy,
     SystemClock, Ttl, VerifyReport, Version, VersionKind, WriteTx, check, create_database,
     list_backups, load_file, load_source, remove_old_backups, repair, restore, restore_archive,

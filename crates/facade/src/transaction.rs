@@ -123,7 +123,7 @@ impl Database {
     /// ```
     ///
     /// # Errors
-    /// `body`'s error, or the commit's (as [`Engine::commit`]).
+    /// `body`'s error, or the commit's (as [`Database::commit`]).
     pub fn transaction<R>(
         &self,
         body: impl for<'t> FnOnce(&'t WriteTransaction<'t>) -> Result<R>,

@@ -317,7 +317,7 @@ impl<T: Record> Table<T> {
     /// The table as it was at `at` (an LSN, a time or a tag).
     ///
     /// # Errors
-    /// As [`Engine::as_of`].
+    /// As [`Database::as_of`](crate::Database::as_of).
     pub fn as_of(&self, at: impl Into<At>) -> Result<TableView<T>> {
         Ok(TableView::new(self.engine.as_of(at)?, &self.def.name))
     }
@@ -428,7 +428,7 @@ impl<T: Record> Table<T> {
     /// Every retained version of the record with `key`, oldest first.
     ///
     /// # Errors
-    /// As [`Engine::history`]; a row that does not convert.
+    /// As [`Database::history`](crate::Database::history); a row that does not convert.
     pub fn history(&self, key: impl Serialize) -> Result<Vec<RecordVersion<T>>> {
         let name = &self.def.name;
         let record =

@@ -109,3 +109,46 @@ fn closing_the_database_ends_a_feed_blocked_in_another_thread() {
     assert_eq!(seen, 1);
     reader.join().unwrap();
 }
+
+/// Issue 26: a feed blocked in another thread on a quiet database ends when its stopper is
+/// used, with the database still open; the database-wide feed and the typed one alike.
+#[test]
+fn a_stopper_ends_a_feed_blocked_in_another_thread() {
+    let db = Database::open_in_memory();
+    let items = db.table::<Item>().unwrap();
+    let typed = items.subscribe(Start::Now).unwrap();
+    let whole = db.subscribe(Start::Now, FeedOptions::new()).unwrap();
+    let stops = [typed.stopper(), whole.stopper()];
+    let (done, ended) = std::sync::mpsc::channel();
+    let typed_done = done.clone();
+    let readers = [
+        std::thread::spawn(move || {
+            let _ = typed_done.send(("typed", typed.count()));
+        }),
+        std::thread::spawn(move || {
+            let _ = done.send(("whole", whole.count()));
+        }),
+    ];
+    items.insert(&item(1, 1)).unwrap();
+    for stop in &stops {
+        stop.stop();
+    }
+    let mut seen: Vec<_> = (0..2)
+        .map(|_| {
+            ended
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("a stopped feed did not end")
+        })
+        .collect();
+    seen.sort_unstable();
+    // The insert may or may not have been read before the stop; nothing after it is.
+    assert!(seen[0].0 == "typed" && seen[0].1 <= 1, "{seen:?}");
+    assert!(seen[1].0 == "whole" && seen[1].1 <= 1, "{seen:?}");
+    for reader in readers {
+        reader.join().unwrap();
+    }
+    // The database goes on; a new feed works.
+    let mut again = items.subscribe(Start::Now).unwrap();
+    items.insert(&item(2, 1)).unwrap();
+    assert_eq!(again.next().unwrap().unwrap().key, Value::Int(2));
+}

@@ -305,7 +305,7 @@ fn witness(db: &Database) -> Witness {
     }
 }
 
-fn unchanged(db: &Database, before: &Witness, feed: &mut tabula::Subscription) {
+fn unchanged(db: &Database, before: &Witness, feed: &mut tabula::Feed) {
     let after = witness(db);
     assert_eq!(after.lsn, before.lsn);
     assert_eq!(after.log, before.log);
@@ -572,6 +572,7 @@ fn typed_records_go_into_any_op() {
     let row = order.to_row().unwrap();
     assert_eq!(row["placed"], Value::Timestamp(order.placed));
     let (_, committed) = db
+        .engine()
         .write(|tx| {
             tx.push(Op::Insert {
                 table: Order::TABLE.into(),

@@ -20,11 +20,11 @@
 //! Only visible transactions are delivered: under `SyncPolicy::Always`, durable ones, so a
 //! subscriber never sees a transaction a crash could take back.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use tabula_core::{Lsn, Transaction};
 use tabula_wal::Transactions;
 
@@ -204,6 +204,33 @@ pub struct Subscription {
     engine: Weak<Inner>,
     options: FeedOptions,
     phase: Phase,
+    stop: Arc<Stop>,
+    /// Woken by [`FeedStop::stop`], so a subscriber blocked on a quiet feed ends at once.
+    woken: Receiver<()>,
+}
+
+/// What a [`FeedStop`] shares with its subscription.
+#[derive(Debug)]
+struct Stop {
+    stopped: AtomicBool,
+    /// Held here too, so the wake channel never disconnects while the subscription lives.
+    wake: Sender<()>,
+}
+
+/// Ends a [`Subscription`] from any thread (from [`Subscription::stopper`]): a subscriber
+/// blocked waiting for the next commit returns `None` at once, as after the engine closed.
+#[derive(Debug, Clone)]
+pub struct FeedStop {
+    stop: Arc<Stop>,
+}
+
+impl FeedStop {
+    /// Ends the subscription: its next (or current) wait returns `None`.
+    pub fn stop(&self) {
+        self.stop.stopped.store(true, Ordering::SeqCst);
+        // One pending wake is enough; a full channel already wakes the subscriber.
+        let _full_or_woken = self.stop.wake.try_send(());
+    }
 }
 
 #[derive(Debug)]
@@ -229,25 +256,45 @@ impl Subscription {
         self.receive(&Wait::Until(Instant::now() + timeout))
     }
 
-    /// Whether the feed has ended: the engine is gone, or an error was delivered.
+    /// Whether the feed has ended: the engine is gone, it was stopped, or an error was
+    /// delivered.
     #[must_use]
     pub fn is_closed(&self) -> bool {
         matches!(self.phase, Phase::Done)
     }
 
+    /// A handle that ends this subscription from any thread, for a subscriber blocked in
+    /// `for tx in subscription` on a quiet database.
+    #[must_use]
+    pub fn stopper(&self) -> FeedStop {
+        FeedStop {
+            stop: Arc::clone(&self.stop),
+        }
+    }
+
     fn receive(&mut self, wait: &Wait) -> Option<Item> {
         loop {
+            if self.stop.stopped.load(Ordering::SeqCst) {
+                return self.deliver(None);
+            }
             match &mut self.phase {
                 Phase::Done => return None,
                 Phase::Live(receiver) => {
+                    let woken = &self.woken;
                     let item = match wait {
-                        Wait::Forever => receiver.recv().ok(),
-                        Wait::Until(deadline) => match receiver.recv_deadline(*deadline) {
-                            Ok(item) => Some(item),
-                            Err(RecvTimeoutError::Timeout) => return None,
-                            Err(RecvTimeoutError::Disconnected) => None,
+                        Wait::Forever => crossbeam_channel::select! {
+                            recv(receiver) -> item => item.ok(),
+                            recv(woken) -> _ => continue,
+                        },
+                        Wait::Until(deadline) => crossbeam_channel::select! {
+                            recv(receiver) -> item => item.ok(),
+                            recv(woken) -> _ => continue,
+                            default(deadline.saturating_duration_since(Instant::now())) => return None,
                         },
                     };
+                    if self.stop.stopped.load(Ordering::SeqCst) {
+                        return self.deliver(None);
+                    }
                     return self.deliver(item);
                 }
                 Phase::CatchUp { next, reading } => {
@@ -373,10 +420,16 @@ impl Engine {
                 reading: None,
             }),
         })?;
+        let (wake, woken) = crossbeam_channel::bounded(1);
         Ok(Subscription {
             engine: Arc::downgrade(inner),
             options,
             phase,
+            stop: Arc::new(Stop {
+                stopped: AtomicBool::new(false),
+                wake,
+            }),
+            woken,
         })
     }
 }
