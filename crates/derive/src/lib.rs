@@ -340,6 +340,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let table = table_name(input)?;
     let rename_all = serde_rename_all(&input.attrs)?;
     let mut key = None;
+    let mut key_type = None;
     let mut auto_increment = false;
     let mut columns = Vec::new();
     let mut indexes = Vec::new();
@@ -371,6 +372,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 ));
             }
             key = Some(name.clone());
+            key_type = Some(value_type(&field.ty).clone());
             auto_increment = attrs.auto_increment;
         } else if attrs.auto_increment {
             return Err(syn::Error::new_spanned(
@@ -441,6 +443,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     Ok(quote! {
         #fields
         impl #impl_generics ::tabula::Record for #ident #ty_generics #where_clause {
+            type Key = #key_type;
             const TABLE: &'static str = #table;
             fn definition() -> ::tabula::TableDef {
                 ::tabula::TableDef::new(#table, #key)

@@ -35,8 +35,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         done: false,
         assignee: None,
     })?;
-    by("ana", "Ben knows the changes").update(id.clone(), |t| t.assignee = Some("ben".into()))?;
-    by("ben", "published").update(id.clone(), |t| t.done = true)?;
+    by("ana", "Ben knows the changes").update(id, |t| t.assignee = Some("ben".into()))?;
+    by("ben", "published").update(id, |t| t.done = true)?;
     by("ana", "sprint planning").insert(&Task {
         id: None,
         title: "Plan the next sprint".into(),
@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
 
     println!("history of task {id:?}:");
-    let history = tasks.history(id.clone())?;
+    let history = tasks.history(id)?;
     for version in &history {
         let cause = version.cause.clone().unwrap_or_default();
         println!(

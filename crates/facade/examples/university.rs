@@ -76,17 +76,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             credits: 3,
         },
     ])?;
-    let enroll = |student: &Value, course: &str| Enrollment {
+    let enroll = |student: i64, course: &str| Enrollment {
         id: None,
-        student_id: student.as_int().unwrap_or_default(),
+        student_id: student,
         course: course.into(),
         grade: None,
     };
     enrollments.insert_all(&[
-        enroll(&ids[0], "CS101"),
-        enroll(&ids[0], "MA201"),
-        enroll(&ids[1], "CS101"),
-        enroll(&ids[2], "MA201"),
+        enroll(ids[0], "CS101"),
+        enroll(ids[0], "MA201"),
+        enroll(ids[1], "CS101"),
+        enroll(ids[2], "MA201"),
     ])?;
 
     // A new student with Alice's email is refused, and nothing of it is stored.
@@ -125,12 +125,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(deans, ["Carol", "Alice"]);
 
     // Grades, then credits per student through the course table.
-    for e in enrollments.filter(Filter::eq("student_id", ids[0].clone()))? {
+    for e in enrollments.filter(Filter::eq("student_id", ids[0]))? {
         let id = e.id.unwrap_or_default();
         enrollments.update(id, |e| e.grade = Some("A".into()))?;
     }
     let credits: i64 = enrollments
-        .filter(Filter::eq("student_id", ids[0].clone()))?
+        .filter(Filter::eq("student_id", ids[0]))?
         .iter()
         .filter_map(|e| courses.get(e.course.as_str()).ok().flatten())
         .map(|c| c.credits)

@@ -10,8 +10,6 @@ use tabula_codec::Format;
 use tabula_core::Op;
 use tabula_engine::{BackupInfo, Committed, Options};
 
-use tabula_core::Value;
-
 use tabula_core::Filter;
 use tabula_engine::At;
 
@@ -107,7 +105,7 @@ impl<T: Record + Send + Sync + 'static> Table<T> {
     ///
     /// # Errors
     /// As [`Table::insert`].
-    pub async fn insert_async(&self, record: T) -> Result<Value> {
+    pub async fn insert_async(&self, record: T) -> Result<T::Key> {
         let table = self.clone();
         blocking(move || table.insert(&record)).await
     }
@@ -116,7 +114,7 @@ impl<T: Record + Send + Sync + 'static> Table<T> {
     ///
     /// # Errors
     /// As [`Table::insert_all`].
-    pub async fn insert_all_async(&self, records: Vec<T>) -> Result<Vec<Value>> {
+    pub async fn insert_all_async(&self, records: Vec<T>) -> Result<Vec<T::Key>> {
         let table = self.clone();
         blocking(move || table.insert_all(&records)).await
     }
@@ -125,7 +123,7 @@ impl<T: Record + Send + Sync + 'static> Table<T> {
     ///
     /// # Errors
     /// As [`Table::upsert`].
-    pub async fn upsert_async(&self, record: T) -> Result<Value> {
+    pub async fn upsert_async(&self, record: T) -> Result<T::Key> {
         let table = self.clone();
         blocking(move || table.upsert(&record)).await
     }

@@ -29,12 +29,12 @@
 //! let ada = Student { id: None, name: "Ada".into(), email: "ada@uni.edu".into(), gpa: 3.9 };
 //! let id = students.insert(&ada)?;
 //! let before = db.read().lsn();
-//! students.update(id.clone(), |s| s.gpa = 4.0)?;
+//! students.update(id, |s| s.gpa = 4.0)?;
 //!
 //! let honours = students.filter(Filter::ge("gpa", 3.95))?;
 //! assert_eq!(honours.len(), 1);
 //! // The past stays readable.
-//! assert_eq!(students.as_of(before)?.get(id.clone())?.unwrap().gpa, 3.9);
+//! assert_eq!(students.as_of(before)?.get(id)?.unwrap().gpa, 3.9);
 //! assert_eq!(students.history(id)?.len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

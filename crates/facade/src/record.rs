@@ -42,6 +42,11 @@ use tabula_core::{RowRef, from_row_ref, to_value};
 /// `default = <expr>`, `type = "<column type>"`. Column types follow the field types; see
 /// `tabula-derive`. Field names are column names (serde renames are not followed).
 pub trait Record: Serialize + DeserializeOwned {
+    /// The primary key's type: the key field's type (`i64` for an auto-increment
+    /// `Option<i64>` key), or a tuple of the key fields' types for a key of several fields.
+    /// `insert` returns it; `get`, `update`, `delete` and `history` take it (or anything that
+    /// serializes as the key: `get(&key)`, `get(5)`, `get(5u64)`).
+    type Key: Serialize + DeserializeOwned + Send + 'static;
     /// The table's name.
     const TABLE: &'static str;
     /// The table's definition: columns, key, indexes.
@@ -119,6 +124,14 @@ pub(crate) fn to_row<T: Serialize>(record: &T, def: &TableDef) -> Result<Row> {
         row.remove(&def.primary_key);
     }
     Ok(row)
+}
+
+/// A key the table reports (an insert's) as `T`'s key type.
+pub(crate) fn key_from<T: Record>(key: Value) -> Result<T::Key> {
+    tabula_core::from_value(key).map_err(|e| Error::Convert {
+        table: T::TABLE.to_owned(),
+        message: format!("key: {}", e.0),
+    })
 }
 
 /// A key given to a typed call (anything serde serializes: integers of every width, text, a

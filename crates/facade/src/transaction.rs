@@ -21,7 +21,7 @@ use tabula_engine::{Committed, Engine, WriteTx};
 
 use serde::Serialize;
 
-use crate::record::{Record, ensure_compatible, from_row, key_value, to_row};
+use crate::record::{Record, ensure_compatible, from_row, key_from, key_value, to_row};
 use crate::{Database, Error, Result};
 
 /// A write transaction in progress, inside [`Database::transaction`]. Get tables from it
@@ -103,7 +103,7 @@ impl Database {
     ///     tx.cause(Cause::new().who("shop").why("order"));
     ///     tx.table::<Order>()?.insert(&Order { id: None, product: 1, quantity: 3 })
     /// })?;
-    /// assert_eq!(order, Value::Int(1));
+    /// assert_eq!(order, 1);
     /// assert_eq!(db.table::<Product>()?.get(1)?.unwrap().stock, 7);
     ///
     /// // Four more orders of 3 would need 12 of the 7 left: the third already finds too little,
@@ -305,20 +305,20 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// # Errors
     /// A duplicate key or unique value, a type or null violation; a record that does not
     /// convert.
-    pub fn insert(&self, record: &T) -> Result<Value> {
+    pub fn insert(&self, record: &T) -> Result<T::Key> {
         let row = self.row(record)?;
         let change = self.push(Op::Insert {
             table: self.def.name.clone(),
             row,
         })?;
-        Ok(change.map_or(Value::Null, |c| c.key))
+        key_from::<T>(change.map_or(Value::Null, |c| c.key))
     }
 
     /// Inserts every record, or (on the first error) none of them; returns their keys.
     ///
     /// # Errors
     /// As [`TxTable::insert`].
-    pub fn insert_all<'r>(&self, records: impl IntoIterator<Item = &'r T>) -> Result<Vec<Value>>
+    pub fn insert_all<'r>(&self, records: impl IntoIterator<Item = &'r T>) -> Result<Vec<T::Key>>
     where
         T: 'r,
     {
@@ -332,20 +332,20 @@ impl<'t, T: Record> TxTable<'t, T> {
             })
             .collect::<Result<Vec<_>>>()?;
         let changes = self.tx.with(|tx| tx.push_all(ops))?;
-        Ok(changes.into_iter().map(|c| c.key).collect())
+        changes.into_iter().map(|c| key_from::<T>(c.key)).collect()
     }
 
     /// Inserts `record`, or replaces the whole record with its key; returns the key.
     ///
     /// # Errors
     /// As [`TxTable::insert`], except a duplicate key.
-    pub fn upsert(&self, record: &T) -> Result<Value> {
+    pub fn upsert(&self, record: &T) -> Result<T::Key> {
         let row = self.row(record)?;
         let change = self.push(Op::Upsert {
             table: self.def.name.clone(),
             row,
         })?;
-        Ok(change.map_or(Value::Null, |c| c.key))
+        key_from::<T>(change.map_or(Value::Null, |c| c.key))
     }
 
     /// Writes `record` over the record with its key; `false` (and nothing written) if there is

@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use tabula_core::{Cause, Filter, Lsn, Query, TableDef, Timestamp, Value};
+use tabula_core::{Cause, Filter, Lsn, Query, TableDef, Timestamp};
 use tabula_engine::{At, Engine, VersionKind};
 
 use crate::Result;
@@ -143,7 +143,7 @@ impl<T: Record> Table<T> {
     /// A duplicate key or unique value, a type or null violation
     /// ([`Error::Engine`](crate::Error::Engine)); a record that does not convert
     /// ([`Error::Convert`](crate::Error::Convert)).
-    pub fn insert(&self, record: &T) -> Result<Value> {
+    pub fn insert(&self, record: &T) -> Result<T::Key> {
         self.in_transaction(|t| t.insert(record))
     }
 
@@ -151,7 +151,7 @@ impl<T: Record> Table<T> {
     ///
     /// # Errors
     /// As [`Table::insert`], for the first record that fails; nothing is inserted then.
-    pub fn insert_all<'r>(&self, records: impl IntoIterator<Item = &'r T>) -> Result<Vec<Value>>
+    pub fn insert_all<'r>(&self, records: impl IntoIterator<Item = &'r T>) -> Result<Vec<T::Key>>
     where
         T: 'r,
     {
@@ -162,7 +162,7 @@ impl<T: Record> Table<T> {
     ///
     /// # Errors
     /// As [`Table::insert`], except a duplicate key.
-    pub fn upsert(&self, record: &T) -> Result<Value> {
+    pub fn upsert(&self, record: &T) -> Result<T::Key> {
         self.in_transaction(|t| t.upsert(record))
     }
 

@@ -182,12 +182,12 @@ fn every_typed_call_that_waits_on_the_disk_has_an_async_form() {
             .unwrap();
         let items = db.table::<Item>().unwrap();
         let item = |id, qty| Item { id, qty };
-        assert_eq!(items.insert_async(item(1, 1)).await.unwrap(), Value::Int(1));
+        assert_eq!(items.insert_async(item(1, 1)).await.unwrap(), 1);
         let keys = items
             .insert_all_async(vec![item(2, 2), item(3, 3)])
             .await
             .unwrap();
-        assert_eq!(keys, [Value::Int(2), Value::Int(3)]);
+        assert_eq!(keys, [2, 3]);
         items.upsert_async(item(1, 10)).await.unwrap();
         assert!(items.replace_async(item(2, 20)).await.unwrap());
         items

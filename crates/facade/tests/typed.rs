@@ -48,7 +48,7 @@ fn a_typed_table_survives_reopen_with_schema_constraints_and_indexes() {
     let ids = students
         .insert_all(&[student("Ada", 3.9), student("Alan", 3.4)])
         .unwrap();
-    assert_eq!(ids, [Value::Int(1), Value::Int(2)]);
+    assert_eq!(ids, [1, 2]);
     let def = db.read().table("students").unwrap().def().clone();
     drop(students);
     db.close().unwrap();
@@ -79,10 +79,7 @@ fn a_typed_table_survives_reopen_with_schema_constraints_and_indexes() {
     assert!(matches!(twin, Error::Engine(_)), "{twin}");
     assert_eq!(students.count(), 2);
     // Not null: the key of the next row is still the next one.
-    assert_eq!(
-        students.insert(&student("Grace", 3.7)).unwrap(),
-        Value::Int(3)
-    );
+    assert_eq!(students.insert(&student("Grace", 3.7)).unwrap(), 3);
     // The index on gpa answers the query.
     let query = Query::new().filter(Filter::ge("gpa", 3.6));
     let result = db.read().query("students", &query).unwrap();
@@ -362,4 +359,52 @@ fn a_field_added_from_the_struct_is_one_migration_and_old_versions_still_decode(
     let versions = customers.history(1).unwrap();
     assert_eq!(versions[0].after, Some(ada.clone()));
     assert_eq!(customers.as_of(before).unwrap().get(1).unwrap(), Some(ada));
+}
+
+/// Issue 26: `Record::Key` is the key field's type, so `insert` returns it typed and every
+/// keyed call takes it back (by value or by reference).
+#[test]
+fn keys_are_the_key_fields_type() {
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    struct Sku {
+        #[tabula(primary_key)]
+        code: String,
+        qty: u32,
+    }
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    struct Reading {
+        #[tabula(primary_key)]
+        at: Timestamp,
+        value: f64,
+    }
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    struct Big {
+        #[tabula(primary_key)]
+        id: u64,
+    }
+    let db = Database::open_in_memory();
+    let skus = db.table::<Sku>().unwrap();
+    let code: String = skus
+        .insert(&Sku {
+            code: "MS-01".into(),
+            qty: 3,
+        })
+        .unwrap();
+    assert_eq!(code, "MS-01");
+    assert_eq!(skus.get(&code).unwrap().unwrap().qty, 3);
+    assert_eq!(skus.update(&code, |s| s.qty += 1).unwrap().unwrap().qty, 4);
+
+    let readings = db.table::<Reading>().unwrap();
+    let at: Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+    let key: Timestamp = readings.insert(&Reading { at, value: 1.5 }).unwrap();
+    assert_eq!(key, at);
+    assert_eq!(readings.get(key).unwrap().unwrap().value, 1.5);
+
+    let bigs = db.table::<Big>().unwrap();
+    let keys: Vec<u64> = bigs.insert_all(&[Big { id: 7 }, Big { id: 9 }]).unwrap();
+    assert_eq!(keys, [7, 9]);
+    assert!(bigs.delete(keys[0]).unwrap());
+    // Past i64, a key cannot be stored: a typed error, not a silent miss.
+    let too_big = bigs.insert(&Big { id: u64::MAX }).unwrap_err();
+    assert_eq!(too_big.kind(), ErrorKind::Invalid, "{too_big}");
 }
