@@ -313,6 +313,13 @@ pub struct TableDef {
     /// Declared indexes. Unique columns get their own index and are not listed here.
     #[serde(default)]
     pub indexes: Vec<IndexDef>,
+    /// For a key of several columns (SQL's `PRIMARY KEY (a, b)`): the columns it is made of,
+    /// in order. The table then computes the `primary_key` column itself, as the list of their
+    /// values (`[a, b]`), on every write: keys order by their first part, then the next, and a
+    /// write may leave the key column out. Empty: the key is the `primary_key` column itself.
+    /// See [`TableDef::key_of_parts`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_parts: Vec<String>,
 }
 
 impl TableDef {
@@ -324,6 +331,9 @@ impl TableDef {
     /// # Errors
     /// [`Error::TypeMismatch`] naming the key column.
     pub fn conform_key(&self, key: Value) -> Result<Value, Error> {
+        if !self.key_parts.is_empty() {
+            return self.conform_parts(key);
+        }
         let Some(column) = self
             .schema
             .as_ref()
@@ -331,8 +341,12 @@ impl TableDef {
         else {
             return Ok(key);
         };
-        // Keys compare by value (`Int(1)` and `Float(1.0)` are one key), so an integral float
-        // finds an `int` key.
+        self.conform_key_value(column, key)
+    }
+
+    /// `key` (or a key part) as `column` stores it. Keys compare by value (`Int(1)` and
+    /// `Float(1.0)` are one key), so an integral float finds an `int` key.
+    fn conform_key_value(&self, column: &Column, key: Value) -> Result<Value, Error> {
         let key = match (column.ty, key) {
             (ColumnType::Int, Value::Float(f))
                 if f.fract() == 0.0
@@ -358,6 +372,36 @@ impl TableDef {
         }
     }
 
+    /// A key of a table with key parts: a list of one value per part, each converted to its
+    /// part's column type.
+    fn conform_parts(&self, key: Value) -> Result<Value, Error> {
+        let mismatch = |key: Value| Error::TypeMismatch {
+            table: self.name.clone(),
+            column: self.primary_key.clone(),
+            expected: ColumnType::List,
+            found: key.type_name(),
+            value: key,
+        };
+        let Value::List(values) = key else {
+            return Err(mismatch(key));
+        };
+        if values.len() != self.key_parts.len() {
+            return Err(mismatch(Value::List(values)));
+        }
+        let schema = self.schema.as_ref();
+        let parts = values
+            .into_iter()
+            .zip(&self.key_parts)
+            .map(
+                |(value, part)| match schema.and_then(|schema| schema.column(part)) {
+                    Some(column) => self.conform_key_value(column, value),
+                    None => Ok(value),
+                },
+            )
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Value::List(parts))
+    }
+
     /// A schemaless table keyed by `primary_key`. Adding a column makes it typed.
     #[must_use]
     pub fn new(name: impl Into<String>, primary_key: impl Into<String>) -> Self {
@@ -367,7 +411,66 @@ impl TableDef {
             auto_increment: false,
             schema: None,
             indexes: Vec::new(),
+            key_parts: Vec::new(),
         }
+    }
+
+    /// Makes the key one of several columns, `parts` in order: the `primary_key` column (a
+    /// `list` column) then holds `[part, part, ...]`, computed by the table on every write.
+    ///
+    /// ```
+    /// use tabula_core::{Column, ColumnType, Lsn, Op, Row, State, TableDef, Timestamp};
+    /// use tabula_core::{Transaction, Value};
+    ///
+    /// let lines = TableDef::new("order_lines", "key")
+    ///     .column(Column::new("key", ColumnType::List))
+    ///     .column(Column::new("order", ColumnType::Int).not_null())
+    ///     .column(Column::new("line", ColumnType::Int).not_null())
+    ///     .column(Column::new("qty", ColumnType::Int))
+    ///     .key_parts(["order", "line"]);
+    /// let row = Row::from([
+    ///     ("order".to_owned(), Value::Int(7)),
+    ///     ("line".to_owned(), Value::Int(1)),
+    ///     ("qty".to_owned(), Value::Int(3)),
+    /// ]);
+    /// let mut tx = Transaction::new(Lsn(1), Timestamp::EPOCH);
+    /// tx.ops = vec![
+    ///     Op::CreateTable(lines),
+    ///     Op::Insert { table: "order_lines".into(), row },
+    /// ];
+    /// let mut db = State::new();
+    /// db.apply(&tx)?;
+    /// let key = Value::List(vec![Value::Int(7), Value::Int(1)]);
+    /// assert_eq!(db.get("order_lines", &key)?.unwrap().get("qty"), Some(Value::Int(3)));
+    /// # Ok::<(), tabula_core::Error>(())
+    /// ```
+    #[must_use]
+    pub fn key_parts<S: Into<String>>(mut self, parts: impl IntoIterator<Item = S>) -> Self {
+        self.key_parts = parts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The key of `row` computed from the key parts (for a table with [`TableDef::key_parts`];
+    /// `Ok(None)` for one without): the list of the parts' values.
+    ///
+    /// # Errors
+    /// [`Error::MissingPrimaryKey`] naming a part that is missing or null.
+    pub fn key_of_parts(&self, row: &Row) -> Result<Option<Value>, Error> {
+        if self.key_parts.is_empty() {
+            return Ok(None);
+        }
+        let parts = self
+            .key_parts
+            .iter()
+            .map(|part| match row.get(part) {
+                Some(value) if !value.is_null() => Ok(value.clone()),
+                _ => Err(Error::MissingPrimaryKey {
+                    table: self.name.clone(),
+                    column: part.clone(),
+                }),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Value::List(parts)))
     }
 
     /// Turns on auto-increment of the (integer) primary key.
@@ -464,12 +567,18 @@ impl TableDef {
                     pk.name
                 )));
             }
+            self.validate_key_parts(schema, pk)?;
             if self.auto_increment && !matches!(pk.ty, ColumnType::Int | ColumnType::Any) {
                 return Err(invalid(format!(
                     "auto-increment primary key {:?} must be int, not {}",
                     pk.name, pk.ty
                 )));
             }
+        }
+        if self.schema.is_none() && !self.key_parts.is_empty() {
+            return Err(invalid(
+                "a key of several columns needs a typed table (columns to make it of)".into(),
+            ));
         }
         let all = self.all_indexes();
         if all.len() > limits.max_indexes {
@@ -489,6 +598,51 @@ impl TableDef {
             }
         }
         Ok(())
+    }
+
+    /// Checks the key parts of a typed table: distinct existing columns other than the key
+    /// column, which must be able to hold their list, and no auto-increment.
+    fn validate_key_parts(&self, schema: &Schema, pk: &Column) -> Result<(), Error> {
+        if self.key_parts.is_empty() {
+            return Ok(());
+        }
+        let invalid = |reason: String| Error::InvalidDefinition {
+            table: self.name.clone(),
+            reason,
+        };
+        if self.auto_increment {
+            return Err(invalid(
+                "a key of several columns cannot auto-increment".into(),
+            ));
+        }
+        if !matches!(pk.ty, ColumnType::List | ColumnType::Any) {
+            return Err(invalid(format!(
+                "the key column {:?} of a key of several columns holds their list: it must be \
+                 list, not {}",
+                pk.name, pk.ty
+            )));
+        }
+        for (i, part) in self.key_parts.iter().enumerate() {
+            if *part == self.primary_key {
+                return Err(invalid(format!(
+                    "the key column {part:?} cannot be one of its own parts"
+                )));
+            }
+            if schema.column(part).is_none() {
+                return Err(invalid(format!("key part {part:?} is not a column")));
+            }
+            if self.key_parts.iter().take(i).any(|p| p == part) {
+                return Err(invalid(format!("key part {part:?} is listed twice")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `column` is the key column or one of the key parts: what a schema change may
+    /// not drop, rename or retype.
+    #[must_use]
+    pub fn is_key_column(&self, column: &str) -> bool {
+        column == self.primary_key || self.key_parts.iter().any(|p| p == column)
     }
 
     /// Checks one column's name and default.

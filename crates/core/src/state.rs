@@ -425,7 +425,7 @@ fn alter(table: &TableState, change: SchemaChange, limits: &Limits) -> Result<Ta
             rows
         }
         SchemaChange::DropColumn(name) => {
-            if name == def.primary_key {
+            if def.is_key_column(&name) {
                 return Err(invalid(format!("cannot drop the primary key {name:?}")));
             }
             if let Some(schema) = def.schema.as_mut() {
@@ -447,7 +447,7 @@ fn alter(table: &TableState, change: SchemaChange, limits: &Limits) -> Result<Ta
                 .collect()
         }
         SchemaChange::RenameColumn { from, to } => {
-            if from == def.primary_key || to == def.primary_key {
+            if def.is_key_column(&from) || to == def.primary_key {
                 return Err(invalid("cannot rename the primary key".into()));
             }
             if let Some(schema) = def.schema.as_mut() {

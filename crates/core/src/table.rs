@@ -537,7 +537,19 @@ impl TableState {
         // must not change the row's representation.
         let mut merged = old.to_row();
         merged.extend(set);
+        if !self.def.key_parts.is_empty() {
+            // Computed again from the parts, to catch a part that changed.
+            merged.remove(&self.def.primary_key);
+        }
         let (new_key, row) = self.prepare(merged, limits)?;
+        if StoredKey::probe(&new_key) != StoredKey::probe(key) {
+            // A key part changed (a key of several columns): the key is not changed by update.
+            return Err(Error::PrimaryKeyChange {
+                table: self.def.name.clone(),
+                key: key.clone(),
+                new_key,
+            });
+        }
         self.check_unique(&new_key, &row)?;
         Ok(self.commit_write(new_key, Some(row)))
     }
@@ -641,6 +653,19 @@ impl TableState {
                 row
             }
         };
+        if let Some(key) = self.def.key_of_parts(&row)? {
+            // A key of several columns is the table's to compute; one written anyway must be
+            // the same, or the row would be found under a key its fields contradict.
+            if let Some(given) = row.get(pk).filter(|given| {
+                !given.is_null() && StoredKey::probe(given) != StoredKey::probe(&key)
+            }) {
+                return Err(Error::InvalidKey {
+                    table: self.def.name.clone(),
+                    key: given.clone(),
+                });
+            }
+            row.insert(pk.to_owned(), key);
+        }
         let key = match row.get(pk) {
             Some(Value::Null) | None if self.def.auto_increment => {
                 let Some(next) = self.next_auto else {

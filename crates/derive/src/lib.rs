@@ -1,7 +1,9 @@
 //! `#[derive(Record)]`: a tabula table definition from a Rust struct with named fields. Use it
 //! through the `tabula` crate, which re-exports it; see `tabula::Record` for the attributes.
 //!
-//! The macro only writes the definition (`Record::TABLE`, `Record::definition`); the rows
+//! The macro only writes the definition (`Record::Key`, `Record::TABLE`, `Record::definition`:
+//! the key type is the key field's, `T` for an `Option<T>` auto-increment key, a tuple for a
+//! key of several fields); the rows
 //! themselves go through the struct's own serde implementations, so the struct also derives
 //! `Serialize` and `Deserialize`. It also writes `<Struct>Fields` and `<Struct>::FIELDS`, typed
 //! handles on the columns for filters (`tabula::Field`). Column types come from the field types: integers are `int`,
@@ -19,9 +21,11 @@ use syn::{Data, DeriveInput, Expr, Fields, GenericArgument, LitStr, PathArgument
 
 /// Derives `tabula::Record` for a struct with named fields.
 ///
-/// Struct attribute: `#[tabula(table = "name")]` (default: the struct's name in snake case).
-/// Field attributes, in `#[tabula(...)]`: `primary_key` (exactly one field), `auto_increment`
-/// (on the key), `unique`, `index`, `nullable`, `default = <expr>` (anything `Into<Value>`),
+/// Struct attributes: `#[tabula(table = "name")]` (default: the struct's name in snake case),
+/// `#[tabula(key = "name")]` (for a key of several fields: the column holding their list,
+/// default `key`). Field attributes, in `#[tabula(...)]`: `primary_key` (one field, or several
+/// for a key of several fields, none of them an `Option`), `auto_increment` (on a one-field
+/// key), `unique`, `index`, `nullable`, `default = <expr>` (anything `Into<Value>`),
 /// `type = "int" | "float" | "text" | "bool" | "bytes" | "timestamp" | "list" | "map" | "any"`.
 #[proc_macro_derive(Record, attributes(tabula))]
 pub fn derive_record(input: TokenStream) -> TokenStream {
@@ -78,20 +82,30 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
     Ok(attrs)
 }
 
-fn table_name(input: &DeriveInput) -> syn::Result<String> {
+/// The struct's `#[tabula(table = "..", key = "..")]`: the table's name (default: the struct's
+/// name in snake case) and, for a key of several fields, the name of the column that holds
+/// their list (default `key`).
+fn table_attrs(input: &DeriveInput) -> syn::Result<(String, Option<LitStr>)> {
     let mut name = None;
+    let mut key = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("tabula")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("table") {
                 let lit: LitStr = meta.value()?.parse()?;
                 name = Some(lit.value());
                 Ok(())
+            } else if meta.path.is_ident("key") {
+                key = Some(meta.value()?.parse()?);
+                Ok(())
             } else {
-                Err(meta.error("unknown tabula attribute: expected table = \"..\""))
+                Err(meta.error("unknown tabula attribute: expected table = \"..\" or key = \"..\""))
             }
         })?;
     }
-    Ok(name.unwrap_or_else(|| snake_case(&input.ident.to_string())))
+    Ok((
+        name.unwrap_or_else(|| snake_case(&input.ident.to_string())),
+        key,
+    ))
 }
 
 fn snake_case(name: &str) -> String {
@@ -337,10 +351,17 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             "#[derive(Record)] needs a struct with named fields",
         ));
     };
-    let table = table_name(input)?;
+    let (table, key_column) = table_attrs(input)?;
     let rename_all = serde_rename_all(&input.attrs)?;
-    let mut key = None;
-    let mut key_type = None;
+    let key_fields = fields
+        .named
+        .iter()
+        .map(field_attrs)
+        .filter(|attrs| attrs.as_ref().map_or(true, |a| a.primary_key))
+        .count();
+    let composite = key_fields > 1;
+    // Each key field: its column name and its type.
+    let mut keys: Vec<(String, Type)> = Vec::new();
     let mut auto_increment = false;
     let mut columns = Vec::new();
     let mut indexes = Vec::new();
@@ -358,8 +379,19 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             },
         };
         if attrs.primary_key {
-            if key.is_some() {
-                return Err(syn::Error::new_spanned(ident, "a second primary_key field"));
+            if composite && attrs.auto_increment {
+                return Err(syn::Error::new_spanned(
+                    ident,
+                    "auto_increment needs a key of one field; this key has several",
+                ));
+            }
+            if composite && column_type(&field.ty).1 {
+                return Err(syn::Error::new_spanned(
+                    &field.ty,
+                    format!(
+                        "key field `{ident}` cannot be an `Option`: every part of a key has a value"
+                    ),
+                ));
             }
             if attrs.auto_increment && !column_type(&field.ty).1 {
                 return Err(syn::Error::new_spanned(
@@ -371,8 +403,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                     ),
                 ));
             }
-            key = Some(name.clone());
-            key_type = Some(value_type(&field.ty).clone());
+            keys.push((name.clone(), value_type(&field.ty).clone()));
             auto_increment = attrs.auto_increment;
         } else if attrs.auto_increment {
             return Err(syn::Error::new_spanned(
@@ -393,7 +424,13 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             ty.clone(),
         ));
         let mut column = quote! { ::tabula::Column::new(#name, ::tabula::ColumnType::#ty) };
-        if !(optional || attrs.nullable || attrs.primary_key) {
+        if composite && attrs.primary_key && attrs.nullable {
+            return Err(syn::Error::new_spanned(
+                ident,
+                "a part of a key cannot be nullable: every part of a key has a value",
+            ));
+        }
+        if !(optional || attrs.nullable || (attrs.primary_key && !composite)) {
             column = quote! { #column.not_null() };
         }
         if attrs.unique {
@@ -408,11 +445,51 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             indexes.push(quote! { .index(#index, #name) });
         }
     }
-    let Some(key) = key else {
-        return Err(syn::Error::new_spanned(
-            &input.ident,
-            "#[derive(Record)] needs one field marked #[tabula(primary_key)]",
-        ));
+    let (key, key_type, key_parts) = match keys.as_slice() {
+        [] => {
+            return Err(syn::Error::new_spanned(
+                &input.ident,
+                "#[derive(Record)] needs a field marked #[tabula(primary_key)] (or several, for \
+                 a key of several fields)",
+            ));
+        }
+        [(name, ty)] => {
+            if let Some(lit) = &key_column {
+                return Err(syn::Error::new_spanned(
+                    lit,
+                    "key = \"..\" names the column of a key of several fields; this key is the \
+                     one field marked primary_key",
+                ));
+            }
+            (name.clone(), quote! { #ty }, None)
+        }
+        several => {
+            let column = key_column
+                .as_ref()
+                .map_or_else(|| "key".to_owned(), LitStr::value);
+            if let Some((taken, _, _, _)) =
+                typed_fields.iter().find(|(_, name, _, _)| *name == column)
+            {
+                return Err(syn::Error::new_spanned(
+                    taken,
+                    format!(
+                        "field `{taken}` is named like the column `{column}` that holds the key \
+                         of several fields: name that column with #[tabula(key = \"..\")]"
+                    ),
+                ));
+            }
+            let names = several.iter().map(|(name, _)| name);
+            let types = several.iter().map(|(_, ty)| ty);
+            columns.insert(
+                0,
+                quote! { ::tabula::Column::new(#column, ::tabula::ColumnType::List) },
+            );
+            (
+                column,
+                quote! { (#(#types,)*) },
+                Some(quote! { .key_parts([#(#names),*]) }),
+            )
+        }
     };
     let auto = auto_increment.then(|| quote! { .auto_increment() });
     let ident = &input.ident;
@@ -449,6 +526,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 ::tabula::TableDef::new(#table, #key)
                     #auto
                     #(.column(#columns))*
+                    #key_parts
                     #(#indexes)*
             }
         }

@@ -37,10 +37,37 @@ use tabula_core::{RowRef, from_row_ref, to_value};
 /// assert!(schema.column("nickname").unwrap().nullable);
 /// ```
 ///
-/// Field attributes: `primary_key` (one field), `auto_increment` (on the key: an `Option<i64>`
-/// key that is `None` gets the next integer), `unique`, `index` (named `by_<field>`), `nullable`,
-/// `default = <expr>`, `type = "<column type>"`. Column types follow the field types; see
-/// `tabula-derive`. Field names are column names (serde renames are not followed).
+/// Field attributes: `primary_key` (on one field, or on several for a key of several fields),
+/// `auto_increment` (on a one-field key: an `Option<i64>` key that is `None` gets the next
+/// integer), `unique`, `index` (named `by_<field>`), `nullable`, `default = <expr>`,
+/// `type = "<column type>"`. Column types follow the field types; see `tabula-derive`. Columns
+/// are named as serde names the fields (`rename`, `rename_all`).
+///
+/// A key of several fields, as SQL's `PRIMARY KEY (order_id, line)`: [`Record::Key`] is the
+/// tuple of their types, rows are in key order (the first field, then the next), and the
+/// table keeps the tuple in a `list` column named `key` (`#[tabula(key = "..")]` on the
+/// struct names it otherwise), which it computes from the fields on every write:
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use tabula::{Database, Record};
+///
+/// #[derive(Debug, Serialize, Deserialize, Record)]
+/// struct OrderLine {
+///     #[tabula(primary_key)]
+///     order_id: u64,
+///     #[tabula(primary_key)]
+///     line: u32,
+///     qty: i64,
+/// }
+///
+/// let db = Database::open_in_memory();
+/// let lines = db.table::<OrderLine>()?;
+/// let key: (u64, u32) = lines.insert(&OrderLine { order_id: 7, line: 1, qty: 3 })?;
+/// assert_eq!(lines.get(key)?.unwrap().qty, 3);
+/// assert_eq!(lines.get((7, 1))?.unwrap().qty, 3);
+/// # Ok::<(), tabula::Error>(())
+/// ```
 pub trait Record: Serialize + DeserializeOwned {
     /// The primary key's type: the key field's type (`i64` for an auto-increment
     /// `Option<i64>` key), or a tuple of the key fields' types for a key of several fields.
@@ -123,6 +150,11 @@ pub(crate) fn to_row<T: Serialize>(record: &T, def: &TableDef) -> Result<Row> {
     if def.auto_increment && row.get(&def.primary_key) == Some(&Value::Null) {
         row.remove(&def.primary_key);
     }
+    // A key of several fields, as the table will compute it, so that every typed call finds
+    // the record's key in its row (parts missing: the table reports which).
+    if let Ok(Some(key)) = def.key_of_parts(&row) {
+        row.insert(def.primary_key.clone(), key);
+    }
     Ok(row)
 }
 
@@ -150,9 +182,30 @@ pub(crate) fn key_value<K: Serialize + ?Sized>(def: &TableDef, key: &K) -> Resul
         .map_or(ColumnType::Any, |column| column.ty);
     // The common case, a key already of its column's type, needs no conversion (reads are
     // measured in hundreds of nanoseconds: this path is on every typed get).
-    match (ty, &value) {
-        (ColumnType::Int, Value::Int(_)) | (ColumnType::Text, Value::Text(_)) => Ok(value),
-        _ => Ok(def.conform_key(typed_value(ty, value))?),
+    match (ty, value) {
+        (ColumnType::Int, value @ Value::Int(_)) | (ColumnType::Text, value @ Value::Text(_)) => {
+            Ok(value)
+        }
+        // A key of several fields, a tuple: each part converted as its field is.
+        (_, Value::List(parts)) if !def.key_parts.is_empty() => {
+            let parts = parts
+                .into_iter()
+                .zip(
+                    def.key_parts
+                        .iter()
+                        .map(Some)
+                        .chain(std::iter::repeat(None)),
+                )
+                .map(|(value, part)| {
+                    let ty = part
+                        .and_then(|part| def.schema.as_ref()?.column(part))
+                        .map_or(ColumnType::Any, |column| column.ty);
+                    typed_value(ty, value)
+                })
+                .collect();
+            Ok(def.conform_key(Value::List(parts))?)
+        }
+        (ty, value) => Ok(def.conform_key(typed_value(ty, value))?),
     }
 }
 
@@ -322,6 +375,16 @@ pub(crate) fn ensure_compatible(stored: &TableDef, wanted: &TableDef) -> Result<
             format!(
                 "the table is keyed by {:?}, the struct by {:?}; copy the rows into a new table",
                 stored.primary_key, wanted.primary_key
+            ),
+        );
+    }
+    if stored.key_parts != wanted.key_parts {
+        return mismatch(
+            "primary key",
+            format!(
+                "the table's key is made of {:?}, the struct's of {:?}; copy the rows into a \
+                 new table",
+                stored.key_parts, wanted.key_parts
             ),
         );
     }

@@ -12,7 +12,8 @@
 //!       "primary_key": "id",
 //!       "schema": {"id": "int", "name": "str"},
 //!       "tabula": {"auto_increment": false, "next_auto_increment": 3,
-//!                  "columns": [{"name": "id", "type": "int", ...}], "indexes": [...]},
+//!                  "columns": [{"name": "id", "type": "int", ...}], "indexes": [...],
+//!                  "key_parts": ["order", "line"] /* only for a key of several columns */},
 //!       "records": [
 //!         {"id": 1, "name": "Alice"},
 //!         {"id": 2, "name": "Bob"}
@@ -26,7 +27,9 @@
 //!   DictDB has are written with its names (`int`, `str`, `float`, `bool`, `list`, `dict`); the
 //!   others with tabula's (`bytes`, `timestamp`, `any`), which DictDB cannot load.
 //! - `tabula` (per table, before `records`) carries what DictDB has no place for: the full column
-//!   definitions (nullability, uniqueness, defaults), indexes and the auto-increment counter.
+//!   definitions (nullability, uniqueness, defaults), indexes, the auto-increment counter and
+//!   the parts of a key of several columns (`key_parts`, written only for such a key; a
+//!   reader that predates it loads the key column as written, a plain list key).
 //!   Without it (a DictDB file) columns are nullable and not unique, the table has no indexes and
 //!   no auto-increment, and a primary key missing from the schema is added as an `any` column.
 //! - Values are natural JSON; what JSON cannot carry uses the escapes documented on
@@ -71,6 +74,9 @@ struct TableExtra {
     columns: Option<Vec<Column>>,
     #[serde(default)]
     indexes: Vec<IndexDef>,
+    /// A key of several columns (`TableDef::key_parts`); absent when the key is one column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    key_parts: Vec<String>,
 }
 
 /// DictDB's name for a column type, where it has one.
@@ -129,6 +135,7 @@ pub fn write_json_document<W: Write>(db: &State, out: W) -> Result<W> {
             next_auto_increment: table.next_auto_increment(),
             columns: def.schema.as_ref().map(|s| s.columns.clone()),
             indexes: def.indexes.clone(),
+            key_parts: def.key_parts.clone(),
         };
         write!(out, ",\n      \"tabula\": ").map_err(io)?;
         serde_json::to_writer(&mut out, &extra).map_err(json_error)?;
@@ -334,6 +341,7 @@ impl TableSeed<'_> {
             auto_increment: extra.auto_increment,
             schema: columns.map(|columns| Schema { columns }),
             indexes: std::mem::take(&mut extra.indexes),
+            key_parts: std::mem::take(&mut extra.key_parts),
         })
     }
 }

@@ -20,6 +20,9 @@
 //! struct IndexDef { name: String, path: String /* dotted */, unique: bool }
 //! struct TableDef { name: String, primary_key: String, auto_increment: bool,
 //!                   schema: Option<Schema>, indexes: Vec<IndexDef> }
+//!     // A TableDef with key parts (a key of several columns) writes its auto_increment
+//!     // byte as 2 and then, after the indexes, key_parts: Vec<String>.  bincode 1.3 has no
+//!     // such form; readers before it refuse the byte 2 with a typed error.
 //! enum SchemaChange { AddColumn(Column), DropColumn(String),
 //!                     RenameColumn { from: String, to: String } }            // tags 0..=2
 //! enum Op { CreateTable(TableDef), DropTable { table: String },
@@ -36,7 +39,8 @@
 //!
 //! For example `Value::Int(7)` is `02 00 00 00 07 00 00 00 00 00 00 00`, and `Value::Text("hi")`
 //! is `04 00 00 00 02 00 00 00 00 00 00 00 68 69`. New variants are only ever appended, so old
-//! files keep their meaning; this is layout version 1.
+//! files keep their meaning; this is layout version 1 (with the key-parts form of `TableDef`
+//! above, which only a table with a key of several columns writes).
 //!
 //! # Why by hand and not through `wincode`
 //!

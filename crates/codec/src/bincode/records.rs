@@ -146,11 +146,19 @@ impl BinRead for IndexDef {
     }
 }
 
+/// The `auto_increment` byte of a [`TableDef`] with key parts (see the module docs): never
+/// auto-increment, and the parts follow its indexes.
+const KEY_PARTS_FOLLOW: u8 = 2;
+
 impl BinWrite for TableDef {
     fn write_bin(&self, out: &mut Vec<u8>, max_depth: usize) -> Result<()> {
         write::str(out, &self.name);
         write::str(out, &self.primary_key);
-        write::bool(out, self.auto_increment);
+        if self.key_parts.is_empty() {
+            write::bool(out, self.auto_increment);
+        } else {
+            out.push(KEY_PARTS_FOLLOW);
+        }
         match &self.schema {
             None => out.push(0),
             Some(schema) => {
@@ -161,7 +169,14 @@ impl BinWrite for TableDef {
         write::len(out, self.indexes.len());
         self.indexes
             .iter()
-            .try_for_each(|i| i.write_bin(out, max_depth))
+            .try_for_each(|i| i.write_bin(out, max_depth))?;
+        if !self.key_parts.is_empty() {
+            write::len(out, self.key_parts.len());
+            for part in &self.key_parts {
+                write::str(out, part);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -170,7 +185,19 @@ impl BinRead for TableDef {
         let name = read::string(input, "table name")?;
         let primary_key = read::string(input, "primary key")?;
         let mut def = TableDef::new(name, primary_key);
-        def.auto_increment = read::bool(input, "auto_increment")?;
+        let at = input.offset();
+        let flags = input.take_byte("auto_increment")?;
+        let key_parts = match flags {
+            0 | 1 => false,
+            KEY_PARTS_FOLLOW => true,
+            b => {
+                return Err(input.invalid(
+                    at,
+                    format!("auto_increment as a byte 0, 1 or 2 (key parts follow), found {b}"),
+                ));
+            }
+        };
+        def.auto_increment = flags == 1;
         def.schema = if read::option(input, "schema")? {
             Some(Schema::read_bin(input)?)
         } else {
@@ -180,6 +207,13 @@ impl BinRead for TableDef {
         def.indexes.reserve(read::capacity(n));
         for _ in 0..n {
             def.indexes.push(IndexDef::read_bin(input)?);
+        }
+        if key_parts {
+            let n = read::vec_len::<_, String>(input, "key part count")?;
+            def.key_parts.reserve(read::capacity(n));
+            for _ in 0..n {
+                def.key_parts.push(read::string(input, "key part")?);
+            }
         }
         Ok(def)
     }

@@ -184,12 +184,15 @@ pub fn table_def() -> BoxedStrategy<TableDef> {
         any::<bool>(),
         prop::option::of(schema()),
         prop::collection::vec(index_def(), 0..3),
+        prop::collection::vec(text(), 0..3),
     )
-        .prop_map(|(name, pk, auto, schema, indexes)| {
+        .prop_map(|(name, pk, auto, schema, indexes, key_parts)| {
             let mut d = TableDef::new(name, pk);
-            d.auto_increment = auto;
+            // A key of several columns never auto-increments (the codecs need not know).
+            d.auto_increment = auto && key_parts.is_empty();
             d.schema = schema;
             d.indexes = indexes;
+            d.key_parts = key_parts;
             d
         })
         .boxed()

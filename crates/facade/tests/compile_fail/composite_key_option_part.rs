@@ -1,0 +1,12 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, tabula::Record)]
+struct OrderLine {
+    #[tabula(primary_key)]
+    order_id: u64,
+    #[tabula(primary_key)]
+    line: Option<u32>,
+    qty: i64,
+}
+
+fn main() {}
