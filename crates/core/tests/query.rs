@@ -92,7 +92,7 @@ fn gen_leaf() -> impl Strategy<Value = Filter> {
         "[a-d]{0,2}".prop_map(Value::Text),
         "[pq]{1,2}".prop_map(Value::Text)
     ];
-    (path, operand.clone(), operand, 0..10u8).prop_map(|(p, a, b, kind)| match kind {
+    (path, operand.clone(), operand, 0..11u8).prop_map(|(p, a, b, kind)| match kind {
         0 => Filter::eq(p, a),
         1 => Filter::ne(p, a),
         2 => Filter::lt(p, a),
@@ -102,6 +102,7 @@ fn gen_leaf() -> impl Strategy<Value = Filter> {
         6 => Filter::is_in(p, [a, b]),
         7 => Filter::between(p, a, b),
         8 => Filter::prefix(p, a.as_str().unwrap_or("a")),
+        9 => Filter::contains(p, a),
         _ => Filter::is_null(p),
     })
 }
@@ -438,4 +439,48 @@ fn inverted_and_empty_ranges_match_nothing() {
             "{f:?} should use the key or the index"
         );
     }
+}
+
+/// `contains` matches a list field with an equal element (`1` and `1.0` are equal values),
+/// and nothing else: not a text field with the substring, not a missing field.
+#[test]
+fn contains_matches_list_elements() {
+    let mut db = State::new();
+    let list = |items: Vec<Value>| Value::List(items);
+    commit(
+        &mut db,
+        vec![
+            Op::CreateTable(TableDef::new("posts", "id")),
+            insert(
+                "posts",
+                row([
+                    ("id", 1.into()),
+                    ("tags", list(vec!["rust".into(), 7.into()])),
+                ]),
+            ),
+            insert(
+                "posts",
+                row([("id", 2.into()), ("tags", list(vec!["go".into()]))]),
+            ),
+            insert(
+                "posts",
+                row([("id", 3.into()), ("tags", "rust and go".into())]),
+            ),
+            insert("posts", row([("id", 4.into())])),
+        ],
+    )
+    .unwrap();
+    let ids = |f: Filter| -> Vec<i64> {
+        db.query("posts", &Query::new().filter(f))
+            .unwrap()
+            .rows
+            .iter()
+            .map(|row| row.get("id").unwrap().as_int().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(Filter::contains("tags", "rust")), [1]);
+    assert_eq!(ids(Filter::contains("tags", 7.0)), [1]);
+    assert_eq!(ids(Filter::contains("tags", "go")), [2]);
+    assert_eq!(ids(Filter::contains("tags", "rust").negate()), [2, 3, 4]);
+    assert_eq!(ids(Filter::parse("tags contains 'go'").unwrap()), [2]);
 }

@@ -3,6 +3,7 @@
 //! `Student::FIELDS.gpa.ge(3.5)` is a filter on `gpa` that only takes what converts to an `f64`,
 //! and a misspelt field does not compile.
 
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -24,13 +25,17 @@ use crate::record::typed_value;
 ///     name: String,
 ///     gpa: f64,
 ///     nickname: Option<String>,
+///     clubs: Vec<String>,
 /// }
 ///
 /// let db = Database::open_in_memory();
 /// let students = db.table::<Student>()?;
-/// students.insert(&Student { id: 1, name: "Ada".into(), gpa: 3.9, nickname: None })?;
-/// students.insert(&Student { id: 2, name: "Alan".into(), gpa: 3.4, nickname: Some("Al".into()) })?;
+/// let clubs = vec!["chess".to_owned()];
+/// students.insert(&Student { id: 1, name: "Ada".into(), gpa: 3.9, nickname: None, clubs })?;
+/// let (nickname, clubs) = (Some("Al".into()), vec![]);
+/// students.insert(&Student { id: 2, name: "Alan".into(), gpa: 3.4, nickname, clubs })?;
 /// let f = Student::FIELDS;
+/// assert_eq!(students.filter(f.clubs.contains("chess"))?.len(), 1);
 /// assert_eq!(students.filter(f.gpa.ge(3.5))?.len(), 1);
 /// assert_eq!(students.filter(f.name.eq("Alan").and(f.nickname.is_null().negate()))?.len(), 1);
 /// assert_eq!(students.filter(f.id.is_in([1, 2]))?.len(), 2);
@@ -149,6 +154,25 @@ impl<T: Serialize> Field<T> {
         }
     }
 }
+
+/// `contains` for the collection fields (`Vec`, `VecDeque`, `BTreeSet`, `HashSet`): stored as
+/// lists, matched by element.
+macro_rules! contains {
+    ($($collection:ident),*) => {$(
+        impl<U: Serialize> Field<$collection<U>> {
+            /// Rows whose list has an element equal to `item`.
+            #[must_use]
+            pub fn contains(&self, item: impl Into<U>) -> Filter {
+                match to_value(&item.into()) {
+                    Ok(item) => Filter::contains(self.name, item),
+                    Err(e) => Filter::Invalid(format!("field {:?}: {}", self.name, e.0)),
+                }
+            }
+        }
+    )*};
+}
+
+contains!(Vec, VecDeque, BTreeSet, HashSet);
 
 // By hand: derived impls would ask `T` for the same traits, which the marker does not need.
 impl<T> Clone for Field<T> {

@@ -58,6 +58,8 @@ pub enum Filter {
     Prefix(Path, String),
     /// Field is null or missing.
     IsNull(Path),
+    /// List field has an element equal to the value (`tags contains 'new'`).
+    Contains(Path, Value),
     /// All of the filters hold.
     And(Vec<Filter>),
     /// Any of the filters holds.
@@ -129,6 +131,12 @@ impl Filter {
     #[must_use]
     pub fn is_null(path: impl Into<Path>) -> Filter {
         Filter::IsNull(path.into())
+    }
+
+    /// `path` is a list with an element equal to `item`.
+    #[must_use]
+    pub fn contains(path: impl Into<Path>, item: impl Into<Value>) -> Filter {
+        Filter::Contains(path.into(), item.into())
     }
 
     /// Both this and `other`.
@@ -219,7 +227,8 @@ impl Filter {
             | Filter::In(p, _)
             | Filter::Between(p, _, _)
             | Filter::Prefix(p, _)
-            | Filter::IsNull(p) => Some(p),
+            | Filter::IsNull(p)
+            | Filter::Contains(p, _) => Some(p),
             Filter::And(_) | Filter::Or(_) | Filter::Not(_) | Filter::Invalid(_) => None,
         }
     }
@@ -247,7 +256,8 @@ impl Filter {
             | Filter::Lt(_, v)
             | Filter::Le(_, v)
             | Filter::Gt(_, v)
-            | Filter::Ge(_, v) => vec![v],
+            | Filter::Ge(_, v)
+            | Filter::Contains(_, v) => vec![v],
             Filter::In(_, vs) => vs.iter().collect(),
             Filter::Between(_, lo, hi) => vec![lo, hi],
             _ => Vec::new(),
@@ -276,6 +286,9 @@ impl Filter {
                 .lookup(row)
                 .is_some_and(|v| v.as_str().is_some_and(|s| s.starts_with(prefix.as_str()))),
             Filter::IsNull(p) => p.lookup_or_null(row).is_null(),
+            Filter::Contains(p, v) => p
+                .lookup(row)
+                .is_some_and(|x| matches!(&*x, Value::List(items) if items.contains(v))),
             Filter::And(fs) => fs.iter().all(|f| f.matches(row)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches(row)),
             Filter::Not(f) => !f.matches(row),

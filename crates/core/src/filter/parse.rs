@@ -15,6 +15,7 @@
 //!            | path ["not"] "in" "(" literal ("," literal)* ")"
 //!            | path "is" ["not"] "null"
 //!            | path "starts" "with" string
+//!            | path "contains" literal
 //! path      := name ("." name)*
 //! name      := [A-Za-z_][A-Za-z0-9_]*  |  "double-quoted, "" for a quote"
 //! literal   := integer | float | string | "true" | "false" | "null"
@@ -99,6 +100,7 @@ impl Filter {
     ///            | path ["not"] "in" "(" literal ("," literal)* ")"
     ///            | path "is" ["not"] "null"
     ///            | path "starts" "with" string
+    ///            | path "contains" literal
     /// path      := name ("." name)*
     /// name      := [A-Za-z_][A-Za-z0-9_]*  |  "double-quoted, "" for a quote"
     /// literal   := integer | float | string | "true" | "false" | "null"
@@ -522,9 +524,13 @@ impl<'a> Parser<'a> {
             }
             return Err(self.unexpected("a 'quoted string' after `starts with`"));
         }
+        if self.eat_keyword("contains")? {
+            let item = self.literal("a value after `contains`")?;
+            return Ok(Filter::contains(path, item));
+        }
         Err(self.unexpected(&format!(
-            "an operator (`=`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`, `is`, `starts with`) \
-             after `{}`",
+            "an operator (`=`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`, `is`, `starts with`, \
+             `contains`) after `{}`",
             brief(&path.to_string())
         )))
     }
@@ -705,6 +711,21 @@ mod tests {
         assert_eq!(ok("age >= 30"), Filter::ge("age", 30));
         assert_eq!(ok("age>=-30"), Filter::ge("age", -30));
         assert_eq!(ok("  age\t=\n30  "), Filter::eq("age", 30));
+    }
+
+    #[test]
+    fn contains() {
+        assert_eq!(
+            ok("tags contains 'new'"),
+            Filter::contains("tags", Value::from("new"))
+        );
+        assert_eq!(
+            ok("a.b CONTAINS 7 and x = 1"),
+            Filter::contains("a.b", Value::Int(7)).and(Filter::eq("x", Value::Int(1)))
+        );
+        // A column may still be named `contains`.
+        assert_eq!(ok("contains = 1"), Filter::eq("contains", Value::Int(1)));
+        assert!(Filter::parse("tags contains").is_err());
     }
 
     #[test]
