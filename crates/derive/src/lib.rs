@@ -7,7 +7,9 @@
 //! themselves go through the struct's own serde implementations, so the struct also derives
 //! `Serialize` and `Deserialize`. It also writes `<Struct>Fields` and `<Struct>::FIELDS`, typed
 //! handles on the columns for filters (`tabula::Field`). Column types come from the field types: integers are `int`,
-//! `f32`/`f64` `float`, `String`/`char` `text`, `bool` `bool`, `Timestamp` `timestamp`, `Vec`
+//! `f32`/`f64` `float`, `String`/`char` `text`, `bool` `bool`, `Timestamp` (tabula's or jiff's),
+//! chrono's `DateTime` and time's `OffsetDateTime`, `PrimitiveDateTime` and `UtcDateTime`
+//! `timestamp`, `Vec`
 //! and sets `list`, maps `map`, anything else `any`; `Option<T>` is `T`, nullable. Every other
 //! field is `not null`. serde's `rename` and `rename_all` name the columns as serde names the
 //! fields; serde attributes that would store something other than one column per field
@@ -156,7 +158,9 @@ fn column_type(ty: &Type) -> (&'static str, bool) {
                 "f32" | "f64" => "Float",
                 "String" | "char" | "str" => "Text",
                 "bool" => "Bool",
-                "Timestamp" => "Timestamp",
+                // tabula's and jiff's `Timestamp`, chrono's `DateTime<Tz>`, time's date-times.
+                "Timestamp" | "DateTime" | "OffsetDateTime" | "PrimitiveDateTime"
+                | "UtcDateTime" => "Timestamp",
                 "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => "List",
                 "HashMap" | "BTreeMap" | "Map" => "Map",
                 _ => "Any",

@@ -44,6 +44,13 @@ enum Step {
         ty: ColumnType,
         convert: Convert,
     },
+    SetNullable {
+        table: String,
+        column: String,
+        nullable: bool,
+        /// For `NOT NULL`: the value null and missing fields get first (`Null`: none may be).
+        fill: Value,
+    },
     Custom(Custom),
 }
 
@@ -138,6 +145,59 @@ impl Migration {
         self
     }
 
+    /// Lets `column` of `table` hold null (SQL's `ALTER COLUMN .. DROP NOT NULL`).
+    #[must_use]
+    pub fn set_nullable(
+        mut self,
+        table: impl Into<String>,
+        column: impl Into<String>,
+    ) -> Migration {
+        self.steps.push(Step::SetNullable {
+            table: table.into(),
+            column: column.into(),
+            nullable: true,
+            fill: Value::Null,
+        });
+        self
+    }
+
+    /// Makes `column` of `table` `NOT NULL` (SQL's `ALTER COLUMN .. SET NOT NULL`): rows where
+    /// it is null or missing get `fill` first. With `fill` `Value::Null` the step fails, naming
+    /// a row, if any row has no value, as SQLite and PostgreSQL refuse.
+    ///
+    /// ```
+    /// use tabula_core::{Column, ColumnType, Op, Row, TableDef, Value};
+    /// use tabula_engine::{Engine, Migration, Options};
+    ///
+    /// let engine = Engine::in_memory(Options::new());
+    /// let def = TableDef::new("t", "id")
+    ///     .column(Column::new("id", ColumnType::Int))
+    ///     .column(Column::new("points", ColumnType::Int));
+    /// let row = Row::from([("id".to_owned(), Value::Int(1))]);
+    /// engine.commit(vec![Op::CreateTable(def), Op::Insert { table: "t".into(), row }])?;
+    /// engine.migrate(&[Migration::new(1, "points required").set_not_null("t", "points", 0)])?;
+    /// let view = engine.read();
+    /// let points = view.table("t").unwrap().def().schema.as_ref().unwrap().column("points");
+    /// assert!(!points.unwrap().nullable);
+    /// assert_eq!(view.get("t", &Value::Int(1))?.unwrap().get("points"), Some(Value::Int(0)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn set_not_null(
+        mut self,
+        table: impl Into<String>,
+        column: impl Into<String>,
+        fill: impl Into<Value>,
+    ) -> Migration {
+        self.steps.push(Step::SetNullable {
+            table: table.into(),
+            column: column.into(),
+            nullable: false,
+            fill: fill.into(),
+        });
+        self
+    }
+
     /// A custom step: the ops `build` makes from the state as the earlier steps left it.
     #[must_use]
     pub fn custom(
@@ -224,19 +284,6 @@ fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
             ty,
             convert,
         } => {
-            let def = db.table(table).map(|t| t.def().clone()).ok_or_else(|| {
-                Error::from(tabula_core::Error::UnknownTable {
-                    table: table.clone(),
-                })
-            })?;
-            let mut new_def = def.clone();
-            if let Some(col) = new_def
-                .schema
-                .as_mut()
-                .and_then(|s| s.columns.iter_mut().find(|c| c.name == *column))
-            {
-                col.ty = *ty;
-            }
             let mut rows = rows_of(table)?;
             for row in &mut rows {
                 if let Some(value) = row.get_mut(column).filter(|v| !matches!(v, Value::Null)) {
@@ -247,21 +294,75 @@ fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
                     })?;
                 }
             }
-            // The table is rebuilt whole under its new definition, in the same transaction.
-            let mut ops = vec![
-                Op::DropTable {
-                    table: table.clone(),
-                },
-                Op::CreateTable(new_def),
-            ];
-            ops.extend(rows.into_iter().map(|row| Op::Insert {
-                table: table.clone(),
-                row,
-            }));
-            ops
+            rebuild(db, table, column, rows, |col| col.ty = *ty)?
+        }
+        Step::SetNullable {
+            table,
+            column,
+            nullable,
+            fill,
+        } => {
+            let mut rows = rows_of(table)?;
+            if !nullable {
+                let pk = db.table(table).map(|t| t.def().primary_key.clone());
+                for row in &mut rows {
+                    if row.get(column).is_some_and(|v| !v.is_null()) {
+                        continue;
+                    }
+                    if fill.is_null() {
+                        let key = pk.as_ref().and_then(|pk| row.get(pk)).cloned();
+                        return Err(Error::StepFailed(format!(
+                            "{table}.{column} cannot be NOT NULL: the row with key {} has no \
+                             value (give set_not_null a value to fill in)",
+                            key.unwrap_or(Value::Null).brief()
+                        )));
+                    }
+                    row.insert(column.clone(), fill.clone());
+                }
+            }
+            rebuild(db, table, column, rows, |col| col.nullable = *nullable)?
         }
         Step::Custom(build) => build(db).map_err(Error::StepFailed)?,
     })
+}
+
+/// The ops that rebuild `table` whole, in the migration's transaction, with `change` made to
+/// its column `column` and holding `rows` (a change to a column that existing rows must meet
+/// has no schema-change op of its own: the rows are checked again as they are inserted).
+fn rebuild(
+    db: &State,
+    table: &str,
+    column: &str,
+    rows: Vec<Row>,
+    change: impl FnOnce(&mut Column),
+) -> Result<Vec<Op>> {
+    let mut def = db.table(table).map(|t| t.def().clone()).ok_or_else(|| {
+        Error::from(tabula_core::Error::UnknownTable {
+            table: table.to_owned(),
+        })
+    })?;
+    let Some(col) = def
+        .schema
+        .as_mut()
+        .and_then(|s| s.columns.iter_mut().find(|c| c.name == column))
+    else {
+        return Err(Error::from(tabula_core::Error::UnknownColumn {
+            table: table.to_owned(),
+            column: column.to_owned(),
+        }));
+    };
+    change(col);
+    let mut ops = vec![
+        Op::DropTable {
+            table: table.to_owned(),
+        },
+        Op::CreateTable(def),
+    ];
+    ops.extend(rows.into_iter().map(|row| Op::Insert {
+        table: table.to_owned(),
+        row,
+    }));
+    Ok(ops)
 }
 
 impl Engine {

@@ -145,3 +145,81 @@ fn migrations_apply_in_order_once_and_a_failing_one_changes_nothing() {
         Err(Error::MigrationOrder { versions: [7, 6] })
     ));
 }
+
+/// Issue 26: nullability changes by migration, as SQL's `SET NOT NULL` / `DROP NOT NULL`: null
+/// and missing values get the fill value first, or (no fill) the step fails naming a row and
+/// commits nothing; a column that does not exist is an error, not a silent no-op.
+#[test]
+fn nullability_changes_fill_or_refuse_and_name_the_row() {
+    let engine = Engine::in_memory(Options::new());
+    let def = TableDef::new("t", "id")
+        .column(Column::new("id", ColumnType::Int))
+        .column(Column::new("points", ColumnType::Int));
+    let row = |id: i64, points: Option<i64>| {
+        let mut row = Row::from([("id".to_owned(), Value::Int(id))]);
+        if let Some(points) = points {
+            row.insert("points".to_owned(), Value::Int(points));
+        }
+        Op::Insert {
+            table: "t".into(),
+            row,
+        }
+    };
+    engine
+        .commit(vec![
+            Op::CreateTable(def),
+            row(1, Some(5)),
+            row(2, None),
+            row(3, None),
+        ])
+        .unwrap();
+    let points = |engine: &Engine, id: i64| {
+        engine
+            .read()
+            .get("t", &Value::Int(id))
+            .unwrap()
+            .unwrap()
+            .get("points")
+    };
+    let nullable = |engine: &Engine| {
+        engine
+            .read()
+            .table("t")
+            .unwrap()
+            .def()
+            .schema
+            .as_ref()
+            .unwrap()
+            .column("points")
+            .unwrap()
+            .nullable
+    };
+
+    let refused = engine
+        .migrate(&[Migration::new(1, "strict").set_not_null("t", "points", Value::Null)])
+        .unwrap_err();
+    assert!(refused.to_string().contains("key 2"), "{refused}");
+    assert!(nullable(&engine));
+    assert_eq!(engine.schema_version(), 0);
+
+    let unknown = engine
+        .migrate(&[Migration::new(1, "typo").set_not_null("t", "pionts", 0)])
+        .unwrap_err();
+    assert!(unknown.to_string().contains("pionts"), "{unknown}");
+
+    engine
+        .migrate(&[Migration::new(1, "points required").set_not_null("t", "points", 0)])
+        .unwrap();
+    assert!(!nullable(&engine));
+    assert_eq!(points(&engine, 1), Some(Value::Int(5)));
+    assert_eq!(points(&engine, 2), Some(Value::Int(0)));
+    // Now a null is refused.
+    assert!(engine.commit(vec![row(4, None)]).is_err());
+
+    engine
+        .migrate(&[Migration::new(2, "points optional").set_nullable("t", "points")])
+        .unwrap();
+    assert!(nullable(&engine));
+    engine.commit(vec![row(4, None)]).unwrap();
+    assert_eq!(points(&engine, 4), Some(Value::Null));
+}

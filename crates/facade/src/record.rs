@@ -210,12 +210,26 @@ pub(crate) fn key_value<K: Serialize + ?Sized>(def: &TableDef, key: &K) -> Resul
 }
 
 /// A value serde made for a column of type `ty`, typed as the column says: timestamps (which
-/// serde gives as microseconds) and bytes (a list of small integers). Shared by rows and by
+/// serde gives as microseconds for tabula's own, RFC 3339 text for chrono's and jiff's, a
+/// tuple of fields for time's) and bytes (a list of small integers). Shared by rows and by
 /// typed filters' operands, so both convert a field the same way.
 pub(crate) fn typed_value(ty: ColumnType, value: Value) -> Value {
     match (ty, value) {
         (ColumnType::Timestamp, Value::Int(micros)) => {
             Value::Timestamp(Timestamp::from_micros(micros))
+        }
+        // chrono's and jiff's date-times serialize as RFC 3339 text.
+        (ColumnType::Timestamp, Value::Text(text)) => match text.parse::<Timestamp>() {
+            Ok(t) => Value::Timestamp(t),
+            Err(_) => Value::Text(text),
+        },
+        // time's, as a tuple of their fields (see `Timestamp::from_time_tuple`).
+        (ColumnType::Timestamp, Value::List(items)) => {
+            let fields: Option<Vec<i64>> = items.iter().map(Value::as_int).collect();
+            match fields.as_deref().and_then(Timestamp::from_time_tuple) {
+                Some(t) => Value::Timestamp(t),
+                None => Value::List(items),
+            }
         }
         (ColumnType::Bytes, Value::List(items)) => {
             let bytes: Option<Vec<u8>> = items
@@ -311,6 +325,31 @@ pub trait MigrationExt {
     /// ```
     #[must_use]
     fn add_field<T: Record>(self, field: &str) -> Self;
+
+    /// Makes the column of `T`'s field `field` as nullable as `T` declares it: `NOT NULL` for
+    /// a field that is not an `Option` (rows without a value get its `#[tabula(default = ..)]`,
+    /// and without one the migration fails naming a row), nullable for an `Option`. The step
+    /// for a field whose `Option` was removed or added.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tabula::{Database, Migration, MigrationExt, Record};
+    ///
+    /// #[derive(Serialize, Deserialize, Record)]
+    /// #[tabula(table = "customers")]
+    /// struct Customer {
+    ///     #[tabula(primary_key)]
+    ///     id: i64,
+    ///     #[tabula(default = 0)]
+    ///     loyalty_points: i64, // was Option<i64>
+    /// }
+    ///
+    /// let migration = Migration::new(3, "points required")
+    ///     .set_field_nullability::<Customer>("loyalty_points");
+    /// # let _ = (migration, Database::open_in_memory());
+    /// ```
+    #[must_use]
+    fn set_field_nullability<T: Record>(self, field: &str) -> Self;
 }
 
 impl MigrationExt for tabula_engine::Migration {
@@ -342,6 +381,14 @@ impl MigrationExt for tabula_engine::Migration {
             }
             Ok(ops)
         })
+    }
+
+    fn set_field_nullability<T: Record>(self, field: &str) -> Self {
+        match column_of::<T>(field) {
+            Ok(column) if column.nullable => self.set_nullable(T::TABLE, field),
+            Ok(column) => self.set_not_null(T::TABLE, field, column.default.unwrap_or(Value::Null)),
+            Err(reason) => self.custom(move |_| Err(reason.clone())),
+        }
     }
 }
 

@@ -9,7 +9,9 @@ use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 
 use super::unzigzag;
 use super::{BYTES, FALSE, FLOAT, INT, LIST, MAP, NULL, Reader, RowRef, TEXT, TIMESTAMP, TRUE};
+use crate::Timestamp;
 use crate::value::ConvertError;
+use crate::value::convert::{timestamp_str, timestamp_tuple};
 
 /// The `T` a stored row holds, read from its packed bytes.
 ///
@@ -138,6 +140,15 @@ impl<'de> PackedDeserializer<'de> {
     fn body(&self) -> Reader<'de> {
         Reader::new(self.0.get(1..).unwrap_or_default())
     }
+
+    /// The value, if it is a timestamp.
+    fn timestamp(&self) -> Result<Option<Timestamp>, ConvertError> {
+        if self.tag() != Some(TIMESTAMP) {
+            return Ok(None);
+        }
+        let micros = unzigzag(self.body().varint().ok_or_else(broken)?);
+        Ok(Some(Timestamp::from_micros(micros)))
+    }
 }
 
 impl<'de> de::Deserializer<'de> for PackedDeserializer<'de> {
@@ -244,8 +255,33 @@ impl<'de> de::Deserializer<'de> for PackedDeserializer<'de> {
         }
     }
 
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        match self.timestamp()? {
+            Some(t) => timestamp_str(t, visitor),
+            None => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
+        match self.timestamp()? {
+            Some(t) => match timestamp_tuple(t, len, visitor) {
+                Ok(result) => result,
+                Err(visitor) => visitor.visit_i64(t.as_micros()),
+            },
+            None => self.deserialize_any(visitor),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct tuple tuple_struct map struct identifier ignored_any
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+        unit unit_struct tuple_struct map struct identifier ignored_any
     }
 }

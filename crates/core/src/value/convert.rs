@@ -522,6 +522,31 @@ fn seq<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::Value, 
     Ok(value)
 }
 
+/// A timestamp asked for as text (`chrono`'s and `jiff`'s date-times ask so): its RFC 3339
+/// form.
+pub(crate) fn timestamp_str<'de, V: Visitor<'de>>(
+    t: crate::Timestamp,
+    visitor: V,
+) -> Result<V::Value, ConvertError> {
+    visitor.visit_string(t.to_string())
+}
+
+/// A timestamp asked for as a tuple of `len` (the `time` crate's date-times ask for 9 or 6):
+/// that tuple, or `None` to read it as usual.
+pub(crate) fn timestamp_tuple<'de, V: Visitor<'de>>(
+    t: crate::Timestamp,
+    len: usize,
+    visitor: V,
+) -> Result<Result<V::Value, ConvertError>, V> {
+    let Some(fields) = t.to_time_tuple(len) else {
+        return Err(visitor);
+    };
+    let mut access = SeqDeserializer::new(fields.into_iter());
+    Ok(visitor
+        .visit_seq(&mut access)
+        .and_then(|value| access.end().map(|()| value)))
+}
+
 fn map<'de, V: Visitor<'de>>(map: Map, visitor: V) -> Result<V::Value, ConvertError> {
     let mut access = MapDeserializer::new(map.into_iter().map(|(k, v)| (k, ValueDeserializer(v))));
     let value = visitor.visit_map(&mut access)?;
@@ -595,9 +620,34 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
         }
     }
 
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        match self.0 {
+            Value::Timestamp(t) => timestamp_str(t, visitor),
+            other => ValueDeserializer(other).deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
+        match self.0 {
+            Value::Timestamp(t) => match timestamp_tuple(t, len, visitor) {
+                Ok(result) => result,
+                Err(visitor) => visitor.visit_i64(t.as_micros()),
+            },
+            other => ValueDeserializer(other).deserialize_any(visitor),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct tuple tuple_struct map struct identifier ignored_any
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+        unit unit_struct tuple_struct map struct identifier ignored_any
     }
 }
 
@@ -757,9 +807,34 @@ impl<'de> de::Deserializer<'de> for ValueRefDeserializer<'de> {
         }
     }
 
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        match self.0 {
+            Value::Timestamp(t) => timestamp_str(*t, visitor),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
+        match self.0 {
+            Value::Timestamp(t) => match timestamp_tuple(*t, len, visitor) {
+                Ok(result) => result,
+                Err(visitor) => visitor.visit_i64(t.as_micros()),
+            },
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct tuple tuple_struct map struct identifier ignored_any
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+        unit unit_struct tuple_struct map struct identifier ignored_any
     }
 }
 

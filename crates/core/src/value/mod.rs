@@ -5,7 +5,7 @@
 //! to enforce limits in [`measure`]; serde types to and from values ([`to_value`],
 //! [`from_value`]) in `convert`. Encoding to bytes belongs to `tabula-codec`, not here.
 
-mod convert;
+pub(crate) mod convert;
 mod measure;
 mod ord;
 mod serde_repr;

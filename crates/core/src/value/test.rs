@@ -210,3 +210,51 @@ proptest! {
         prop_assert_eq!(owned.map_err(|e| e.to_string()), borrowed.map_err(|e| e.to_string()));
     }
 }
+
+/// Year 0000 to 9999, the range with an RFC 3339 form and a `time` tuple.
+const FIRST_MICROS: i64 = -62_167_219_200_000_000;
+const LAST_MICROS: i64 = 253_402_300_799_999_999;
+
+proptest! {
+    /// The `time` crate's tuples (9 fields with an offset, 6 without) round-trip every instant
+    /// in range, and the text form does too (what chrono and jiff ask for).
+    #[test]
+    fn time_tuples_and_text_round_trip(micros in FIRST_MICROS..=LAST_MICROS) {
+        let t = Timestamp::from_micros(micros);
+        for len in [6, 9] {
+            let fields = t.to_time_tuple(len).unwrap();
+            prop_assert_eq!(fields.len(), len);
+            prop_assert_eq!(Timestamp::from_time_tuple(&fields), Some(t));
+        }
+        prop_assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t);
+    }
+}
+
+#[test]
+fn time_tuples_say_what_they_mean_and_refuse_nonsense() {
+    let t: Timestamp = "2024-12-31T23:59:58.000001Z".parse().unwrap();
+    // Day 366 of a leap year; nanoseconds; a zero offset.
+    assert_eq!(
+        t.to_time_tuple(9).unwrap(),
+        [2024, 366, 23, 59, 58, 1000, 0, 0, 0]
+    );
+    // +02:00: two hours later on the clock is the same instant.
+    let plus_two = Timestamp::from_time_tuple(&[2025, 1, 1, 59, 58, 1000, 2, 0, 0]);
+    assert_eq!(plus_two, Some(t));
+    for bad in [
+        &[2023, 366, 0, 0, 0, 0][..],
+        &[2024, 0, 0, 0, 0, 0],
+        &[2024, 1, 24, 0, 0, 0],
+        &[2024, 1, 0, 0, 0, 1_000_000_000],
+        &[10_000, 1, 0, 0, 0, 0],
+        &[2024, 1, 0, 0, 0, 0, 24, 0, 0],
+        &[2024, 1, 0, 0, 0],
+    ] {
+        assert_eq!(Timestamp::from_time_tuple(bad), None, "{bad:?}");
+    }
+    assert_eq!(
+        Timestamp::from_micros(LAST_MICROS + 1).to_time_tuple(9),
+        None
+    );
+    assert_eq!(t.to_time_tuple(7), None);
+}

@@ -75,6 +75,60 @@ impl Timestamp {
     }
 }
 
+/// How the `time` crate's date-times serialize in non-human-readable formats (its default in
+/// tabula's rows): `OffsetDateTime` as `(year, ordinal, hour, minute, second, nanosecond,
+/// offset hours, offset minutes, offset seconds)`, `PrimitiveDateTime` as the first six (read
+/// here as UTC). The typed layer stores them as timestamps and hands them back in this form.
+impl Timestamp {
+    /// The instant a `time` date-time tuple names (9 fields with an offset, 6 without); `None`
+    /// for another length or a field out of range. Nanoseconds are truncated to microseconds.
+    #[must_use]
+    pub fn from_time_tuple(fields: &[i64]) -> Option<Timestamp> {
+        let (date_time, offset) = match fields {
+            [y, o, h, m, s, n, oh, om, os] => ([*y, *o, *h, *m, *s, *n], oh * 3600 + om * 60 + os),
+            [y, o, h, m, s, n] => ([*y, *o, *h, *m, *s, *n], 0),
+            _ => return None,
+        };
+        let [year, ordinal, hour, minute, second, nanos] = date_time;
+        let days_in_year = if is_leap(year) { 366 } else { 365 };
+        if !(0..=9999).contains(&year)
+            || !(1..=days_in_year).contains(&ordinal)
+            || !(0..24).contains(&hour)
+            || !(0..60).contains(&minute)
+            || !(0..60).contains(&second)
+            || !(0..1_000_000_000).contains(&nanos)
+            || offset.abs() >= SECS_PER_DAY
+        {
+            return None;
+        }
+        let days = days_from_civil(year, 1, 1) + ordinal - 1;
+        let secs = days * SECS_PER_DAY + hour * 3600 + minute * 60 + second - offset;
+        Some(Timestamp(secs * MICROS_PER_SEC + nanos / 1000))
+    }
+
+    /// This instant as a `time` date-time tuple of `len` fields (9: UTC offset zero, 6: no
+    /// offset); `None` for another length or outside years 0000..=9999.
+    #[must_use]
+    pub fn to_time_tuple(self, len: usize) -> Option<Vec<i64>> {
+        let secs = self.0.div_euclid(MICROS_PER_SEC);
+        let nanos = self.0.rem_euclid(MICROS_PER_SEC) * 1000;
+        let days = secs.div_euclid(SECS_PER_DAY);
+        let sod = secs.rem_euclid(SECS_PER_DAY);
+        let (year, _, _) = civil_from_days(days);
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
+        let ordinal = days - days_from_civil(year, 1, 1) + 1;
+        let mut fields = vec![year, ordinal, sod / 3600, sod / 60 % 60, sod % 60, nanos];
+        match len {
+            6 => {}
+            9 => fields.extend([0, 0, 0]),
+            _ => return None,
+        }
+        Some(fields)
+    }
+}
+
 /// The instant a `SystemTime` names, to the microsecond (saturating past ±292,000 years).
 /// Core reads no clock: `Timestamp::from(SystemTime::now())`, or `tabula::now()`, is how a
 /// caller stamps the present.
@@ -254,5 +308,70 @@ impl FromStr for Timestamp {
             .checked_add(adjust)
             .map(Timestamp)
             .ok_or_else(|| err("out of range"))
+    }
+}
+
+/// The `chrono`, `time` and `jiff` features: their date-times to and from [`Timestamp`]
+/// (microseconds: finer digits are truncated). Into a timestamp saturates at its range (about
+/// ±292,000 years, beyond every date those crates hold by default); out of one fails where the
+/// other crate's range ends.
+#[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
+mod interop {
+    use super::Timestamp;
+    use crate::ConvertError;
+
+    fn out_of_range(t: Timestamp, what: &str) -> ConvertError {
+        ConvertError(format!("timestamp {t} is outside the range of {what}"))
+    }
+
+    #[cfg(feature = "chrono")]
+    impl<Tz: chrono::TimeZone> From<chrono::DateTime<Tz>> for Timestamp {
+        fn from(t: chrono::DateTime<Tz>) -> Timestamp {
+            Timestamp::from_micros(t.timestamp_micros())
+        }
+    }
+
+    #[cfg(feature = "chrono")]
+    impl TryFrom<Timestamp> for chrono::DateTime<chrono::Utc> {
+        type Error = ConvertError;
+        fn try_from(t: Timestamp) -> Result<Self, ConvertError> {
+            chrono::DateTime::from_timestamp_micros(t.as_micros())
+                .ok_or_else(|| out_of_range(t, "chrono::DateTime"))
+        }
+    }
+
+    #[cfg(feature = "time")]
+    impl From<time::OffsetDateTime> for Timestamp {
+        fn from(t: time::OffsetDateTime) -> Timestamp {
+            let micros = t.unix_timestamp_nanos().div_euclid(1000);
+            let micros =
+                i64::try_from(micros).unwrap_or(if micros < 0 { i64::MIN } else { i64::MAX });
+            Timestamp::from_micros(micros)
+        }
+    }
+
+    #[cfg(feature = "time")]
+    impl TryFrom<Timestamp> for time::OffsetDateTime {
+        type Error = ConvertError;
+        fn try_from(t: Timestamp) -> Result<Self, ConvertError> {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.as_micros()) * 1000)
+                .map_err(|_| out_of_range(t, "time::OffsetDateTime"))
+        }
+    }
+
+    #[cfg(feature = "jiff")]
+    impl From<jiff::Timestamp> for Timestamp {
+        fn from(t: jiff::Timestamp) -> Timestamp {
+            Timestamp::from_micros(t.as_microsecond())
+        }
+    }
+
+    #[cfg(feature = "jiff")]
+    impl TryFrom<Timestamp> for jiff::Timestamp {
+        type Error = ConvertError;
+        fn try_from(t: Timestamp) -> Result<Self, ConvertError> {
+            jiff::Timestamp::from_microsecond(t.as_micros())
+                .map_err(|_| out_of_range(t, "jiff::Timestamp"))
+        }
     }
 }
