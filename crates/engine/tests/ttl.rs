@@ -9,7 +9,7 @@
     reason = "test code: a panic is a test failure"
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tabula_core::{Column, ColumnType, Lsn, Op, Row, TableDef, Timestamp, Value};
 use tabula_engine::{
@@ -17,11 +17,7 @@ use tabula_engine::{
 };
 
 fn now() -> Timestamp {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_micros();
-    Timestamp::from_micros(i64::try_from(micros).unwrap())
+    Timestamp::now()
 }
 
 fn plus(t: Timestamp, d: Duration) -> Timestamp {

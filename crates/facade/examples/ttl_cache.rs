@@ -9,7 +9,7 @@
     reason = "an example prints its results and indexes lists whose length it asserts"
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tabula::prelude::*;
@@ -24,10 +24,7 @@ struct Entry {
 }
 
 fn now() -> Timestamp {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros());
-    Timestamp::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
+    Timestamp::now()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -106,13 +106,6 @@ pub use tabula_engine::{
     salvage, save_file,
 };
 
-/// Now, by the system clock, as a [`Timestamp`] (the data model reads no clock itself):
-/// `Timestamp::from(SystemTime::now())`.
-#[must_use]
-pub fn now() -> Timestamp {
-    Timestamp::from(std::time::SystemTime::now())
-}
-
 /// The names most programs use, for `use tabula::prelude::*`.
 pub mod prelude {
     pub use crate::{

@@ -127,7 +127,7 @@ fn get_by_finds_by_a_unique_field_and_refuses_one_that_is_not() {
 #[test]
 fn timestamps_from_the_system_clock_and_descending_orders() {
     let before = std::time::SystemTime::now();
-    let now = tabula::now();
+    let now = Timestamp::now();
     let after = std::time::SystemTime::now();
     assert!(Timestamp::from(before) <= now && now <= Timestamp::from(after));
     let there_and_back = Timestamp::from(after).to_system_time().unwrap();

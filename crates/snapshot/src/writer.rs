@@ -3,7 +3,6 @@
 //! writers go on while it streams).
 
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tabula_codec::{Codec, Format};
 use tabula_core::{Lsn, State, Timestamp};
@@ -261,8 +260,5 @@ fn flush_rows<W: Write>(
 
 /// The wall-clock time, for the header.
 pub(crate) fn now() -> Timestamp {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-    Timestamp::from_micros(micros)
+    Timestamp::now()
 }

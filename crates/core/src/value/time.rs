@@ -129,9 +129,17 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Now, by the system clock. For callers stamping their records: core itself never calls
+    /// it (applying ops is deterministic; a commit's time is taken by the engine's clock and
+    /// carried in the transaction).
+    #[must_use]
+    pub fn now() -> Timestamp {
+        Timestamp::from(std::time::SystemTime::now())
+    }
+}
+
 /// The instant a `SystemTime` names, to the microsecond (saturating past ±292,000 years).
-/// Core reads no clock: `Timestamp::from(SystemTime::now())`, or `tabula::now()`, is how a
-/// caller stamps the present.
 impl From<std::time::SystemTime> for Timestamp {
     fn from(time: std::time::SystemTime) -> Self {
         let micros = |d: std::time::Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
