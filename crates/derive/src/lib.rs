@@ -230,10 +230,20 @@ impl RenameRule {
     }
 }
 
-/// The struct's `#[serde(rename_all = "..")]`, if any. Other struct-level serde attributes that
+/// What the derive needs of the struct's serde attributes.
+struct SerdeStruct {
+    /// `#[serde(rename_all = "..")]`.
+    rename_all: Option<RenameRule>,
+    /// `#[serde(deny_unknown_fields)]`, with its span: a key of several fields is stored in a
+    /// column of its own, which such a struct would refuse to read.
+    deny_unknown_fields: Option<proc_macro2::Span>,
+}
+
+/// The struct's serde attributes that matter here. Other struct-level serde attributes that
 /// change the stored shape are refused here rather than failing at run time.
-fn serde_rename_all(attrs: &[syn::Attribute]) -> syn::Result<Option<RenameRule>> {
+fn serde_struct(attrs: &[syn::Attribute]) -> syn::Result<SerdeStruct> {
     let mut rule = None;
+    let mut deny_unknown_fields = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("rename_all") {
@@ -257,14 +267,20 @@ fn serde_rename_all(attrs: &[syn::Attribute]) -> syn::Result<Option<RenameRule>>
                     "#[derive(Record)] maps each struct field to a column: this serde attribute \
                      changes what is stored, so the columns would not match",
                 ))
+            } else if meta.path.is_ident("deny_unknown_fields") {
+                deny_unknown_fields = Some(syn::spanned::Spanned::span(&meta.path));
+                Ok(())
             } else {
-                // Anything else (deny_unknown_fields, default, crate, bound, ...) keeps the
-                // fields as they are; its value, if any, is skipped.
+                // Anything else (default, crate, bound, ...) keeps the fields as they are; its
+                // value, if any, is skipped.
                 skip_value(&meta)
             }
         })?;
     }
-    Ok(rule)
+    Ok(SerdeStruct {
+        rename_all: rule,
+        deny_unknown_fields,
+    })
 }
 
 /// A field's `#[serde(rename = "..")]`, if any; `flatten` and `skip*` are refused (the column
@@ -356,7 +372,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         ));
     };
     let (table, key_column) = table_attrs(input)?;
-    let rename_all = serde_rename_all(&input.attrs)?;
+    let serde = serde_struct(&input.attrs)?;
+    let rename_all = serde.rename_all;
     let key_fields = fields
         .named
         .iter()
@@ -468,6 +485,13 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             (name.clone(), quote! { #ty }, None)
         }
         several => {
+            if let Some(span) = serde.deny_unknown_fields {
+                return Err(syn::Error::new(
+                    span,
+                    "a key of several fields is kept in a column of its own, which \
+                     #[serde(deny_unknown_fields)] would refuse to read back",
+                ));
+            }
             let column = key_column
                 .as_ref()
                 .map_or_else(|| "key".to_owned(), LitStr::value);

@@ -145,7 +145,7 @@ fn the_inventory_app() {
     assert_eq!(ids, [1, 2, 3, 5]);
     assert_eq!(products.get(5u64).unwrap().unwrap().sku, "SH-05");
     assert_eq!(products.get(5usize).unwrap().unwrap().sku, "SH-05");
-    assert_eq!(products.get(&ids[0]).unwrap().unwrap().sku, "HM-01");
+    assert_eq!(products.get(ids[0]).unwrap().unwrap().sku, "HM-01");
     assert_eq!(products.get(4u64).unwrap(), None);
 
     // Filters on every field type, through the same conversion as the rows.
