@@ -193,8 +193,10 @@ pub enum Command {
 pub struct CreateTableArgs {
     pub dir: PathBuf,
     pub table: String,
-    /// The primary key column.
-    #[arg(long, value_name = "COL")]
+    /// The primary key column, or several separated by commas for a key made of them
+    /// (`order_id,line`, as SQL's `PRIMARY KEY (order_id, line)`: the table keeps their list
+    /// in a column `key`; `get` and `history` then take `7,1`).
+    #[arg(long, value_name = "COL[,COL..]")]
     pub primary_key: String,
     /// Columns, as JSON or a file holding it: `{"name": "text", "email": {"type": "text",
     /// "unique": true, "nullable": false}}`, or an array of column objects, or the definition

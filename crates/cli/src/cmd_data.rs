@@ -164,6 +164,23 @@ fn name_path(arg: &str, flag: &str) -> Result<(String, String)> {
 }
 
 /// `tabula create-table DIR TABLE --primary-key COL`.
+/// `--primary-key order_id,line`: a key of several columns (SQL's `PRIMARY KEY (a, b)`), kept
+/// by the table in a `list` column named `key` that it computes from them.
+fn composite_key(def: &mut TableDef, columns: &str) -> Result<()> {
+    const KEY: &str = "key";
+    let Some(schema) = def.schema.as_mut() else {
+        bail!(Usage(
+            "--primary-key with several columns needs --schema (the columns to make it of)".into()
+        ));
+    };
+    if !schema.columns.iter().any(|c| c.name == KEY) {
+        schema.columns.insert(0, Column::new(KEY, ColumnType::List));
+    }
+    def.primary_key = KEY.to_owned();
+    def.key_parts = columns.split(',').map(|c| c.trim().to_owned()).collect();
+    Ok(())
+}
+
 pub fn create_table(args: &CreateTableArgs, out: &mut dyn Write) -> Result<()> {
     let mut def = TableDef::new(&args.table, &args.primary_key);
     if let Some(arg) = &args.schema {
@@ -190,6 +207,9 @@ pub fn create_table(args: &CreateTableArgs, out: &mut dyn Write) -> Result<()> {
                 "--schema: expected an object of columns, found {other}"
             ))),
         }
+    }
+    if args.primary_key.contains(',') {
+        composite_key(&mut def, &args.primary_key)?;
     }
     if args.auto_increment {
         def = def.auto_increment();

@@ -163,18 +163,44 @@ pub fn table_def(db: &tabula::View, table: &str) -> Result<TableDef> {
 }
 
 /// Reads a primary key typed from the command line: by the key column's type when the table
-/// declares it; else a number when it reads as one, JSON when quoted, text otherwise.
+/// declares it; else a number when it reads as one, JSON when quoted, text otherwise. A key of
+/// several columns is their values separated by commas (`7,1`), each read by its column's type.
 pub fn key(def: &TableDef, text: &str) -> Result<Value> {
+    if !def.key_parts.is_empty() {
+        let texts: Vec<&str> = text.split(',').collect();
+        if texts.len() != def.key_parts.len() {
+            return Err(Usage(format!(
+                "the key of {} is made of {} ({} values separated by commas), not {text:?}",
+                def.name,
+                def.key_parts.join(", "),
+                def.key_parts.len()
+            ))
+            .into());
+        }
+        let parts = texts
+            .iter()
+            .zip(&def.key_parts)
+            .map(|(text, part)| scalar(def, part, text))
+            .collect::<Result<Vec<_>>>()?;
+        return def
+            .conform_key(Value::List(parts))
+            .map_err(|e| Usage(format!("the key {text:?}: {e}")).into());
+    }
+    scalar(def, &def.primary_key, text)
+}
+
+/// One value for `column` of `def` typed from the command line (see [`key`]).
+fn scalar(def: &TableDef, column: &str, text: &str) -> Result<Value> {
     let ty = def
         .schema
         .as_ref()
-        .and_then(|s| s.column(&def.primary_key))
+        .and_then(|s| s.column(column))
         .map_or(ColumnType::Any, |c| c.ty);
     match ty {
         ColumnType::Int => text.trim().parse::<i64>().map(Value::Int).map_err(|_| {
             Usage(format!(
-                "the key of {} is an integer ({}), not {text:?}",
-                def.name, def.primary_key
+                "the key of {} is an integer ({column}), not {text:?}",
+                def.name
             ))
             .into()
         }),

@@ -1109,3 +1109,51 @@ fn an_error_chain_says_each_thing_once() {
     }
     assert!(line.contains("checksum"), "{line}");
 }
+
+/// Issue 26: a key of several columns from the command line (`--primary-key order_id,line`),
+/// and `get`, `update`, `history` and `delete` by `7,1`; a key of the wrong shape is a usage
+/// error naming the columns, and the same parts twice a duplicate key.
+#[test]
+fn keys_of_several_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let dir = dir.to_str().unwrap();
+    let schema = r#"{"order_id": {"type": "int", "nullable": false},
+                     "line": {"type": "int", "nullable": false}, "qty": "int"}"#;
+    ok(&[
+        "create-table",
+        dir,
+        "lines",
+        "--primary-key",
+        "order_id,line",
+        "--schema",
+        schema,
+    ]);
+    let rows = r#"[{"order_id": 7, "line": 1, "qty": 3}, {"order_id": 7, "line": 2, "qty": 1}]"#;
+    let put = run(&["put", dir, "lines"], Some(rows));
+    assert!(put.status.success(), "{}", stderr(&put));
+    assert_eq!(stdout(&put), "[7,1]\n[7,2]\n");
+    let row: Value = serde_json::from_str(&ok(&["get", dir, "lines", "7,2"])).unwrap();
+    assert_eq!(
+        row,
+        json!({"key": [7, 2], "order_id": 7, "line": 2, "qty": 1})
+    );
+    ok(&["update", dir, "lines", "7,1", "--set", "qty=4"]);
+    assert_eq!(ok(&["history", dir, "lines", "7,1"]).lines().count(), 2);
+    let wrong = fails(&["get", dir, "lines", "7"], 2);
+    assert!(wrong.contains("order_id, line"), "{wrong}");
+    let again = run(
+        &["put", dir, "lines"],
+        Some(r#"{"order_id": 7, "line": 1}"#),
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("duplicate primary key"),
+        "{}",
+        stderr(&again)
+    );
+    ok(&["delete", dir, "lines", "7,1"]);
+    fails(&["get", dir, "lines", "7,1"], 1);
+    let schemaless = fails(&["create-table", dir, "t", "--primary-key", "a,b"], 2);
+    assert!(schemaless.contains("--schema"), "{schemaless}");
+}
