@@ -64,11 +64,19 @@ pub fn schema(
         OutputFormat::Json => output::json(out, &def)?,
         OutputFormat::Jsonl => output::jsonl(out, &def)?,
         OutputFormat::Table => {
+            let key = if def.key_parts.is_empty() {
+                def.primary_key.clone()
+            } else {
+                format!(
+                    "({}) in column {}",
+                    def.key_parts.join(", "),
+                    def.primary_key
+                )
+            };
             writeln!(
                 out,
-                "table {} (primary key {}{})",
+                "table {} (primary key {key}{})",
                 def.name,
-                def.primary_key,
                 if def.auto_increment {
                     ", auto-increment"
                 } else {

@@ -49,6 +49,12 @@ fn op_text(op: &Op) -> String {
             SchemaChange::RenameColumn { from, to } => {
                 format!("alter table {table} rename column {from} to {to}")
             }
+            SchemaChange::AlterColumn(c) => format!(
+                "alter table {table} alter column {} {}{}",
+                c.name,
+                c.ty.name(),
+                if c.nullable { "" } else { " not null" }
+            ),
             other => format!(
                 "alter table {table} {}",
                 serde_json::to_string(other).unwrap_or_default()

@@ -164,9 +164,18 @@ pub fn table_def(db: &tabula::View, table: &str) -> Result<TableDef> {
 
 /// Reads a primary key typed from the command line: by the key column's type when the table
 /// declares it; else a number when it reads as one, JSON when quoted, text otherwise. A key of
-/// several columns is their values separated by commas (`7,1`), each read by its column's type.
+/// several columns is their values separated by commas (`7,1`), each read by its column's type,
+/// or a JSON array (`["a,b", 1]`).
 pub fn key(def: &TableDef, text: &str) -> Result<Value> {
     if !def.key_parts.is_empty() {
+        // JSON for parts a comma cannot separate (`["a,b", 1]`).
+        if text.trim_start().starts_with('[') {
+            let parts: Vec<Value> = serde_json::from_str(text)
+                .map_err(|e| Usage(format!("the key {text} is not a JSON array: {e}")))?;
+            return def
+                .conform_key(Value::List(parts))
+                .map_err(|e| Usage(format!("the key {text}: {e}")).into());
+        }
         let texts: Vec<&str> = text.split(',').collect();
         if texts.len() != def.key_parts.len() {
             return Err(Usage(format!(
@@ -205,6 +214,11 @@ fn scalar(def: &TableDef, column: &str, text: &str) -> Result<Value> {
             .into()
         }),
         ColumnType::Text => Ok(Value::Text(text.to_owned())),
+        ColumnType::Timestamp => text
+            .trim()
+            .parse::<Timestamp>()
+            .map(Value::Timestamp)
+            .map_err(|e| Usage(format!("the key of {} ({column}): {e}", def.name)).into()),
         _ => {
             if let Ok(n) = text.trim().parse::<i64>() {
                 return Ok(Value::Int(n));

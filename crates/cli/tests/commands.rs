@@ -1152,6 +1152,9 @@ fn keys_of_several_columns() {
         "{}",
         stderr(&again)
     );
+    let json_key: Value = serde_json::from_str(&ok(&["get", dir, "lines", "[7, 2]"])).unwrap();
+    assert_eq!(json_key["qty"], 1);
+    assert!(ok(&["schema", dir, "lines", "--format", "table"]).contains("(order_id, line)"));
     ok(&["delete", dir, "lines", "7,1"]);
     fails(&["get", dir, "lines", "7,1"], 1);
     let schemaless = fails(&["create-table", dir, "t", "--primary-key", "a,b"], 2);

@@ -80,7 +80,7 @@ impl sealed::Sealed for SchemaChange {}
 impl Codable for SchemaChange {
     fn value_depth(&self, max: usize) -> usize {
         match self {
-            SchemaChange::AddColumn(c) => c.value_depth(max),
+            SchemaChange::AddColumn(c) | SchemaChange::AlterColumn(c) => c.value_depth(max),
             _ => 0,
         }
     }

@@ -85,6 +85,7 @@ enum SchemaChange {
     AddColumn(Column),
     DropColumn(String),
     RenameColumn { from: String, to: String },
+    AlterColumn(Column),
 }
 
 type Row = BTreeMap<String, Value>;
@@ -220,6 +221,7 @@ fn op(o: &core::Op) -> Op {
                     from: from.clone(),
                     to: to.clone(),
                 },
+                core::SchemaChange::AlterColumn(c) => SchemaChange::AlterColumn(column(c)),
                 other => panic!("unknown schema change {other:?}"),
             },
         },

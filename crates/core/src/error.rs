@@ -99,6 +99,22 @@ pub enum Error {
         /// The rejected key.
         key: Value,
     },
+    /// A row of a table keyed by several columns gave a key column value that is not the list
+    /// of its parts' values (the table computes it; leave it out).
+    #[error(
+        "table {table:?}: key {given} does not match the row's values of {} ({computed})",
+        parts.join(", ")
+    )]
+    KeyMismatch {
+        /// The table.
+        table: String,
+        /// The key columns.
+        parts: Vec<String>,
+        /// The key the row gave.
+        given: Value,
+        /// The key its parts make.
+        computed: Value,
+    },
     /// An update tried to change a row's primary key.
     #[error("table {table:?}: update of row {key} would change its primary key to {new_key}")]
     PrimaryKeyChange {

@@ -53,6 +53,11 @@ pub enum SchemaChange {
         /// The new name.
         to: String,
     },
+    /// Replaces the definition of the column of the same name (its type, nullability,
+    /// uniqueness, default): SQL's `ALTER COLUMN`. Every row is checked against it, so making a
+    /// column `NOT NULL` fails while a row has no value, and a new type must hold every value
+    /// (values convert as on a write: an `int` into a `float` column). Not a key column.
+    AlterColumn(Column),
 }
 
 /// One change to the database.

@@ -479,6 +479,27 @@ fn alter(table: &TableState, change: SchemaChange, limits: &Limits) -> Result<Ta
                 })
                 .collect()
         }
+        SchemaChange::AlterColumn(column) => {
+            if def.is_key_column(&column.name) {
+                return Err(invalid(format!(
+                    "cannot alter the key column {:?}",
+                    column.name
+                )));
+            }
+            let Some(slot) = def
+                .schema
+                .as_mut()
+                .and_then(|s| s.columns.iter_mut().find(|c| c.name == column.name))
+            else {
+                return Err(Error::UnknownColumn {
+                    table: def.name.clone(),
+                    column: column.name,
+                });
+            };
+            *slot = column;
+            // `rebuild` conforms every row to the new column, refusing what it cannot hold.
+            rows
+        }
     };
     TableState::rebuild(def, rows, table.next_auto_increment(), limits)
 }

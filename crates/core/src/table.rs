@@ -659,9 +659,11 @@ impl TableState {
             if let Some(given) = row.get(pk).filter(|given| {
                 !given.is_null() && StoredKey::probe(given) != StoredKey::probe(&key)
             }) {
-                return Err(Error::InvalidKey {
+                return Err(Error::KeyMismatch {
                     table: self.def.name.clone(),
-                    key: given.clone(),
+                    parts: self.def.key_parts.clone(),
+                    given: given.clone(),
+                    computed: key,
                 });
             }
             row.insert(pk.to_owned(), key);

@@ -112,10 +112,9 @@ fn writes_that_disagree_with_the_parts_are_refused_and_change_nothing() {
         ("line", Value::Int(1)),
         ("key", key(9, 2)),
     ]);
-    assert!(matches!(
-        fails(vec![insert("lines", lying.clone())]),
-        Error::InvalidKey { .. }
-    ));
+    let mismatch = fails(vec![insert("lines", lying.clone())]);
+    assert!(matches!(mismatch, Error::KeyMismatch { .. }), "{mismatch}");
+    assert!(mismatch.to_string().contains("order, line"), "{mismatch}");
     // A missing part.
     lying.remove("line");
     lying.remove("key");
@@ -210,4 +209,57 @@ fn definitions_that_cannot_work_are_refused() {
         .column(Column::new("a", ColumnType::Int))
         .key_parts(["a"]);
     refused(int_key);
+}
+
+/// `SchemaChange::AlterColumn`: a column's definition replaced in place, every row checked;
+/// never a key column or a part of one.
+#[test]
+fn altering_a_column_checks_every_row_and_spares_the_key() {
+    let mut db = db();
+    let alter = |column: Column| Op::AlterTable {
+        table: "lines".into(),
+        change: SchemaChange::AlterColumn(column),
+    };
+    let before = db.clone();
+    for (column, refused) in [
+        (Column::new("key", ColumnType::Any), "key column"),
+        (Column::new("line", ColumnType::Any), "key part"),
+        (Column::new("qty", ColumnType::Text), "ints are not text"),
+        (Column::new("nope", ColumnType::Int), "no such column"),
+    ] {
+        let error = commit(&mut db, vec![alter(column)]).unwrap_err();
+        assert_eq!(db, before, "{refused}: {error}");
+    }
+    commit(
+        &mut db,
+        vec![alter(Column::new("qty", ColumnType::Float).not_null())],
+    )
+    .unwrap();
+    let qty = db.get("lines", &key(7, 1)).unwrap().unwrap().get("qty");
+    assert_eq!(qty, Some(Value::Float(3.0)));
+    let table = db.table("lines").unwrap();
+    assert!(
+        !table
+            .def()
+            .schema
+            .as_ref()
+            .unwrap()
+            .column("qty")
+            .unwrap()
+            .nullable
+    );
+    // Not null now: a row without one is refused.
+    assert!(
+        commit(
+            &mut db,
+            vec![
+                line(11, 1, 1),
+                insert(
+                    "lines",
+                    row([("order", Value::Int(12)), ("line", Value::Int(1))])
+                )
+            ]
+        )
+        .is_err()
+    );
 }

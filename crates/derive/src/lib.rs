@@ -283,10 +283,20 @@ fn serde_struct(attrs: &[syn::Attribute]) -> syn::Result<SerdeStruct> {
     })
 }
 
-/// A field's `#[serde(rename = "..")]`, if any; `flatten` and `skip*` are refused (the column
+/// What the derive needs of a field's serde attributes.
+struct SerdeField {
+    /// `#[serde(rename = "..")]`.
+    rename: Option<String>,
+    /// `with`, `serialize_with` or `deserialize_with`: the field is stored as that code says,
+    /// not as its type would be (a chrono `DateTime` through `ts_seconds` is an integer).
+    custom: bool,
+}
+
+/// A field's serde attributes that matter here; `flatten` and `skip*` are refused (the column
 /// would not be what serde stores).
-fn serde_rename(field: &syn::Field) -> syn::Result<Option<String>> {
+fn serde_field(field: &syn::Field) -> syn::Result<SerdeField> {
     let mut name = None;
+    let mut custom = false;
     let field_name = field
         .ident
         .as_ref()
@@ -320,11 +330,17 @@ fn serde_rename(field: &syn::Field) -> syn::Result<Option<String>> {
                      one value, but #[derive(Record)] makes every field a column"
                 )))
             } else {
+                custom |= meta.path.is_ident("with")
+                    || meta.path.is_ident("serialize_with")
+                    || meta.path.is_ident("deserialize_with");
                 skip_value(&meta)
             }
         })?;
     }
-    Ok(name)
+    Ok(SerdeField {
+        rename: name,
+        custom,
+    })
 }
 
 /// Consumes a serde attribute's value or arguments, which the derive does not need.
@@ -392,7 +408,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let name = ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
         let attrs = field_attrs(field)?;
-        let name = match serde_rename(field)? {
+        let serde = serde_field(field)?;
+        let name = match serde.rename {
             Some(renamed) => renamed,
             None => match rename_all {
                 Some(rule) => rule.apply(&name),
@@ -435,6 +452,9 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let (inferred, optional) = column_type(&field.ty);
         let ty = match &attrs.ty {
             Some(lit) => named_type(lit)?,
+            // A date-time stored by custom serde code (`ts_seconds`, ...) is not necessarily
+            // what a timestamp column reads: `any`, unless `type = ".."` says otherwise.
+            None if serde.custom && inferred == "Timestamp" => "Any",
             None => inferred,
         };
         let ty = syn::Ident::new(ty, proc_macro2::Span::call_site());

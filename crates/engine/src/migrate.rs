@@ -12,7 +12,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tabula_core::{Cause, Column, ColumnType, Op, Row, RowRef, SchemaChange, State, Value};
+use tabula_core::{
+    Cause, Column, ColumnType, Op, Row, RowRef, SchemaChange, State, TableDef, Value,
+};
 
 use crate::db::Engine;
 use crate::system::{self, is_reserved};
@@ -127,7 +129,9 @@ impl Migration {
     }
 
     /// Changes a column's type to `ty`, converting each row's value with `convert` (`Null` and
-    /// missing fields are left alone). A conversion error fails the migration.
+    /// missing fields are left alone). A conversion error fails the migration. The rows stay
+    /// (each converted value is an update in the history); a key column's table is rebuilt
+    /// instead, its rows inserted again under their converted keys.
     #[must_use]
     pub fn change_type(
         mut self,
@@ -283,85 +287,152 @@ fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
             column,
             ty,
             convert,
-        } => {
-            let mut rows = rows_of(table)?;
-            for row in &mut rows {
-                if let Some(value) = row.get_mut(column).filter(|v| !matches!(v, Value::Null)) {
-                    *value = convert(value).map_err(|why| {
-                        Error::StepFailed(format!(
-                            "converting {table}.{column} value {value:?} to {ty}: {why}"
-                        ))
-                    })?;
-                }
-            }
-            rebuild(db, table, column, rows, |col| col.ty = *ty)?
-        }
+        } => change_type(db, table, column, *ty, convert)?,
         Step::SetNullable {
             table,
             column,
             nullable,
             fill,
         } => {
-            let mut rows = rows_of(table)?;
+            let (def, mut col) = column_of(db, table, column)?;
+            let mut ops = Vec::new();
             if !nullable {
-                let pk = db.table(table).map(|t| t.def().primary_key.clone());
-                for row in &mut rows {
+                for (key, row) in keyed_rows(db, table)? {
                     if row.get(column).is_some_and(|v| !v.is_null()) {
                         continue;
                     }
                     if fill.is_null() {
-                        let key = pk.as_ref().and_then(|pk| row.get(pk)).cloned();
                         return Err(Error::StepFailed(format!(
                             "{table}.{column} cannot be NOT NULL: the row with key {} has no \
                              value (give set_not_null a value to fill in)",
-                            key.unwrap_or(Value::Null).brief()
+                            key.brief()
                         )));
                     }
-                    row.insert(column.clone(), fill.clone());
+                    ops.push(Op::Update {
+                        table: def.name.clone(),
+                        key,
+                        set: Row::from([(column.clone(), fill.clone())]),
+                    });
                 }
             }
-            rebuild(db, table, column, rows, |col| col.nullable = *nullable)?
+            col.nullable = *nullable;
+            ops.push(Op::AlterTable {
+                table: table.clone(),
+                change: SchemaChange::AlterColumn(col),
+            });
+            ops
         }
         Step::Custom(build) => build(db).map_err(Error::StepFailed)?,
     })
 }
 
-/// The ops that rebuild `table` whole, in the migration's transaction, with `change` made to
-/// its column `column` and holding `rows` (a change to a column that existing rows must meet
-/// has no schema-change op of its own: the rows are checked again as they are inserted).
-fn rebuild(
-    db: &State,
-    table: &str,
-    column: &str,
-    rows: Vec<Row>,
-    change: impl FnOnce(&mut Column),
-) -> Result<Vec<Op>> {
-    let mut def = db.table(table).map(|t| t.def().clone()).ok_or_else(|| {
+/// `table`'s definition and its column `column`.
+fn column_of(db: &State, table: &str, column: &str) -> Result<(TableDef, Column)> {
+    let def = db.table(table).map(|t| t.def().clone()).ok_or_else(|| {
         Error::from(tabula_core::Error::UnknownTable {
             table: table.to_owned(),
         })
     })?;
-    let Some(col) = def
+    let col = def
         .schema
-        .as_mut()
-        .and_then(|s| s.columns.iter_mut().find(|c| c.name == column))
-    else {
-        return Err(Error::from(tabula_core::Error::UnknownColumn {
+        .as_ref()
+        .and_then(|s| s.column(column))
+        .cloned()
+        .ok_or_else(|| {
+            Error::from(tabula_core::Error::UnknownColumn {
+                table: table.to_owned(),
+                column: column.to_owned(),
+            })
+        })?;
+    Ok((def, col))
+}
+
+/// Every row of `table` with its stored key.
+fn keyed_rows(db: &State, table: &str) -> Result<Vec<(Value, Row)>> {
+    let t = db.table(table).ok_or_else(|| {
+        Error::from(tabula_core::Error::UnknownTable {
             table: table.to_owned(),
-            column: column.to_owned(),
-        }));
+        })
+    })?;
+    Ok(t.iter().map(|(key, row)| (key, row.to_row())).collect())
+}
+
+/// The ops of a type change. An ordinary column changes in place, keeping the rows, their
+/// history and the auto-increment counter: it becomes `any`, each value is converted by an
+/// update, and it takes the new type (`AlterColumn` checks every row). A key column cannot
+/// change in place (the rows would move to other keys), so its table is rebuilt: dropped and
+/// created again with the converted rows, a key of several columns computed again from them.
+fn change_type(
+    db: &State,
+    table: &str,
+    column: &str,
+    ty: ColumnType,
+    convert: &Convert,
+) -> Result<Vec<Op>> {
+    let (def, col) = column_of(db, table, column)?;
+    let converted = |value: &Value| {
+        convert(value).map_err(|why| {
+            Error::StepFailed(format!(
+                "converting {table}.{column} value {value:?} to {ty}: {why}"
+            ))
+        })
     };
-    change(col);
-    let mut ops = vec![
-        Op::DropTable {
+    if def.is_key_column(column) {
+        let mut rows = Vec::new();
+        for (_, mut row) in keyed_rows(db, table)? {
+            if let Some(value) = row.get_mut(column).filter(|v| !v.is_null()) {
+                *value = converted(value)?;
+            }
+            if !def.key_parts.is_empty() {
+                row.remove(&def.primary_key);
+            }
+            rows.push(row);
+        }
+        let mut def = def;
+        if let Some(c) = def
+            .schema
+            .as_mut()
+            .and_then(|s| s.columns.iter_mut().find(|c| c.name == column))
+        {
+            c.ty = ty;
+        }
+        let mut ops = vec![
+            Op::DropTable {
+                table: table.to_owned(),
+            },
+            Op::CreateTable(def),
+        ];
+        ops.extend(rows.into_iter().map(|row| Op::Insert {
             table: table.to_owned(),
-        },
-        Op::CreateTable(def),
-    ];
-    ops.extend(rows.into_iter().map(|row| Op::Insert {
+            row,
+        }));
+        return Ok(ops);
+    }
+    let mut any = col.clone();
+    any.ty = ColumnType::Any;
+    let mut ops = vec![Op::AlterTable {
         table: table.to_owned(),
-        row,
-    }));
+        change: SchemaChange::AlterColumn(any),
+    }];
+    for (key, row) in keyed_rows(db, table)? {
+        let Some(value) = row.get(column).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let new = converted(value)?;
+        if new != *value {
+            ops.push(Op::Update {
+                table: table.to_owned(),
+                key,
+                set: Row::from([(column.to_owned(), new)]),
+            });
+        }
+    }
+    let mut typed = col;
+    typed.ty = ty;
+    ops.push(Op::AlterTable {
+        table: table.to_owned(),
+        change: SchemaChange::AlterColumn(typed),
+    });
     Ok(ops)
 }
 

@@ -223,3 +223,84 @@ fn nullability_changes_fill_or_refuse_and_name_the_row() {
     engine.commit(vec![row(4, None)]).unwrap();
     assert_eq!(points(&engine, 4), Some(Value::Null));
 }
+
+/// Review of issue 26: column changes keep the rows in place, so an auto-increment counter
+/// past deleted keys survives them (no key is handed out twice), and a part of a key of several
+/// columns can change type, the key computed again.
+#[test]
+fn column_changes_keep_the_counter_and_keys_of_several_columns() {
+    let engine = Engine::in_memory(Options::new());
+    let def = TableDef::new("t", "id")
+        .auto_increment()
+        .column(Column::new("id", ColumnType::Int))
+        .column(Column::new("n", ColumnType::Text));
+    let insert = |n: &str| Op::Insert {
+        table: "t".into(),
+        row: Row::from([("n".to_owned(), Value::from(n))]),
+    };
+    engine
+        .commit(vec![
+            Op::CreateTable(def),
+            insert("1"),
+            insert("2"),
+            insert("3"),
+        ])
+        .unwrap();
+    engine
+        .commit(vec![Op::Delete {
+            table: "t".into(),
+            key: Value::Int(3),
+        }])
+        .unwrap();
+    engine
+        .migrate(&[
+            Migration::new(1, "n is a number").change_type("t", "n", ColumnType::Int, |v| {
+                v.as_str()
+                    .and_then(|s| s.parse().ok())
+                    .map(Value::Int)
+                    .ok_or_else(|| "not a number".to_owned())
+            }),
+            Migration::new(2, "n required").set_not_null("t", "n", 0),
+        ])
+        .unwrap();
+    let view = engine.read();
+    assert_eq!(
+        view.get("t", &Value::Int(2)).unwrap().unwrap().get("n"),
+        Some(Value::Int(2))
+    );
+    assert_eq!(view.table("t").unwrap().next_auto_increment(), Some(4));
+
+    let lines = TableDef::new("lines", "key")
+        .column(Column::new("key", ColumnType::List))
+        .column(Column::new("order", ColumnType::Text).not_null())
+        .column(Column::new("line", ColumnType::Int).not_null())
+        .key_parts(["order", "line"]);
+    let row = Row::from([
+        ("order".to_owned(), Value::from("7")),
+        ("line".to_owned(), Value::Int(1)),
+    ]);
+    engine
+        .commit(vec![
+            Op::CreateTable(lines),
+            Op::Insert {
+                table: "lines".into(),
+                row,
+            },
+        ])
+        .unwrap();
+    engine
+        .migrate(&[Migration::new(3, "orders are numbers").change_type(
+            "lines",
+            "order",
+            ColumnType::Int,
+            |v| {
+                v.as_str()
+                    .and_then(|s| s.parse().ok())
+                    .map(Value::Int)
+                    .ok_or_else(|| "not a number".to_owned())
+            },
+        )])
+        .unwrap();
+    let key = Value::List(vec![Value::Int(7), Value::Int(1)]);
+    assert!(engine.read().get("lines", &key).unwrap().is_some());
+}

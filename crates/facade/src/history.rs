@@ -75,12 +75,21 @@ impl Database {
     }
 
     /// Every kept version of the row with `key` in `table`, oldest first, with who changed it,
-    /// when and why. The typed form is [`Table::history`](crate::Table::history).
+    /// when and why (a key of several columns is the `Value::List` of their values). The typed
+    /// form, with keys of the record's key type, is [`Table::history`](crate::Table::history).
     ///
     /// # Errors
-    /// An in-memory database ([`tabula_engine::Error::NoHistory`]); reading the log.
+    /// An in-memory database ([`tabula_engine::Error::NoHistory`]); a key of the wrong type;
+    /// reading the log.
     pub fn history(&self, table: &str, key: impl Into<Value>) -> Result<Vec<Version>> {
-        Ok(self.engine().history(table, &key.into())?)
+        let key = key.into();
+        // As the table stores its keys (a key of the wrong type is an error, not an empty
+        // history); a table dropped since has no definition to ask, and takes the key as given.
+        let key = match self.engine().read().table(table) {
+            Some(stored) => stored.def().conform_key(key)?,
+            None => key,
+        };
+        Ok(self.engine().history(table, &key)?)
     }
 
     /// Names the current state `name` (kept across restarts), and returns its LSN.

@@ -194,3 +194,25 @@ fn the_features_convert_to_and_from_timestamp() {
     assert_eq!(Timestamp::from(j), t);
     assert!(jiff::Timestamp::try_from(Timestamp::from_micros(i64::MAX)).is_err());
 }
+
+/// A date-time stored by custom serde code (`ts_seconds` writes an integer of seconds) is not
+/// read as a timestamp of microseconds: its column is `any`, unless `type` says otherwise.
+#[test]
+fn a_date_time_with_custom_serde_code_is_stored_as_that_code_says() {
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    struct Seconds {
+        #[tabula(primary_key)]
+        id: i64,
+        #[serde(with = "chrono::serde::ts_seconds")]
+        at: chrono::DateTime<chrono::Utc>,
+    }
+    let def = Seconds::definition();
+    let column = def.schema.as_ref().unwrap().column("at").unwrap();
+    assert_eq!(column.ty, ColumnType::Any);
+    let db = Database::open_in_memory();
+    let table = db.table::<Seconds>().unwrap();
+    let at: chrono::DateTime<chrono::Utc> = "2026-12-07T10:00:00Z".parse().unwrap();
+    table.insert(&Seconds { id: 1, at }).unwrap();
+    assert_eq!(stored(&db, "seconds", 1, "at"), Value::Int(at.timestamp()));
+    assert_eq!(table.get(1).unwrap().unwrap().at, at);
+}

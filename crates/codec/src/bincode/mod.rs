@@ -24,7 +24,8 @@
 //!     // byte as 2 and then, after the indexes, key_parts: Vec<String>.  bincode 1.3 has no
 //!     // such form; readers before it refuse the byte 2 with a typed error.
 //! enum SchemaChange { AddColumn(Column), DropColumn(String),
-//!                     RenameColumn { from: String, to: String } }            // tags 0..=2
+//!                     RenameColumn { from: String, to: String },
+//!                     AlterColumn(Column) }                                  // tags 0..=3
 //! enum Op { CreateTable(TableDef), DropTable { table: String },
 //!           CreateIndex { table: String, index: IndexDef },
 //!           DropIndex { table: String, index: String },

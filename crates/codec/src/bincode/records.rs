@@ -237,6 +237,10 @@ impl BinWrite for SchemaChange {
                 write::str(out, to);
                 Ok(())
             }
+            SchemaChange::AlterColumn(column) => {
+                write::tag(out, 3);
+                column.write_bin(out, max_depth)
+            }
             _ => Err(unknown("schema change")),
         }
     }
@@ -244,13 +248,14 @@ impl BinWrite for SchemaChange {
 
 impl BinRead for SchemaChange {
     fn read_bin<I: Input>(input: &mut I) -> Result<Self> {
-        Ok(match read::tag(input, "schema change", 3)? {
+        Ok(match read::tag(input, "schema change", 4)? {
             0 => SchemaChange::AddColumn(Column::read_bin(input)?),
             1 => SchemaChange::DropColumn(read::string(input, "column name")?),
-            _ => SchemaChange::RenameColumn {
+            2 => SchemaChange::RenameColumn {
                 from: read::string(input, "column name")?,
                 to: read::string(input, "new column name")?,
             },
+            _ => SchemaChange::AlterColumn(Column::read_bin(input)?),
         })
     }
 }

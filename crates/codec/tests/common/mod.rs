@@ -201,6 +201,7 @@ pub fn table_def() -> BoxedStrategy<TableDef> {
 pub fn schema_change() -> BoxedStrategy<SchemaChange> {
     prop_oneof![
         column().prop_map(SchemaChange::AddColumn),
+        column().prop_map(SchemaChange::AlterColumn),
         text().prop_map(SchemaChange::DropColumn),
         (text(), text()).prop_map(|(from, to)| SchemaChange::RenameColumn { from, to }),
     ]

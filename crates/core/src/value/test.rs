@@ -248,6 +248,10 @@ fn time_tuples_say_what_they_mean_and_refuse_nonsense() {
         &[2024, 1, 0, 0, 0, 1_000_000_000],
         &[10_000, 1, 0, 0, 0, 0],
         &[2024, 1, 0, 0, 0, 0, 24, 0, 0],
+        &[2024, 1, 0, 0, 0, 0, i64::MAX, 0, 0],
+        &[2024, 1, 0, 0, 0, 0, i64::MIN, i64::MIN, i64::MIN],
+        &[2024, 1, 0, 0, 0, 0, 1, -30, 0],
+        &[i64::MAX, i64::MAX, i64::MAX, i64::MAX, i64::MAX, i64::MAX],
         &[2024, 1, 0, 0, 0],
     ] {
         assert_eq!(Timestamp::from_time_tuple(bad), None, "{bad:?}");

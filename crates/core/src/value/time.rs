@@ -85,7 +85,20 @@ impl Timestamp {
     #[must_use]
     pub fn from_time_tuple(fields: &[i64]) -> Option<Timestamp> {
         let (date_time, offset) = match fields {
-            [y, o, h, m, s, n, oh, om, os] => ([*y, *o, *h, *m, *s, *n], oh * 3600 + om * 60 + os),
+            [y, o, h, m, s, n, oh, om, os] => {
+                // time's offsets: every part of one sign, hours below 26, minutes and seconds
+                // below 60. Checked before the arithmetic, which must not overflow.
+                let same_sign =
+                    [oh, om, os].iter().all(|p| **p >= 0) || [oh, om, os].iter().all(|p| **p <= 0);
+                if !same_sign
+                    || oh.unsigned_abs() > 25
+                    || om.unsigned_abs() > 59
+                    || os.unsigned_abs() > 59
+                {
+                    return None;
+                }
+                ([*y, *o, *h, *m, *s, *n], oh * 3600 + om * 60 + os)
+            }
             [y, o, h, m, s, n] => ([*y, *o, *h, *m, *s, *n], 0),
             _ => return None,
         };

@@ -218,7 +218,9 @@ struct Stop {
 }
 
 /// Ends a [`Subscription`] from any thread (from [`Subscription::stopper`]): a subscriber
-/// blocked waiting for the next commit returns `None` at once, as after the engine closed.
+/// blocked waiting for the next commit returns `None` at once, as after the engine closed. A
+/// transaction arriving as the stop is seen is not delivered: a subscriber that must not miss
+/// one resumes from the last LSN it handled (`Start::After`).
 #[derive(Debug, Clone)]
 pub struct FeedStop {
     stop: Arc<Stop>,

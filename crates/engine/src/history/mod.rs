@@ -29,7 +29,7 @@ pub(crate) mod feed;
 
 use std::fmt;
 
-use tabula_core::{Cause, Lsn, Op, RowRef, State, Timestamp, Transaction, Value};
+use tabula_core::{Cause, Lsn, Op, Row, RowRef, State, TableDef, Timestamp, Transaction, Value};
 use tabula_snapshot::LoadOptions;
 use tabula_wal::Transactions;
 
@@ -221,12 +221,18 @@ fn op_name(op: &Op) -> &'static str {
 }
 
 /// The op among `ops` (one table's, in order) that made the row's last change: the last row op
-/// naming its key, else the last table-level op.
-fn changing_op(ops: &[Op], primary_key: Option<&str>, key: &Value) -> &'static str {
-    let names_key = |op: &Op| match op {
-        Op::Insert { row, .. } | Op::Upsert { row, .. } => {
-            primary_key.and_then(|pk| row.get(pk)) == Some(key)
+/// naming its key (a key of several columns computed from the row's parts), else the last
+/// table-level op.
+fn changing_op(ops: &[Op], def: Option<&TableDef>, key: &Value) -> &'static str {
+    let key_of = |row: &Row| -> Option<Value> {
+        let def = def?;
+        match def.key_of_parts(row) {
+            Ok(Some(computed)) => Some(computed),
+            _ => row.get(&def.primary_key).cloned(),
         }
+    };
+    let names_key = |op: &Op| match op {
+        Op::Insert { row, .. } | Op::Upsert { row, .. } => key_of(row).as_ref() == Some(key),
         Op::Update { key: k, .. } | Op::Delete { key: k, .. } => k == key,
         _ => false,
     };
@@ -552,9 +558,9 @@ impl Engine {
             }
             let row_of = |db: &State| db.get(table, key).ok().flatten().cloned();
             let before = row_of(&db);
-            let primary_key = db.table(table).map(|t| t.def().primary_key.clone());
+            let def = db.table(table).map(|t| t.def().clone());
             let lsn = tx.lsn;
-            let op = changing_op(&ops, primary_key.as_deref(), key);
+            let op = changing_op(&ops, def.as_ref(), key);
             let filtered = Transaction {
                 lsn,
                 timestamp: tx.timestamp,
