@@ -13,7 +13,13 @@ use tabula_engine::{BackupInfo, Committed, Options};
 use tabula_core::Filter;
 use tabula_engine::At;
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
 use serde::Serialize;
+use tabula_core::Transaction;
+use tabula_engine::FeedStop;
 
 use crate::record::key_value;
 use crate::{Database, Error, Record, RecordVersion, Result, Table, TableView, WriteTransaction};
@@ -221,20 +227,69 @@ impl<T: Record + Send + 'static> Table<T> {
     }
 }
 
-/// The typed change feed for async code, from [`Table::subscribe_async`]: a thread waits on
-/// the feed and hands each change over a bounded channel, so awaiting the next change never
-/// blocks the runtime. Dropping it stops the thread at its next change (or when the database
-/// closes).
+/// A feed's items handed from its thread to async code: the thread waits on the blocking
+/// feed and sends each item over a bounded channel (a slow consumer holds the thread back, and
+/// the feed's own buffer then cuts it off with `Lagged`, as the blocking feed does).
+#[derive(Debug)]
+struct Relay<I> {
+    receiver: tokio::sync::mpsc::Receiver<Result<I>>,
+    /// Ends the feed's thread when the relay is dropped, at once rather than at its next item.
+    stop: FeedStop,
+}
+
+impl<I: Send + 'static> Relay<I> {
+    fn start(
+        name: String,
+        feed: impl Iterator<Item = Result<I>> + Send + 'static,
+        stop: FeedStop,
+    ) -> Result<Relay<I>> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        std::thread::Builder::new()
+            .name(name)
+            .spawn(move || {
+                for item in feed {
+                    let failed = item.is_err();
+                    if sender.blocking_send(item).is_err() || failed {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::Background(e.to_string()))?;
+        Ok(Relay { receiver, stop })
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<I>>> {
+        self.receiver.poll_recv(cx)
+    }
+}
+
+impl<I> Drop for Relay<I> {
+    fn drop(&mut self) {
+        self.stop.stop();
+    }
+}
+
+/// The typed change feed for async code, from [`Table::subscribe_async`]: a
+/// [`Stream`](futures_core::Stream) of changes (or `next().await`) that never blocks the
+/// runtime. It ends when the database closes, after an error, or when it is dropped.
 #[derive(Debug)]
 pub struct AsyncTableFeed<T> {
-    receiver: tokio::sync::mpsc::Receiver<Result<crate::Change<T>>>,
+    relay: Relay<crate::Change<T>>,
 }
 
 impl<T: Send + 'static> AsyncTableFeed<T> {
     /// The next change, once one is committed; `None` when the feed ended (the database was
     /// closed, or the feed failed with the error returned just before).
     pub async fn next(&mut self) -> Option<Result<crate::Change<T>>> {
-        self.receiver.recv().await
+        std::future::poll_fn(|cx| self.relay.poll(cx)).await
+    }
+}
+
+impl<T: Send + 'static> futures_core::Stream for AsyncTableFeed<T> {
+    type Item = Result<crate::Change<T>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().relay.poll(cx)
     }
 }
 
@@ -245,18 +300,50 @@ impl<T: Record + Send + 'static> Table<T> {
     /// As [`Table::subscribe`]; [`Error::Background`] if the feed's thread cannot start.
     pub fn subscribe_async(&self, start: tabula_engine::Start) -> Result<AsyncTableFeed<T>> {
         let feed = self.subscribe(start)?;
-        let (sender, receiver) = tokio::sync::mpsc::channel(64);
-        std::thread::Builder::new()
-            .name(format!("tabula-feed-{}", self.name()))
-            .spawn(move || {
-                for change in feed {
-                    let failed = change.is_err();
-                    if sender.blocking_send(change).is_err() || failed {
-                        break;
-                    }
-                }
-            })
-            .map_err(|e| Error::Background(e.to_string()))?;
-        Ok(AsyncTableFeed { receiver })
+        let stop = feed.stopper();
+        Ok(AsyncTableFeed {
+            relay: Relay::start(format!("tabula-feed-{}", self.name()), feed, stop)?,
+        })
+    }
+}
+
+/// The database's change feed for async code, from [`Database::subscribe_async`]: a
+/// [`Stream`](futures_core::Stream) of committed transactions (or `next().await`). It ends when
+/// the database closes, after an error, or when it is dropped.
+#[derive(Debug)]
+pub struct AsyncFeed {
+    relay: Relay<Arc<Transaction>>,
+}
+
+impl AsyncFeed {
+    /// The next transaction, once one is committed; `None` when the feed ended.
+    pub async fn next(&mut self) -> Option<Result<Arc<Transaction>>> {
+        std::future::poll_fn(|cx| self.relay.poll(cx)).await
+    }
+}
+
+impl futures_core::Stream for AsyncFeed {
+    type Item = Result<Arc<Transaction>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().relay.poll(cx)
+    }
+}
+
+impl Database {
+    /// [`Database::subscribe`] for async code: the same transactions, awaited.
+    ///
+    /// # Errors
+    /// As [`Database::subscribe`]; [`Error::Background`] if the feed's thread cannot start.
+    pub fn subscribe_async(
+        &self,
+        start: tabula_engine::Start,
+        options: tabula_engine::FeedOptions,
+    ) -> Result<AsyncFeed> {
+        let feed = self.subscribe(start, options)?;
+        let stop = feed.stopper();
+        Ok(AsyncFeed {
+            relay: Relay::start("tabula-feed".to_owned(), feed, stop)?,
+        })
     }
 }

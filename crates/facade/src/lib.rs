@@ -57,7 +57,7 @@
 #[cfg(feature = "async")]
 mod r#async;
 #[cfg(feature = "async")]
-pub use r#async::AsyncTableFeed;
+pub use r#async::{AsyncFeed, AsyncTableFeed};
 mod database;
 mod error;
 mod feed;

@@ -244,3 +244,42 @@ fn the_typed_feed_can_be_awaited() {
         );
     });
 }
+
+/// Issue 26: the feeds are `Stream`s too, the database-wide one included, and dropping one
+/// ends it.
+#[test]
+fn the_feeds_are_streams() {
+    use std::pin::Pin;
+
+    use futures_core::Stream;
+
+    async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+        std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+    }
+
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Record)]
+    struct Item {
+        #[tabula(primary_key)]
+        id: i64,
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = Database::open_in_memory();
+        let items = db.table::<Item>().unwrap();
+        let mut whole = db.subscribe_async(Start::Now, FeedOptions::new()).unwrap();
+        let mut typed = items.subscribe_async(Start::Now).unwrap();
+        let dropped = items.subscribe_async(Start::Now).unwrap();
+        drop(dropped);
+        items.insert_async(Item { id: 7 }).await.unwrap();
+        let tx = next(&mut whole).await.unwrap().unwrap();
+        assert_eq!(tx.ops.len(), 1);
+        let change = next(&mut typed).await.unwrap().unwrap();
+        assert_eq!(change.after, Some(Item { id: 7 }));
+        drop(items);
+        db.close_async().await.unwrap();
+        assert!(next(&mut whole).await.is_none());
+        assert!(next(&mut typed).await.is_none());
+    });
+}
