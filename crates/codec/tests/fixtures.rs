@@ -1,5 +1,7 @@
 //! Checked-in files in each format keep loading, forever: `fixtures/v1/` holds a stream of
-//! transactions covering every op and every kind of value, written by layout version 1.
+//! transactions covering every op and every kind of value, written by layout version 1
+//! (`transactions.*`), and the forms appended to layout 1 since (`additions.*`: a table keyed
+//! by several columns, `SchemaChange::AlterColumn`).
 //!
 //! If encoding today gives different bytes, the layout changed: that needs a new version (and
 //! new fixtures beside the old ones), never an edit of these. To create fixtures for a new
@@ -149,9 +151,42 @@ fn records() -> Vec<Transaction> {
     ]
 }
 
-fn file(format: Format) -> PathBuf {
+/// The forms appended to layout 1 after `records`: a definition with key parts (bincode's
+/// `auto_increment` byte 2) and `SchemaChange::AlterColumn` (tag 3).
+fn additions() -> Vec<Transaction> {
+    let lines = TableDef::new("lines", "key")
+        .column(Column::new("key", ColumnType::List))
+        .column(Column::new("order", ColumnType::Int).not_null())
+        .column(Column::new("line", ColumnType::Int).not_null())
+        .column(Column::new("qty", ColumnType::Int))
+        .key_parts(["order", "line"]);
+    vec![
+        Transaction::new(Lsn(1), Timestamp::from_micros(1_765_000_000_000_000))
+            .with(Op::CreateTable(lines))
+            .with(Op::Insert {
+                table: "lines".into(),
+                row: map([
+                    ("order", Value::Int(7)),
+                    ("line", Value::Int(1)),
+                    ("qty", Value::Int(3)),
+                ]),
+            }),
+        Transaction::new(Lsn(2), Timestamp::from_micros(1_765_000_000_000_001)).with(
+            Op::AlterTable {
+                table: "lines".into(),
+                change: SchemaChange::AlterColumn(
+                    Column::new("qty", ColumnType::Float)
+                        .not_null()
+                        .default_value(0.0),
+                ),
+            },
+        ),
+    ]
+}
+
+fn file(name: &str, format: Format) -> PathBuf {
     dir().join(format!(
-        "transactions.{}",
+        "{name}.{}",
         match format {
             Format::Json => "jsonl",
             other => other.extension(),
@@ -159,27 +194,33 @@ fn file(format: Format) -> PathBuf {
     ))
 }
 
-fn encode(format: Format) -> Vec<u8> {
+fn encode(records: &[Transaction], format: Format) -> Vec<u8> {
     let mut w = Codec::new(format).writer(Vec::new());
-    for tx in records() {
-        w.write(&tx).unwrap();
+    for tx in records {
+        w.write(tx).unwrap();
     }
     w.finish().unwrap()
 }
 
 #[test]
 fn fixtures_load_in_every_format() {
+    for (name, records) in [("transactions", records()), ("additions", additions())] {
+        check(name, &records);
+    }
+}
+
+fn check(name: &str, records: &[Transaction]) {
     if std::env::var_os("TABULA_BLESS_FIXTURES").is_some() {
         std::fs::create_dir_all(dir()).unwrap();
         for format in Format::ALL {
-            let path = file(format);
+            let path = file(name, format);
             if !path.exists() {
-                std::fs::write(&path, encode(format)).unwrap();
+                std::fs::write(&path, encode(records, format)).unwrap();
             }
         }
     }
     for format in Format::ALL {
-        let path = file(format);
+        let path = file(name, format);
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let codec = Codec::new(format);
         let from_slice: Vec<Transaction> = codec
@@ -193,15 +234,15 @@ fn fixtures_load_in_every_format() {
             .collect::<Result<_, _>>()
             .unwrap();
         assert!(
-            same(&from_slice, &records()),
+            same(&from_slice, &records.to_vec()),
             "{format}: the fixture no longer decodes to the records"
         );
         assert!(
-            same(&from_file, &records()),
+            same(&from_file, &records.to_vec()),
             "{format}: reading the file differs"
         );
         assert!(
-            encode(format) == bytes,
+            encode(records, format) == bytes,
             "{format}: today's encoding differs from layout version 1's fixture: a format change needs a new version"
         );
         assert_eq!(
