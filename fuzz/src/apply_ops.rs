@@ -774,7 +774,7 @@ fn gen_filter(u: &mut Unstructured<'_>, depth: usize) -> Result<Filter> {
         7 => Filter::is_in(col, [probe(u)?, probe(u)?]),
         8 => Filter::prefix(col, *u.choose(&["", "a", "x", "\u{10FFFF}"])?),
         9 => Filter::is_null(col),
-        10 => Filter::eq(col, probe(u)?),
+        10 => Filter::contains(col, probe(u)?),
         11 => Filter::And(vec![gen_filter(u, depth + 1)?, gen_filter(u, depth + 1)?]),
         12 => Filter::Or(vec![gen_filter(u, depth + 1)?, gen_filter(u, depth + 1)?]),
         _ => gen_filter(u, depth + 1)?.negate(),

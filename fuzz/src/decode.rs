@@ -155,7 +155,7 @@ impl Checked for TableDef {
 impl Checked for SchemaChange {
     fn longest(&self) -> usize {
         match self {
-            SchemaChange::AddColumn(column) => column.longest(),
+            SchemaChange::AddColumn(column) | SchemaChange::AlterColumn(column) => column.longest(),
             _ => 0,
         }
     }

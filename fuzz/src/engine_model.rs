@@ -5,10 +5,10 @@
 //! [`SimStorage`] (manual checkpoints, small log segments, every segment archived, no background
 //! thread). The database starts with the schemaless tables `a` and `b`. A step is:
 //! - a transaction of 1 to 3 ops on the tables `a`, `b` and `typed` over the keys 0 to 7: create
-//!   (schemaless, or typed with a not-null `n`, a unique `tag` and perhaps auto-increment) or drop
-//!   a table, insert, upsert, update, delete, create or drop an index, add, drop or rename a
-//!   column; with now and then a wrong type, a null, a missing key or an unknown column, so that
-//!   many are refused;
+//!   (schemaless, or typed with a not-null `n`, a unique `tag` and perhaps auto-increment, or
+//!   keyed by the two columns `id` and `n`) or drop a table, insert, upsert, update, delete,
+//!   create or drop an index, add, drop, rename or alter a column; with now and then a wrong
+//!   type, a null, a missing key or an unknown column, so that many are refused;
 //! - an interactive transaction ([`Engine::transaction`]) pushing 1 to 6 such ops one by one,
 //!   perhaps aborted at the end: each op must succeed or be refused as the model applying it
 //!   alone to the transaction's state so far says, the transaction's reads must show that
@@ -215,7 +215,16 @@ fn gen_op(u: &mut Unstructured) -> Result<Op> {
     let table = (*u.choose(&TABLES)?).to_owned();
     Ok(match u.int_in_range(0..=15u8)? {
         0 => Op::CreateTable(TableDef::new(&table, "id")),
-        1 => Op::CreateTable(typed_def(&table, u.arbitrary()?)),
+        1 => Op::CreateTable(match u.int_in_range(0..=3u8)? {
+            // Keyed by several columns: `key` computed from `id` and `n`.
+            0 => TableDef::new(&table, "key")
+                .column(Column::new("key", ColumnType::List))
+                .column(Column::new("id", ColumnType::Int).not_null())
+                .column(Column::new("n", ColumnType::Int).not_null())
+                .column(Column::new("tag", ColumnType::Text).unique())
+                .key_parts(["id", "n"]),
+            _ => typed_def(&table, u.arbitrary()?),
+        }),
         2 => Op::DropTable { table },
         3 => Op::CreateIndex {
             table,
@@ -231,7 +240,11 @@ fn gen_op(u: &mut Unstructured) -> Result<Op> {
         },
         5 => Op::AlterTable {
             table,
-            change: match u.int_in_range(0..=5u8)? {
+            change: match u.int_in_range(0..=8u8)? {
+                // Refused while a row holds a value the new column cannot.
+                6 => SchemaChange::AlterColumn(Column::new("n", ColumnType::Float).not_null()),
+                7 => SchemaChange::AlterColumn(Column::new("tag", ColumnType::Text).not_null()),
+                8 => SchemaChange::AlterColumn(Column::new("n", ColumnType::Text)),
                 0 => SchemaChange::AddColumn(Column::new("extra", ColumnType::Any)),
                 // Refused if the table has rows: they would hold a null.
                 1 => SchemaChange::AddColumn(Column::new("req", ColumnType::Int).not_null()),
