@@ -225,6 +225,19 @@ impl<T: Record + Send + 'static> Table<T> {
         let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
         blocking(move || table.update(key, change)).await
     }
+
+    /// [`Table::upsert_with`] on the blocking pool: atomic, as it is.
+    ///
+    /// # Errors
+    /// As [`Table::upsert_with`].
+    pub async fn upsert_with_async(
+        &self,
+        key: impl Serialize,
+        make: impl FnOnce(Option<T>) -> T + Send + 'static,
+    ) -> Result<T> {
+        let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
+        blocking(move || table.upsert_with(key, make)).await
+    }
 }
 
 /// A feed's items handed from its thread to async code: the thread waits on the blocking

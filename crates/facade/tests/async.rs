@@ -237,6 +237,14 @@ fn the_typed_feed_can_be_awaited() {
         items.delete_async(1).await.unwrap();
         let inserted = feed.next().await.unwrap().unwrap();
         assert_eq!(inserted.after, Some(Item { id: 1, qty: 1 }));
+        let counted = items
+            .upsert_with_async(2, |old| Item {
+                id: 2,
+                qty: old.map_or(0, |i| i.qty) + 1,
+            })
+            .await
+            .unwrap();
+        assert_eq!(counted.qty, 1);
         let deleted = feed.next().await.unwrap().unwrap();
         assert_eq!(
             (deleted.before, deleted.after),
