@@ -11,7 +11,7 @@ use super::unzigzag;
 use super::{BYTES, FALSE, FLOAT, INT, LIST, MAP, NULL, Reader, RowRef, TEXT, TIMESTAMP, TRUE};
 use crate::Timestamp;
 use crate::value::ConvertError;
-use crate::value::convert::{timestamp_str, timestamp_tuple};
+use crate::value::convert::timestamp_forms;
 
 /// The `T` a stored row holds, read from its packed bytes.
 ///
@@ -255,30 +255,7 @@ impl<'de> de::Deserializer<'de> for PackedDeserializer<'de> {
         }
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
-        match self.timestamp()? {
-            Some(t) => timestamp_str(t, visitor),
-            None => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, ConvertError> {
-        match self.timestamp()? {
-            Some(t) => match timestamp_tuple(t, len, visitor) {
-                Ok(result) => result,
-                Err(visitor) => visitor.visit_i64(t.as_micros()),
-            },
-            None => self.deserialize_any(visitor),
-        }
-    }
+    timestamp_forms!();
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf

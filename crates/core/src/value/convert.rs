@@ -547,6 +547,68 @@ pub(crate) fn timestamp_tuple<'de, V: Visitor<'de>>(
         .and_then(|value| access.end().map(|()| value)))
 }
 
+/// `deserialize_str`, `deserialize_string` and `deserialize_tuple` for a deserializer with a
+/// `timestamp(&self) -> Result<Option<Timestamp>, ConvertError>` method: a timestamp in the
+/// form the target type asks for ([`timestamp_str`], [`timestamp_tuple`]), anything else as
+/// `deserialize_any` gives it.
+macro_rules! timestamp_forms {
+    () => {
+        fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+            match self.timestamp()? {
+                Some(t) => $crate::value::convert::timestamp_str(t, visitor),
+                None => self.deserialize_any(visitor),
+            }
+        }
+
+        fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
+            self.deserialize_str(visitor)
+        }
+
+        fn deserialize_tuple<V: Visitor<'de>>(
+            self,
+            len: usize,
+            visitor: V,
+        ) -> Result<V::Value, ConvertError> {
+            match self.timestamp()? {
+                Some(t) => match $crate::value::convert::timestamp_tuple(t, len, visitor) {
+                    Ok(result) => result,
+                    Err(visitor) => visitor.visit_i64(t.as_micros()),
+                },
+                None => self.deserialize_any(visitor),
+            }
+        }
+    };
+}
+pub(crate) use timestamp_forms;
+
+impl ValueDeserializer {
+    /// The value, if it is a timestamp.
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "the shape `timestamp_forms` needs; the packed rows' reader can fail"
+    )]
+    fn timestamp(&self) -> Result<Option<crate::Timestamp>, ConvertError> {
+        Ok(match &self.0 {
+            Value::Timestamp(t) => Some(*t),
+            _ => None,
+        })
+    }
+}
+
+impl ValueRefDeserializer<'_> {
+    /// The value, if it is a timestamp.
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "the shape `timestamp_forms` needs; the packed rows' reader can fail"
+    )]
+    fn timestamp(&self) -> Result<Option<crate::Timestamp>, ConvertError> {
+        Ok(match self.0 {
+            Value::Timestamp(t) => Some(*t),
+            _ => None,
+        })
+    }
+}
+
 fn map<'de, V: Visitor<'de>>(map: Map, visitor: V) -> Result<V::Value, ConvertError> {
     let mut access = MapDeserializer::new(map.into_iter().map(|(k, v)| (k, ValueDeserializer(v))));
     let value = visitor.visit_map(&mut access)?;
@@ -620,30 +682,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
         }
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
-        match self.0 {
-            Value::Timestamp(t) => timestamp_str(t, visitor),
-            other => ValueDeserializer(other).deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, ConvertError> {
-        match self.0 {
-            Value::Timestamp(t) => match timestamp_tuple(t, len, visitor) {
-                Ok(result) => result,
-                Err(visitor) => visitor.visit_i64(t.as_micros()),
-            },
-            other => ValueDeserializer(other).deserialize_any(visitor),
-        }
-    }
+    timestamp_forms!();
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
@@ -807,30 +846,7 @@ impl<'de> de::Deserializer<'de> for ValueRefDeserializer<'de> {
         }
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
-        match self.0 {
-            Value::Timestamp(t) => timestamp_str(*t, visitor),
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ConvertError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, ConvertError> {
-        match self.0 {
-            Value::Timestamp(t) => match timestamp_tuple(*t, len, visitor) {
-                Ok(result) => result,
-                Err(visitor) => visitor.visit_i64(t.as_micros()),
-            },
-            _ => self.deserialize_any(visitor),
-        }
-    }
+    timestamp_forms!();
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
