@@ -537,9 +537,19 @@ impl TableState {
         // must not change the row's representation.
         let mut merged = old.to_row();
         merged.extend(set);
-        if !self.def.key_parts.is_empty() {
-            // Computed again from the parts, to catch a part that changed.
-            merged.remove(&self.def.primary_key);
+        // A key of several columns: a part that changed would move the row to another key,
+        // which an update does not do. One written equal in another form (`1.0` for `1` in an
+        // `any` part) keeps the key as stored, as a single key column does.
+        if let Some(computed) = self
+            .def
+            .key_of_parts(&merged)?
+            .filter(|computed| StoredKey::probe(computed) != StoredKey::probe(key))
+        {
+            return Err(Error::PrimaryKeyChange {
+                table: self.def.name.clone(),
+                key: key.clone(),
+                new_key: computed,
+            });
         }
         let (new_key, row) = self.prepare(merged, limits)?;
         if StoredKey::probe(&new_key) != StoredKey::probe(key) {
@@ -666,7 +676,11 @@ impl TableState {
                     computed: key,
                 });
             }
-            row.insert(pk.to_owned(), key);
+            // A key given equal (by value) stays as given: the stored form of a key is the
+            // writer's, as for a single key column.
+            if row.get(pk).is_none_or(Value::is_null) {
+                row.insert(pk.to_owned(), key);
+            }
         }
         let key = match row.get(pk) {
             Some(Value::Null) | None if self.def.auto_increment => {

@@ -263,3 +263,34 @@ fn altering_a_column_checks_every_row_and_spares_the_key() {
         .is_err()
     );
 }
+
+/// A part of `any` type updated to an equal value of another type (`1.0` for `1`) keeps the
+/// key as stored, as a single key column does.
+#[test]
+fn an_equal_part_in_another_form_keeps_the_stored_key() {
+    let mut db = State::new();
+    let def = TableDef::new("t", "key")
+        .column(Column::new("key", ColumnType::List))
+        .column(Column::new("a", ColumnType::Any).not_null())
+        .column(Column::new("b", ColumnType::Int).not_null())
+        .key_parts(["a", "b"]);
+    commit(
+        &mut db,
+        vec![
+            Op::CreateTable(def),
+            insert("t", row([("a", Value::Int(1)), ("b", Value::Int(2))])),
+            Op::Update {
+                table: "t".into(),
+                key: key(1, 2),
+                set: row([("a", Value::Float(1.0))]),
+            },
+        ],
+    )
+    .unwrap();
+    let stored = db.get("t", &key(1, 2)).unwrap().unwrap();
+    assert_eq!(stored.get("key"), Some(key(1, 2)));
+    assert!(
+        matches!(stored.get("key"), Some(Value::List(parts)) if parts[0] == Value::Int(1) && matches!(parts[0], Value::Int(_)))
+    );
+    assert_eq!(stored.get("a"), Some(Value::Float(1.0)));
+}
