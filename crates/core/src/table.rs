@@ -552,14 +552,6 @@ impl TableState {
             });
         }
         let (new_key, row) = self.prepare(merged, limits)?;
-        if StoredKey::probe(&new_key) != StoredKey::probe(key) {
-            // A key part changed (a key of several columns): the key is not changed by update.
-            return Err(Error::PrimaryKeyChange {
-                table: self.def.name.clone(),
-                key: key.clone(),
-                new_key,
-            });
-        }
         self.check_unique(&new_key, &row)?;
         Ok(self.commit_write(new_key, Some(row)))
     }

@@ -408,14 +408,15 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let name = ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
         let attrs = field_attrs(field)?;
-        let serde = serde_field(field)?;
-        let name = match serde.rename {
+        let serde_attrs = serde_field(field)?;
+        let name = match serde_attrs.rename {
             Some(renamed) => renamed,
             None => match rename_all {
                 Some(rule) => rule.apply(&name),
                 None => name,
             },
         };
+        let (inferred, optional) = column_type(&field.ty);
         if attrs.primary_key {
             if composite && attrs.auto_increment {
                 return Err(syn::Error::new_spanned(
@@ -423,7 +424,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                     "auto_increment needs a key of one field; this key has several",
                 ));
             }
-            if composite && column_type(&field.ty).1 {
+            if composite && optional {
                 return Err(syn::Error::new_spanned(
                     &field.ty,
                     format!(
@@ -431,7 +432,13 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                     ),
                 ));
             }
-            if attrs.auto_increment && !column_type(&field.ty).1 {
+            if composite && attrs.nullable {
+                return Err(syn::Error::new_spanned(
+                    ident,
+                    "a part of a key cannot be nullable: every part of a key has a value",
+                ));
+            }
+            if attrs.auto_increment && !optional {
                 return Err(syn::Error::new_spanned(
                     &field.ty,
                     format!(
@@ -449,12 +456,11 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 "auto_increment belongs on the primary_key field",
             ));
         }
-        let (inferred, optional) = column_type(&field.ty);
         let ty = match &attrs.ty {
             Some(lit) => named_type(lit)?,
             // A date-time stored by custom serde code (`ts_seconds`, ...) is not necessarily
             // what a timestamp column reads: `any`, unless `type = ".."` says otherwise.
-            None if serde.custom && inferred == "Timestamp" => "Any",
+            None if serde_attrs.custom && inferred == "Timestamp" => "Any",
             None => inferred,
         };
         let ty = syn::Ident::new(ty, proc_macro2::Span::call_site());
@@ -465,12 +471,6 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             ty.clone(),
         ));
         let mut column = quote! { ::tabula::Column::new(#name, ::tabula::ColumnType::#ty) };
-        if composite && attrs.primary_key && attrs.nullable {
-            return Err(syn::Error::new_spanned(
-                ident,
-                "a part of a key cannot be nullable: every part of a key has a value",
-            ));
-        }
         if !(optional || attrs.nullable || (attrs.primary_key && !composite)) {
             column = quote! { #column.not_null() };
         }

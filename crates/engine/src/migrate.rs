@@ -12,9 +12,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tabula_core::{
-    Cause, Column, ColumnType, Op, Row, RowRef, SchemaChange, State, TableDef, Value,
-};
+use tabula_core::{Cause, Column, ColumnType, Op, Row, SchemaChange, State, TableDef, Value};
 
 use crate::db::Engine;
 use crate::system::{self, is_reserved};
@@ -239,14 +237,6 @@ impl Migration {
 }
 
 fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
-    let rows_of = |table: &str| -> Result<Vec<Row>> {
-        let t = db.table(table).ok_or_else(|| {
-            Error::from(tabula_core::Error::UnknownTable {
-                table: table.to_owned(),
-            })
-        })?;
-        Ok(t.rows().map(RowRef::to_row).collect())
-    };
     Ok(match step {
         Step::AddColumn { table, column } => {
             let mut ops = vec![Op::AlterTable {
@@ -254,17 +244,13 @@ fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
                 change: SchemaChange::AddColumn(column.clone()),
             }];
             if let Some(default) = &column.default {
-                let pk = db.table(table).map(|t| t.def().primary_key.clone());
-                for row in rows_of(table)? {
+                for (key, row) in keyed_rows(db, table)? {
                     if row.contains_key(&column.name) {
                         continue;
                     }
-                    let Some(key) = pk.as_ref().and_then(|pk| row.get(pk)) else {
-                        continue;
-                    };
                     ops.push(Op::Update {
                         table: table.clone(),
-                        key: key.clone(),
+                        key,
                         set: Row::from([(column.name.clone(), default.clone())]),
                     });
                 }
@@ -294,7 +280,7 @@ fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
             nullable,
             fill,
         } => {
-            let (def, mut col) = column_of(db, table, column)?;
+            let (_, mut col) = column_of(db, table, column)?;
             let mut ops = Vec::new();
             if !nullable {
                 for (key, row) in keyed_rows(db, table)? {
@@ -309,7 +295,7 @@ fn step_ops(step: &Step, db: &State) -> Result<Vec<Op>> {
                         )));
                     }
                     ops.push(Op::Update {
-                        table: def.name.clone(),
+                        table: table.clone(),
                         key,
                         set: Row::from([(column.clone(), fill.clone())]),
                     });

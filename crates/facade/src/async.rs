@@ -5,21 +5,14 @@
 //! started still commits.
 
 use std::path::{Path, PathBuf};
-
-use tabula_codec::Format;
-use tabula_core::Op;
-use tabula_engine::{BackupInfo, Committed, Options};
-
-use tabula_core::Filter;
-use tabula_engine::At;
-
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use serde::Serialize;
-use tabula_core::Transaction;
-use tabula_engine::FeedStop;
+use tabula_codec::Format;
+use tabula_core::{Filter, Op, Transaction};
+use tabula_engine::{At, BackupInfo, Committed, FeedStop, Options};
 
 use crate::record::key_value;
 use crate::{Database, Error, Record, RecordVersion, Result, Table, TableView, WriteTransaction};
@@ -167,7 +160,7 @@ impl<T: Record + Send + Sync + 'static> Table<T> {
     /// As [`Table::delete`].
     pub async fn delete_async(&self, key: impl Serialize) -> Result<bool> {
         let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
-        blocking(move || table.delete(key)).await
+        blocking(move || table.delete_key(key)).await
     }
 
     /// [`Table::update_where`] on the blocking pool: one transaction.
@@ -198,7 +191,7 @@ impl<T: Record + Send + Sync + 'static> Table<T> {
     /// As [`Table::history`].
     pub async fn history_async(&self, key: impl Serialize) -> Result<Vec<RecordVersion<T>>> {
         let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
-        blocking(move || table.history(key)).await
+        blocking(move || table.history_key(&key)).await
     }
 
     /// [`Table::as_of`] on the blocking pool (it reads snapshots and the log); the view's
@@ -223,7 +216,7 @@ impl<T: Record + Send + 'static> Table<T> {
         change: impl FnOnce(&mut T) + Send + 'static,
     ) -> Result<Option<T>> {
         let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
-        blocking(move || table.update(key, change)).await
+        blocking(move || table.update_key(key, change)).await
     }
 
     /// [`Table::upsert_with`] on the blocking pool: atomic, as it is.
@@ -236,7 +229,7 @@ impl<T: Record + Send + 'static> Table<T> {
         make: impl FnOnce(Option<T>) -> T + Send + 'static,
     ) -> Result<T> {
         let (table, key) = (self.clone(), key_value(self.def_ref(), &key)?);
-        blocking(move || table.upsert_with(key, make)).await
+        blocking(move || table.upsert_with_key(key, make)).await
     }
 }
 

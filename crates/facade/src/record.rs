@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tabula_core::{Column, ColumnType, Op, Row, TableDef, Timestamp, Value};
+use tabula_core::{Column, ColumnType, Row, TableDef, Timestamp, Value};
 
 use crate::{Error, Result};
 use tabula_core::{RowRef, from_row_ref, to_value};
@@ -190,19 +190,17 @@ pub(crate) fn key_value<K: Serialize + ?Sized>(def: &TableDef, key: &K) -> Resul
         (_, Value::List(parts)) if !def.key_parts.is_empty() => {
             let parts = parts
                 .into_iter()
-                .zip(
-                    def.key_parts
-                        .iter()
-                        .map(Some)
-                        .chain(std::iter::repeat(None)),
-                )
-                .map(|(value, part)| {
-                    let ty = part
+                .enumerate()
+                .map(|(i, value)| {
+                    let ty = def
+                        .key_parts
+                        .get(i)
                         .and_then(|part| def.schema.as_ref()?.column(part))
                         .map_or(ColumnType::Any, |column| column.ty);
                     typed_value(ty, value)
                 })
                 .collect();
+            // A tuple of the wrong length is the key column's type mismatch, said there.
             Ok(def.conform_key(Value::List(parts))?)
         }
         (ty, value) => Ok(def.conform_key(typed_value(ty, value))?),
@@ -354,11 +352,16 @@ pub trait MigrationExt {
 
 impl MigrationExt for tabula_engine::Migration {
     fn add_field<T: Record>(self, field: &str) -> Self {
+        let column = match column_of::<T>(field) {
+            Ok(column) => column,
+            Err(reason) => return self.custom(move |_| Err(reason.clone())),
+        };
+        let required = !column.nullable && column.default.is_none();
         let field = field.to_owned();
+        // The engine's step refuses such a column too, with a null violation; this says why and
+        // what to do, naming the field.
         self.custom(move |db| {
-            let column = column_of::<T>(&field)?;
-            let has_rows = db.table(T::TABLE).is_some_and(|t| !t.is_empty());
-            if has_rows && !column.nullable && column.default.is_none() {
+            if required && db.table(T::TABLE).is_some_and(|t| !t.is_empty()) {
                 return Err(format!(
                     "field {field:?} of table {:?} is not nullable and has no default, so the \
                      rows already there would have no value: give it #[tabula(default = ..)] or \
@@ -366,21 +369,9 @@ impl MigrationExt for tabula_engine::Migration {
                     T::TABLE
                 ));
             }
-            let mut ops = vec![Op::AlterTable {
-                table: T::TABLE.to_owned(),
-                change: tabula_core::SchemaChange::AddColumn(column.clone()),
-            }];
-            if let (Some(default), Some(table)) = (&column.default, db.table(T::TABLE)) {
-                for (key, _) in table.iter() {
-                    ops.push(Op::Update {
-                        table: T::TABLE.to_owned(),
-                        key,
-                        set: Row::from([(column.name.clone(), default.clone())]),
-                    });
-                }
-            }
-            Ok(ops)
+            Ok(Vec::new())
         })
+        .add_column(T::TABLE, column)
     }
 
     fn set_field_nullability<T: Record>(self, field: &str) -> Self {

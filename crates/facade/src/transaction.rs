@@ -269,8 +269,13 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// # Errors
     /// A row that does not convert to `T`.
     pub fn get(&self, key: impl Serialize) -> Result<Option<T>> {
-        let key = key_value(&self.def, &key)?;
-        let row = self.tx.with(|tx| tx.get(&self.def.name, &key))?;
+        self.get_key(&key_value(&self.def, &key)?)
+    }
+
+    /// [`TxTable::get`] of a key already converted (`key_value`): a converted key is not
+    /// converted again, which would turn a timestamp into its serde escape.
+    fn get_key(&self, key: &Value) -> Result<Option<T>> {
+        let row = self.tx.with(|tx| tx.get(&self.def.name, key))?;
         row.map(|row| self.record(&row)).transpose()
     }
 
@@ -374,7 +379,11 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// # Errors
     /// As [`TxTable::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].
     pub fn update(&self, key: impl Serialize, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
-        let key = key_value(&self.def, &key)?;
+        self.update_key(key_value(&self.def, &key)?, change)
+    }
+
+    /// [`TxTable::update`] of a key already converted.
+    pub(crate) fn update_key(&self, key: Value, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
         let Some(row) = self.tx.with(|tx| tx.get(&self.def.name, &key))? else {
             return Ok(None);
         };
@@ -399,8 +408,16 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// As [`TxTable::insert`]; a record whose key is not `key` is
     /// [`tabula_core::Error::PrimaryKeyChange`].
     pub fn upsert_with(&self, key: impl Serialize, make: impl FnOnce(Option<T>) -> T) -> Result<T> {
-        let key = key_value(&self.def, &key)?;
-        let record = make(self.get(key.clone())?);
+        self.upsert_with_key(key_value(&self.def, &key)?, make)
+    }
+
+    /// [`TxTable::upsert_with`] of a key already converted.
+    pub(crate) fn upsert_with_key(
+        &self,
+        key: Value,
+        make: impl FnOnce(Option<T>) -> T,
+    ) -> Result<T> {
+        let record = make(self.get_key(&key)?);
         let mut row = self.row(&record)?;
         match row.get(&self.def.primary_key) {
             Some(written) if *written != key => {
@@ -429,7 +446,11 @@ impl<'t, T: Record> TxTable<'t, T> {
     /// # Errors
     /// The transaction's errors.
     pub fn delete(&self, key: impl Serialize) -> Result<bool> {
-        let key = key_value(&self.def, &key)?;
+        self.delete_key(key_value(&self.def, &key)?)
+    }
+
+    /// [`TxTable::delete`] of a key already converted.
+    pub(crate) fn delete_key(&self, key: Value) -> Result<bool> {
         if self.tx.with(|tx| tx.get(&self.def.name, &key))?.is_none() {
             return Ok(false);
         }

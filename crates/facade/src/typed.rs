@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use tabula_core::{Cause, Filter, Lsn, Query, TableDef, Timestamp};
+use tabula_core::{Cause, Filter, Lsn, Query, TableDef, Timestamp, Value};
 use tabula_engine::{At, Engine, VersionKind};
 
 use crate::Result;
@@ -186,8 +186,13 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// As [`Table::insert`]; changing the key is [`tabula_core::Error::PrimaryKeyChange`].
     pub fn update(&self, key: impl Serialize, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
-        let key = key_value(&self.def, &key)?;
-        self.in_transaction(move |t| t.update(key, change))
+        self.update_key(key_value(&self.def, &key)?, change)
+    }
+
+    /// [`Table::update`] of a key already converted (`key_value`; converting it again would
+    /// turn a timestamp into its serde escape).
+    pub(crate) fn update_key(&self, key: Value, change: impl FnOnce(&mut T)) -> Result<Option<T>> {
+        self.in_transaction(move |t| t.update_key(key, change))
     }
 
     /// Writes what `make` returns from the record with `key` (`None` if there is none) under
@@ -218,8 +223,16 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// As [`TxTable::upsert_with`].
     pub fn upsert_with(&self, key: impl Serialize, make: impl FnOnce(Option<T>) -> T) -> Result<T> {
-        let key = key_value(&self.def, &key)?;
-        self.in_transaction(move |t| t.upsert_with(key, make))
+        self.upsert_with_key(key_value(&self.def, &key)?, make)
+    }
+
+    /// [`Table::upsert_with`] of a key already converted.
+    pub(crate) fn upsert_with_key(
+        &self,
+        key: Value,
+        make: impl FnOnce(Option<T>) -> T,
+    ) -> Result<T> {
+        self.in_transaction(move |t| t.upsert_with_key(key, make))
     }
 
     /// Writes `record` over the record with its key; `false` (and nothing written) if there is
@@ -304,8 +317,12 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// Commit errors.
     pub fn delete(&self, key: impl Serialize) -> Result<bool> {
-        let key = key_value(&self.def, &key)?;
-        self.in_transaction(move |t| t.delete(key))
+        self.delete_key(key_value(&self.def, &key)?)
+    }
+
+    /// [`Table::delete`] of a key already converted.
+    pub(crate) fn delete_key(&self, key: Value) -> Result<bool> {
+        self.in_transaction(move |t| t.delete_key(key))
     }
 
     /// The table now, for several reads at one consistent point.
@@ -430,11 +447,16 @@ impl<T: Record> Table<T> {
     /// # Errors
     /// As [`Database::history`](crate::Database::history); a row that does not convert.
     pub fn history(&self, key: impl Serialize) -> Result<Vec<RecordVersion<T>>> {
+        self.history_key(&key_value(&self.def, &key)?)
+    }
+
+    /// [`Table::history`] of a key already converted.
+    pub(crate) fn history_key(&self, key: &Value) -> Result<Vec<RecordVersion<T>>> {
         let name = &self.def.name;
         let record =
             |row: Option<tabula_core::RowRef>| row.map(|r| from_row::<T>(&r, name)).transpose();
         self.engine
-            .history(name, &key_value(&self.def, &key)?)?
+            .history(name, key)?
             .into_iter()
             .map(|v| {
                 Ok(RecordVersion {

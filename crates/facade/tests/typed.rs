@@ -408,3 +408,66 @@ fn keys_are_the_key_fields_type() {
     let too_big = bigs.insert(&Big { id: u64::MAX }).unwrap_err();
     assert_eq!(too_big.kind(), ErrorKind::Invalid, "{too_big}");
 }
+
+/// Every keyed call converts its key once: a timestamp key (whose `Value` would serialize as an
+/// escape if converted twice) works for reads, updates, upserts, deletes and history, and so
+/// does a key of several fields with a timestamp part.
+#[test]
+fn timestamp_keys_work_in_every_keyed_call() {
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    struct Reading {
+        #[tabula(primary_key)]
+        at: Timestamp,
+        value: f64,
+    }
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Record)]
+    struct Sample {
+        #[tabula(primary_key)]
+        sensor: u32,
+        #[tabula(primary_key)]
+        at: Timestamp,
+        value: f64,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let at: Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+
+    let readings = db.table::<Reading>().unwrap();
+    readings.insert(&Reading { at, value: 1.0 }).unwrap();
+    assert_eq!(
+        readings
+            .update(at, |r| r.value = 2.0)
+            .unwrap()
+            .unwrap()
+            .value,
+        2.0
+    );
+    let made = readings.upsert_with(at, |r| Reading {
+        at,
+        value: r.map_or(0.0, |r| r.value) + 1.0,
+    });
+    assert_eq!(made.unwrap().value, 3.0);
+    assert_eq!(readings.history(at).unwrap().len(), 3);
+    assert!(readings.delete(at).unwrap());
+    assert_eq!(readings.get(at).unwrap(), None);
+
+    let samples = db.table::<Sample>().unwrap();
+    let key = samples
+        .insert(&Sample {
+            sensor: 1,
+            at,
+            value: 1.0,
+        })
+        .unwrap();
+    assert_eq!(key, (1, at));
+    assert_eq!(
+        samples
+            .update(key, |s| s.value = 2.0)
+            .unwrap()
+            .unwrap()
+            .value,
+        2.0
+    );
+    assert_eq!(samples.history(key).unwrap().len(), 2);
+    assert!(samples.delete(key).unwrap());
+}
