@@ -89,3 +89,7 @@ fn main() {
         scans as f64 / scan
     );
 }
+
+/// The benches' allocator (see the bench harness).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -67,3 +67,7 @@ fn main() {
         per(memory.indexes),
     );
 }
+
+/// The benches' allocator (see the bench harness).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -52,3 +52,7 @@ fn main() {
     let secs = start.elapsed().as_secs_f64();
     println!("{n} single-row commits: {:.0} commits/s", n as f64 / secs);
 }
+
+/// The benches' allocator (see the bench harness).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

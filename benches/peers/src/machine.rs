@@ -61,6 +61,12 @@ pub fn describe(data_dir: &Path) -> Vec<(String, String)> {
             "rustc".to_owned(),
             command("rustc", &["--version"]).unwrap_or_else(unknown),
         ),
+        (
+            "allocator".to_owned(),
+            "mimalloc, for everything in the bench's process (tabula, SQLite, redb, fjall, std \
+             HashMap, as the `tabula` CLI uses it); Redis and Tarantool use their own"
+                .to_owned(),
+        ),
     ]
 }
 

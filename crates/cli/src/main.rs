@@ -32,6 +32,13 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 use crate::common::{Failure, Usage};
 
+/// mimalloc rather than glibc's malloc: profiles of the write path (inserts of 1,000 rows)
+/// spent 20-30% in `malloc`/`free`, and the engine frees replaced states on its reclaimer thread,
+/// which glibc serves poorly (cross-thread frees take the arena lock). Measured on workload 11b:
+/// 1.7x the rows per second.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = io::stdout();

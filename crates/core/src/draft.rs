@@ -79,7 +79,7 @@ impl Draft {
                 actual: self.ops.len().saturating_add(1),
             });
         }
-        let change = self.state.apply_draft_op(op.clone())?;
+        let change = self.state.apply_draft_op(&op)?;
         self.ops.push(op);
         Ok(change)
     }

@@ -4,6 +4,7 @@
 //! [`TableDef::validate`] checks it once, and [`Schema::conform`] checks and completes each row
 //! written to a typed table. Keeping indexes in step lives in `table`, not here.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -62,6 +63,24 @@ impl ColumnType {
     /// Checks `value` against this type, converting where the conversion is exact (an `Int` to a
     /// `Float` column, if the float holds it exactly). `Null` passes: nullability is checked
     /// separately. Returns the value to store, or the value back if it does not fit.
+    /// Whether a column of this type stores `value` as it is: what [`ColumnType::coerce`]
+    /// returns unchanged.
+    pub(crate) fn holds(self, value: &Value) -> bool {
+        matches!(
+            (self, value),
+            (ColumnType::Any, _)
+                | (_, Value::Null)
+                | (ColumnType::Bool, Value::Bool(_))
+                | (ColumnType::Int, Value::Int(_))
+                | (ColumnType::Float, Value::Float(_))
+                | (ColumnType::Text, Value::Text(_))
+                | (ColumnType::Bytes, Value::Bytes(_))
+                | (ColumnType::Timestamp, Value::Timestamp(_))
+                | (ColumnType::List, Value::List(_))
+                | (ColumnType::Map, Value::Map(_))
+        )
+    }
+
     pub(crate) fn coerce(self, value: Value) -> Result<Value, Value> {
         match (self, value) {
             (ColumnType::Any, v) | (_, v @ Value::Null) => Ok(v),
@@ -206,12 +225,18 @@ impl Schema {
     /// unknown columns, type mismatches and nulls in required columns. The
     /// primary key column is skipped when `skip_pk` is given (it is checked by the table, which
     /// may assign it).
-    pub(crate) fn conform(
+    pub(crate) fn conform<'r>(
         &self,
         table: &str,
-        mut row: Row,
+        row: Cow<'r, Row>,
         skip_pk: Option<&str>,
-    ) -> Result<Row, Error> {
+    ) -> Result<Cow<'r, Row>, Error> {
+        // The common case, a row that already has every column in its type (every typed write
+        // of the `tabula` crate), is kept as it is: borrowed rows are not copied.
+        if self.conforms(&row) {
+            return Ok(row);
+        }
+        let mut row = row.into_owned();
         if let Some(unknown) = row.keys().find(|k| self.column(k).is_none()) {
             return Err(Error::UnknownColumn {
                 table: table.to_owned(),
@@ -245,7 +270,17 @@ impl Schema {
                 });
             }
         }
-        Ok(row)
+        Ok(Cow::Owned(row))
+    }
+
+    /// Whether `row` has exactly the columns, each value already of its column's type and
+    /// null only where allowed: what `conform` would return unchanged.
+    fn conforms(&self, row: &Row) -> bool {
+        row.len() == self.columns.len()
+            && self.columns.iter().all(|col| {
+                row.get(&col.name)
+                    .is_some_and(|value| col.ty.holds(value) && (col.nullable || !value.is_null()))
+            })
     }
 }
 

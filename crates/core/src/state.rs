@@ -11,6 +11,7 @@
 //! values from untrusted bytes (the decoders of `tabula-codec`) must bound depth as they decode;
 //! [`State::apply`] clones each op's values before measuring them.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -253,15 +254,29 @@ impl State {
 
     /// Applies one op of a [`crate::Draft`]: all of it or, on error, none of it; the LSN
     /// stays (the draft sets it when it is finished).
-    pub(crate) fn apply_draft_op(&mut self, op: Op) -> Result<Option<RowChange>, Error> {
+    pub(crate) fn apply_draft_op(&mut self, op: &Op) -> Result<Option<RowChange>, Error> {
         // One op needs no undo log: each op checks everything before it writes.
         let mut undo = UndoLog {
             enabled: false,
             steps: Vec::new(),
         };
-        let mut changes = Vec::with_capacity(1);
-        self.apply_op(op, &mut undo, &mut changes)?;
-        Ok(changes.pop())
+        let limits = self.limits;
+        // Rows are written from the op as it is, which the draft keeps for the log: no copy
+        // of the row unless the table must complete it (a profile of 1,000-row inserts spent
+        // 6% cloning ops here).
+        match op {
+            Op::Insert { table, row } => self
+                .write_row(table, &mut undo, |t| t.insert(Cow::Borrowed(row), &limits))
+                .map(Some),
+            Op::Upsert { table, row } => self
+                .write_row(table, &mut undo, |t| t.upsert(Cow::Borrowed(row), &limits))
+                .map(Some),
+            other => {
+                let mut changes = Vec::with_capacity(1);
+                self.apply_op(other.clone(), &mut undo, &mut changes)?;
+                Ok(changes.pop())
+            }
+        }
     }
 
     /// Sets the LSN of a finished [`crate::Draft`]'s state.
@@ -278,10 +293,10 @@ impl State {
         let limits = self.limits;
         let row_change = match op {
             Op::Insert { table, row } => {
-                self.write_row(&table, undo, |t| t.insert(row, &limits))?
+                self.write_row(&table, undo, |t| t.insert(Cow::Owned(row), &limits))?
             }
             Op::Upsert { table, row } => {
-                self.write_row(&table, undo, |t| t.upsert(row, &limits))?
+                self.write_row(&table, undo, |t| t.upsert(Cow::Owned(row), &limits))?
             }
             Op::Update { table, key, set } => {
                 self.write_row(&table, undo, |t| t.update(&key, set, &limits))?

@@ -7,6 +7,7 @@
 //! All maps are `imbl` persistent maps: cloning a table is O(number of indexes), shares every row,
 //! and a writer that owns the only copy mutates in place.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -454,7 +455,11 @@ impl TableState {
     }
 
     /// Inserts a new row; fails if its key exists.
-    pub(crate) fn insert(&mut self, row: Row, limits: &Limits) -> Result<RowChange, Error> {
+    pub(crate) fn insert(
+        &mut self,
+        row: Cow<'_, Row>,
+        limits: &Limits,
+    ) -> Result<RowChange, Error> {
         let (key, row) = self.prepare(row, limits)?;
         let table = self.def.name.clone();
         let duplicate = |key: Value| Error::DuplicateKey { table, key };
@@ -491,7 +496,11 @@ impl TableState {
     }
 
     /// Inserts a row or replaces the row with the same key.
-    pub(crate) fn upsert(&mut self, row: Row, limits: &Limits) -> Result<RowChange, Error> {
+    pub(crate) fn upsert(
+        &mut self,
+        row: Cow<'_, Row>,
+        limits: &Limits,
+    ) -> Result<RowChange, Error> {
         let (key, row) = self.prepare(row, limits)?;
         self.check_unique(&key, &row)?;
         Ok(self.commit_write(key, Some(row)))
@@ -551,7 +560,7 @@ impl TableState {
                 new_key: computed,
             });
         }
-        let (new_key, row) = self.prepare(merged, limits)?;
+        let (new_key, row) = self.prepare(Cow::Owned(merged), limits)?;
         self.check_unique(&new_key, &row)?;
         Ok(self.commit_write(new_key, Some(row)))
     }
@@ -638,13 +647,13 @@ impl TableState {
         let mut table = TableState::new(def);
         table.next_auto = next_auto.map(|n| n.max(1));
         for row in rows {
-            table.insert(row, limits)?;
+            table.insert(Cow::Owned(row), limits)?;
         }
         Ok(table)
     }
 
     /// Checks and completes a row: schema, primary key (assigned if auto-increment), limits.
-    fn prepare(&mut self, row: Row, limits: &Limits) -> Result<(Value, RowRef), Error> {
+    fn prepare(&mut self, row: Cow<'_, Row>, limits: &Limits) -> Result<(Value, RowRef), Error> {
         let pk = self.def.primary_key.as_str();
         let mut row = match &self.def.schema {
             Some(schema) => schema.conform(&self.def.name, row, Some(pk))?,
@@ -671,7 +680,7 @@ impl TableState {
             // A key given equal (by value) stays as given: the stored form of a key is the
             // writer's, as for a single key column.
             if row.get(pk).is_none_or(Value::is_null) {
-                row.insert(pk.to_owned(), key);
+                row.to_mut().insert(pk.to_owned(), key);
             }
         }
         let key = match row.get(pk) {
@@ -682,7 +691,7 @@ impl TableState {
                     });
                 };
                 let key = Value::Int(next);
-                row.insert(pk.to_owned(), key.clone());
+                row.to_mut().insert(pk.to_owned(), key.clone());
                 key
             }
             Some(Value::Null) => {
@@ -699,7 +708,7 @@ impl TableState {
                 });
             }
         };
-        let m = Measure::of_row(&row, limits.max_depth);
+        let m = Measure::of_row(&*row, limits.max_depth);
         if m.depth > limits.max_depth {
             return Err(Error::LimitExceeded {
                 what: format!(

@@ -42,6 +42,13 @@ mod workloads;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: profiles of the write path (inserts of 1,000 rows)
+/// spent 20-30% in `malloc`/`free`, and the engine frees replaced states on its reclaimer thread,
+/// which glibc serves poorly (cross-thread frees take the arena lock). Measured on workload 11b:
+/// 1.7x the rows per second.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Every fallible step's result: the benchmark reports errors, it does not classify them.
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 

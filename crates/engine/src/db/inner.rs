@@ -34,6 +34,7 @@ use tabula_wal::{SyncPolicy, TransactionLog, TransactionReader};
 use super::history_log::HistoryLog;
 use super::hook::{Around, Hook};
 use super::locks::{Level, OrderedGuard, OrderedMutex, OrderedRwLock};
+use super::reclaim::Reclaimer;
 use super::recovery::RecoveryReport;
 use super::transaction::Writing;
 use super::view::ReadView;
@@ -94,6 +95,8 @@ pub(crate) struct Inner {
     clock_steps_back: AtomicU64,
     hooks: Arc<[Arc<dyn Hook>]>,
     read_only: bool,
+    /// Frees what commits replace, off the commit path.
+    reclaimer: Reclaimer,
     _lock: Option<Box<dyn fmt::Debug + Send + Sync>>,
 }
 
@@ -132,6 +135,7 @@ impl Inner {
             clock_steps_back: AtomicU64::new(0),
             hooks: hooks.into(),
             read_only,
+            reclaimer: Reclaimer::start(),
             _lock: lock,
         }
     }
@@ -384,29 +388,39 @@ impl Inner {
         };
         let mut pending = self.pending.lock(self.id());
         let mut newest = None;
+        // States replaced here, freed by the reclaimer after the locks are released.
+        let mut replaced = Vec::new();
         let mut published = Vec::new();
         while pending
             .front()
             .is_some_and(|(db, _)| db.lsn() <= visible_lsn)
         {
             if let Some((db, tx)) = pending.pop_front() {
-                newest = Some(db);
+                replaced.extend(newest.replace(db));
                 published.push(tx);
             }
         }
         if let Some(db) = newest {
             let mut visible = self.visible.write(self.id());
             if db.lsn() > visible.lsn() {
-                *visible = db;
+                replaced.push(std::mem::replace(&mut *visible, db));
+            } else {
+                replaced.push(db);
             }
         }
+        // The hooks are still called under `pending`, so they receive transactions in order.
+        self.reclaimer.free(replaced);
         // Wrapped for sharing only when some hook listens (the feed has a subscriber).
         if !published.is_empty() && self.hooks.iter().any(|hook| hook.listening()) {
             let published: Vec<Arc<Transaction>> = published.into_iter().map(Arc::new).collect();
             for hook in self.hooks.iter().filter(|hook| hook.listening()) {
                 hook.published(self, &published);
             }
+            self.reclaimer.free(published);
+        } else {
+            self.reclaimer.free(published);
         }
+        drop(pending);
     }
 
     /// The next commit's timestamp: now, or the last one's if the clock stepped back by at most

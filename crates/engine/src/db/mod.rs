@@ -10,6 +10,7 @@ mod history_log;
 mod hook;
 mod inner;
 mod locks;
+mod reclaim;
 mod recovery;
 mod transaction;
 mod view;
