@@ -32,7 +32,10 @@ fn options() -> Options {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/tabula-recovery".into()));
     let step = args.next().unwrap_or_else(|| "open".into());
     if step == "write" {

@@ -1,5 +1,6 @@
 //! Workload 11a's tabula side on its own, for profiling: `N` bench rows as a derived record in
-//! an in-memory `tabula::Database`, then `N` reads of random keys from a held `TableView`.
+//! an in-memory `tabula::Database`, then `N` reads of random keys from a held `TableView` and `N`
+//! through `Table::get`.
 //!
 //! ```text
 //! cargo build --release -p tabula-peers --example typed_reads
@@ -79,10 +80,21 @@ fn main() {
     }
     let read = reading.elapsed().as_secs_f64();
     assert_eq!(found, n * passes, "every read finds its row");
+    let getting = Instant::now();
+    let mut found = 0;
+    for i in Probes::new(n).take(n) {
+        let k = keys.get(i).expect("a probe below n");
+        if black_box(table.get(k.as_str()).expect("a read")).is_some() {
+            found += 1;
+        }
+    }
+    let get = getting.elapsed().as_secs_f64();
+    assert_eq!(found, n, "every get finds its row");
     println!(
-        "{n} rows: typed load {:.0} rows/s, typed reads {:.0} reads/s",
+        "{n} rows: typed load {:.0} rows/s, typed reads {:.0} reads/s, Table::get {:.0} reads/s",
         n as f64 / load,
-        (n * passes) as f64 / read
+        (n * passes) as f64 / read,
+        n as f64 / get
     );
 }
 
