@@ -40,11 +40,15 @@ fn main() {
         state.apply_owned(tx).expect("the bench rows apply");
         lsn = lsn.next();
     };
-    apply(
-        &mut state,
-        vec![Op::CreateTable(TableDef::new(TABLE, KEY_COLUMN))],
-    );
+    // A second argument `indexed` adds a unique index on `email` (text of 22-24 bytes).
+    let indexed = std::env::args().nth(2).as_deref() == Some("indexed");
+    let mut def = TableDef::new(TABLE, KEY_COLUMN);
+    if indexed {
+        def = def.unique_index("by_email", "email");
+    }
+    apply(&mut state, vec![Op::CreateTable(def)]);
     let before = resident();
+    let loading = std::time::Instant::now();
     for first in (0..n).step_by(1_000) {
         let ops = (first..(first + 1_000).min(n))
             .map(|i| Op::Insert {
@@ -54,12 +58,14 @@ fn main() {
             .collect();
         apply(&mut state, ops);
     }
+    let load = loading.elapsed().as_secs_f64();
     let live = resident().saturating_sub(before);
     let table = state.table(TABLE).expect("the table exists");
     let memory = table.memory();
     let per = |bytes: usize| bytes as f64 / n as f64;
     println!(
-        "{n} rows: {:.0} resident bytes a row; measured by stats: {:.0} (rows {:.0}, keys {:.0}, indexes {:.0})",
+        "{n} rows: loaded at {:.0} rows/s; {:.0} resident bytes a row; measured by stats: {:.0} (rows {:.0}, keys {:.0}, indexes {:.0})",
+        n as f64 / load,
         per(live),
         per(memory.total()),
         per(memory.rows),

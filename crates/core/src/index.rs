@@ -4,11 +4,16 @@
 //! memory per entry small and the structure cheap to clone for readers. Every row has exactly one
 //! entry per index; a missing field is indexed as `null` so that `is_null` can use the index.
 //! Uniqueness ignores `null`, as SQL does.
+//!
+//! Both halves of an entry are [`StoredKey`]s, as the table's primary keys are: integers and text
+//! of up to 24 bytes inline in the tree node (no heap block per entry, no pointer followed to
+//! compare), anything else shared.
 
 use std::ops::Bound;
 
 use imbl::OrdSet;
 
+use crate::key::StoredKey;
 use crate::row::RowRef;
 use crate::schema::IndexDef;
 use crate::value::Value;
@@ -17,7 +22,7 @@ use crate::value::Value;
 #[derive(Debug, Clone)]
 pub struct Index {
     def: IndexDef,
-    entries: OrdSet<(Value, Value)>,
+    entries: OrdSet<(StoredKey, StoredKey)>,
 }
 
 impl Index {
@@ -47,21 +52,22 @@ impl Index {
         self.entries.is_empty()
     }
 
-    /// The value this index keeps for `row`.
-    /// Bytes its entries hold: each `(value, key)` pair and what its values own on the heap.
+    /// Bytes its entries hold: each `(value, key)` pair and what a value or key that is not
+    /// inline owns on the heap.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.entries
             .iter()
-            .map(|(v, k)| size_of::<(Value, Value)>() + v.heap_bytes() + k.heap_bytes())
+            .map(|(v, k)| size_of::<(StoredKey, StoredKey)>() + v.heap_bytes() + k.heap_bytes())
             .sum()
     }
 
+    /// The value this index keeps for `row`.
     pub(crate) fn value_of(&self, row: &RowRef) -> Value {
         self.def.path.lookup_or_null(row).into_owned()
     }
 
     /// For a unique index: the key of another row (not `key`) that already holds `row`'s value.
-    pub(crate) fn conflict(&self, key: &Value, row: &RowRef) -> Option<(Value, Value)> {
+    pub(crate) fn conflict(&self, key: &StoredKey, row: &RowRef) -> Option<(Value, Value)> {
         if !self.def.unique {
             return None;
         }
@@ -69,46 +75,51 @@ impl Index {
         if value.is_null() {
             return None;
         }
-        let other = self.keys_eq(&value).find(|other| *other != key)?.clone();
+        let other = self.keys_eq(&value).find(|other| *other != key)?.to_value();
         Some((value, other))
     }
 
-    pub(crate) fn insert(&mut self, key: &Value, row: &RowRef) {
-        self.entries.insert((self.value_of(row), key.clone()));
+    pub(crate) fn insert(&mut self, key: &StoredKey, row: &RowRef) {
+        self.entries
+            .insert((StoredKey::new(self.value_of(row)), key.clone()));
     }
 
-    pub(crate) fn remove(&mut self, key: &Value, row: &RowRef) {
-        // Entries are compared by value, so looking up needs an owned pair; the clone of the key is
-        // the price of the tuple layout.
-        self.entries.remove(&(self.value_of(row), key.clone()));
+    pub(crate) fn remove(&mut self, key: &StoredKey, row: &RowRef) {
+        self.entries
+            .remove(&(StoredKey::new(self.value_of(row)), key.clone()));
     }
 
     /// Primary keys of rows whose indexed value equals `value`, in key order.
-    pub(crate) fn keys_eq<'a>(&'a self, value: &'a Value) -> impl Iterator<Item = &'a Value> + 'a {
-        // `Null` is the smallest value, so (value, Null) is the first possible entry for `value`.
+    pub(crate) fn keys_eq(&self, value: &Value) -> impl Iterator<Item = &StoredKey> + '_ {
+        let value = StoredKey::probe(value);
+        // `Null` is the smallest key, so (value, Null) is the first possible entry for `value`.
         self.entries
             .range((
-                Bound::Included((value.clone(), Value::Null)),
+                Bound::Included((value.clone(), StoredKey::Null)),
                 Bound::Unbounded,
             ))
-            .take_while(move |(v, _)| v == value)
+            .take_while(move |(v, _)| *v == value)
             .map(|(_, k)| k)
     }
 
     /// Entries with `low <= value <= high` (per the bounds), in value order.
-    pub(crate) fn range<'a>(
-        &'a self,
-        low: Bound<&'a Value>,
-        high: Bound<&'a Value>,
-    ) -> impl Iterator<Item = &'a (Value, Value)> + 'a {
-        let start = match low {
-            Bound::Included(v) | Bound::Excluded(v) => Bound::Included((v.clone(), Value::Null)),
+    pub(crate) fn range(
+        &self,
+        low: Bound<&Value>,
+        high: Bound<&Value>,
+    ) -> impl Iterator<Item = &(StoredKey, StoredKey)> + '_ {
+        let low = low.map(StoredKey::probe);
+        let high = high.map(StoredKey::probe);
+        let start = match &low {
+            Bound::Included(v) | Bound::Excluded(v) => {
+                Bound::Included((v.clone(), StoredKey::Null))
+            }
             Bound::Unbounded => Bound::Unbounded,
         };
         self.entries
             .range((start, Bound::Unbounded))
-            .skip_while(move |(v, _)| matches!(low, Bound::Excluded(lo) if v == lo))
-            .take_while(move |(v, _)| match high {
+            .skip_while(move |(v, _)| matches!(&low, Bound::Excluded(lo) if v == lo))
+            .take_while(move |(v, _)| match &high {
                 Bound::Included(hi) => v <= hi,
                 Bound::Excluded(hi) => v < hi,
                 Bound::Unbounded => true,

@@ -34,6 +34,7 @@ mod error;
 mod filter;
 mod hashed;
 mod index;
+mod key;
 mod limits;
 mod op;
 mod path;

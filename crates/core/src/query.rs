@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::index::Index;
+use crate::key::StoredKey;
 use crate::limits::Limits;
 use crate::path::Path;
 use crate::row::RowRef;
@@ -363,23 +364,23 @@ impl TableState {
                 }
             }
             Some(Access::IndexEq(index, values)) => {
-                let mut keys: Vec<&Value> =
+                let mut keys: Vec<&StoredKey> =
                     values.into_iter().flat_map(|v| index.keys_eq(v)).collect();
                 keys.sort();
                 keys.dedup();
-                for row in keys.into_iter().filter_map(|k| self.get(k)) {
+                for row in keys.into_iter().filter_map(|k| self.find(k)) {
                     if !check(row) {
                         break;
                     }
                 }
             }
             Some(Access::IndexRange(index, lo, hi)) => {
-                let mut keys: Vec<&Value> = index
+                let mut keys: Vec<&StoredKey> = index
                     .range(bound_ref(&lo), bound_ref(&hi))
                     .map(|(_, k)| k)
                     .collect();
                 keys.sort();
-                for row in keys.into_iter().filter_map(|k| self.get(k)) {
+                for row in keys.into_iter().filter_map(|k| self.find(k)) {
                     if !check(row) {
                         break;
                     }

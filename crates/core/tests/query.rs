@@ -44,6 +44,9 @@ fn gen_score() -> impl Strategy<Value = Value> {
         6 => (0i64..10).prop_map(Value::Int),
         2 => (0i64..20).prop_map(|i| Value::Float(i as f64 / 2.0)),
         1 => "[a-c]{0,2}".prop_map(Value::Text),
+        // Around the inline length of stored keys (24 bytes): inline and shared forms in one
+        // index.
+        1 => "a{22}[a-c]{0,4}".prop_map(Value::Text),
         1 => Just(Value::Null),
     ]
 }
