@@ -50,9 +50,12 @@ fn main() {
     });
     let seconds = start.elapsed().as_secs_f64();
     let total = writers * commits;
+    let stats = engine.stats().expect("the stats");
     println!(
-        "{writers} writers: {:.0} commits/s ({total} commits)",
-        total as f64 / seconds
+        "{writers} writers: {:.0} commits/s ({total} commits, {} fsyncs, {:.1} commits per fsync)",
+        total as f64 / seconds,
+        stats.fsyncs,
+        stats.commits_per_fsync
     );
 }
 

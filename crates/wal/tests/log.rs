@@ -432,3 +432,31 @@ fn the_transaction_log_round_trips_transactions_in_every_codec() {
         assert_eq!(read[4].lsn, Lsn(5));
     }
 }
+
+/// Waiters for a write and waiters for a sync, many at once, in batches that rotate segments:
+/// every one returns, and a commit is durable when it returns. (A leader that only writes leaves
+/// the sync to a waiter of its batch, which must be woken to lead it.)
+#[test]
+fn waiters_for_writes_and_for_syncs_all_return_with_what_they_waited_for() {
+    let temp = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(temp.path(), WalOptions::new().segment_size(2048)).unwrap();
+    std::thread::scope(|scope| {
+        for thread in 0..16u8 {
+            let wal = &wal;
+            scope.spawn(move || {
+                for i in 0..20u8 {
+                    if (thread + i) % 3 == 0 {
+                        let lsn = wal.append(&[thread, i]).unwrap();
+                        wal.flush().unwrap();
+                        assert!(wal.written_lsn() >= lsn);
+                    } else {
+                        let lsn = wal.commit(&[thread, i]).unwrap();
+                        assert!(wal.durable_lsn() >= lsn);
+                    }
+                }
+            });
+        }
+    });
+    wal.sync().unwrap();
+    assert_eq!(wal.durable_lsn(), Lsn(320));
+}

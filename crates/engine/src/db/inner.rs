@@ -409,16 +409,17 @@ impl Inner {
             }
         }
         // The hooks are still called under `pending`, so they receive transactions in order.
-        self.reclaimer.free(replaced);
+        let ops = published.iter().map(|tx| tx.ops.len()).sum();
+        self.reclaimer.free(replaced, ops);
         // Wrapped for sharing only when some hook listens (the feed has a subscriber).
         if !published.is_empty() && self.hooks.iter().any(|hook| hook.listening()) {
             let published: Vec<Arc<Transaction>> = published.into_iter().map(Arc::new).collect();
             for hook in self.hooks.iter().filter(|hook| hook.listening()) {
                 hook.published(self, &published);
             }
-            self.reclaimer.free(published);
+            self.reclaimer.free(published, ops);
         } else {
-            self.reclaimer.free(published);
+            self.reclaimer.free(published, ops);
         }
         drop(pending);
     }
