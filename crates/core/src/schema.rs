@@ -60,9 +60,6 @@ impl ColumnType {
         }
     }
 
-    /// Checks `value` against this type, converting where the conversion is exact (an `Int` to a
-    /// `Float` column, if the float holds it exactly). `Null` passes: nullability is checked
-    /// separately. Returns the value to store, or the value back if it does not fit.
     /// Whether a column of this type stores `value` as it is: what [`ColumnType::coerce`]
     /// returns unchanged.
     pub(crate) fn holds(self, value: &Value) -> bool {
@@ -81,6 +78,9 @@ impl ColumnType {
         )
     }
 
+    /// Checks `value` against this type, converting where the conversion is exact (an `Int` to a
+    /// `Float` column, if the float holds it exactly). `Null` passes: nullability is checked
+    /// separately. Returns the value to store, or the value back if it does not fit.
     pub(crate) fn coerce(self, value: Value) -> Result<Value, Value> {
         match (self, value) {
             (ColumnType::Any, v) | (_, v @ Value::Null) => Ok(v),

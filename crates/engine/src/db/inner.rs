@@ -135,7 +135,7 @@ impl Inner {
             clock_steps_back: AtomicU64::new(0),
             hooks: hooks.into(),
             read_only,
-            reclaimer: Reclaimer::start(),
+            reclaimer: Reclaimer::new(),
             _lock: lock,
         }
     }
@@ -388,7 +388,7 @@ impl Inner {
         };
         let mut pending = self.pending.lock(self.id());
         let mut newest = None;
-        // States replaced here, freed by the reclaimer after the locks are released.
+        // States replaced here, freed once the locks are released (see `Reclaimer`).
         let mut replaced = Vec::new();
         let mut published = Vec::new();
         while pending
@@ -408,20 +408,21 @@ impl Inner {
                 replaced.push(db);
             }
         }
-        // The hooks are still called under `pending`, so they receive transactions in order.
         let ops = published.iter().map(|tx| tx.ops.len()).sum();
-        self.reclaimer.free(replaced, ops);
-        // Wrapped for sharing only when some hook listens (the feed has a subscriber).
+        // Wrapped for sharing only when some hook listens (the feed has a subscriber). The hooks
+        // are called under `pending`, so they receive transactions in order; what is left is
+        // freed after it is released.
         if !published.is_empty() && self.hooks.iter().any(|hook| hook.listening()) {
             let published: Vec<Arc<Transaction>> = published.into_iter().map(Arc::new).collect();
             for hook in self.hooks.iter().filter(|hook| hook.listening()) {
                 hook.published(self, &published);
             }
-            self.reclaimer.free(published, ops);
+            drop(pending);
+            self.reclaimer.free((replaced, published), ops);
         } else {
-            self.reclaimer.free(published, ops);
+            drop(pending);
+            self.reclaimer.free((replaced, published), ops);
         }
-        drop(pending);
     }
 
     /// The next commit's timestamp: now, or the last one's if the clock stepped back by at most

@@ -11,10 +11,12 @@
 //! background thread for the same reason: `lazyfree`).
 //!
 //! Only commits of many ops send their leftovers there; a small commit's few copied nodes are
-//! freed inline, cheaper than waking the thread. The queue is bounded: when the thread falls behind, the committer frees the garbage itself,
+//! freed inline, cheaper than waking the thread (which starts with the first large commit). The
+//! queue is bounded: when the thread falls behind, the committer frees the garbage itself,
 //! so memory held for freeing stays bounded and a commit never blocks on the reclaimer. If the
 //! thread cannot be started, everything is freed inline, as before.
 
+use std::sync::OnceLock;
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
@@ -31,40 +33,49 @@ const QUEUE: usize = 64;
 /// 10,200 of 47,100 for 12,800 commits.
 const WORTH_A_WAKEUP: usize = 64;
 
-/// The engine's reclaimer thread and its queue (see the module docs).
+/// The engine's reclaimer thread and its queue (see the module docs), started by the first
+/// commit large enough to use it: most engines (in-memory caches, read-only opens, tests) never
+/// need the thread.
 pub(crate) struct Reclaimer {
-    queue: Option<SyncSender<Garbage>>,
-    thread: Option<JoinHandle<()>>,
+    /// The queue and the thread, once started; `None` inside if the thread could not be.
+    started: OnceLock<Option<(SyncSender<Garbage>, JoinHandle<()>)>>,
 }
 
 impl Reclaimer {
-    /// Starts the thread; without one, [`Reclaimer::free`] frees inline.
-    pub(crate) fn start() -> Reclaimer {
-        let (queue, garbage) = mpsc::sync_channel::<Garbage>(QUEUE);
-        let thread = std::thread::Builder::new()
-            .name("tabula-reclaim".into())
-            .spawn(move || {
-                // Each item is dropped as it arrives; the loop ends when the engine goes.
-                for item in garbage {
-                    drop(item);
-                }
-            });
-        match thread {
-            Ok(thread) => Reclaimer {
-                queue: Some(queue),
-                thread: Some(thread),
-            },
-            Err(_) => Reclaimer {
-                queue: None,
-                thread: None,
-            },
+    /// A reclaimer whose thread starts when first needed.
+    pub(crate) fn new() -> Reclaimer {
+        Reclaimer {
+            started: OnceLock::new(),
         }
+    }
+
+    /// The queue, starting the thread if this is the first use; `None` without a thread.
+    fn queue(&self) -> Option<&SyncSender<Garbage>> {
+        self.started
+            .get_or_init(|| {
+                let (queue, garbage) = mpsc::sync_channel::<Garbage>(QUEUE);
+                std::thread::Builder::new()
+                    .name("tabula-reclaim".into())
+                    .spawn(move || {
+                        // Each item is dropped as it arrives; the loop ends when the engine goes.
+                        for item in garbage {
+                            drop(item);
+                        }
+                    })
+                    .ok()
+                    .map(|thread| (queue, thread))
+            })
+            .as_ref()
+            .map(|(queue, _)| queue)
     }
 
     /// Frees `garbage`, left by a commit of `ops` ops: on the reclaimer's thread when there is
     /// enough of it to be worth a wake-up, here otherwise (or when the queue is full).
     pub(crate) fn free<T: Send + 'static>(&self, garbage: T, ops: usize) {
-        let Some(queue) = self.queue.as_ref().filter(|_| ops >= WORTH_A_WAKEUP) else {
+        if ops < WORTH_A_WAKEUP {
+            return drop(garbage);
+        }
+        let Some(queue) = self.queue() else {
             return drop(garbage);
         };
         match queue.try_send(Box::new(garbage)) {
@@ -80,8 +91,8 @@ impl Drop for Reclaimer {
     /// Closes the queue and waits for the thread to free what it holds, so that an engine's
     /// memory is given back when it is dropped.
     fn drop(&mut self) {
-        drop(self.queue.take());
-        if let Some(thread) = self.thread.take() {
+        if let Some(Some((queue, thread))) = self.started.take() {
+            drop(queue);
             // A panic while dropping garbage has nothing left to report to.
             let _ = thread.join();
         }
@@ -91,7 +102,7 @@ impl Drop for Reclaimer {
 impl std::fmt::Debug for Reclaimer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reclaimer")
-            .field("threaded", &self.thread.is_some())
+            .field("started", &self.started.get().map(Option::is_some))
             .finish()
     }
 }
@@ -114,7 +125,7 @@ mod tests {
     #[test]
     fn everything_given_is_freed_by_the_time_the_reclaimer_is_dropped() {
         let freed = Arc::new(AtomicUsize::new(0));
-        let reclaimer = Reclaimer::start();
+        let reclaimer = Reclaimer::new();
         // More than the queue holds: some are freed inline, none is lost.
         for i in 0..(QUEUE * 4) {
             // Large commits' leftovers and small ones' alike.
