@@ -346,15 +346,7 @@ impl<T: Record> Table<T> {
     pub fn get(&self, key: impl Serialize) -> Result<Option<T>> {
         // What `read().get(key)` does, without making a `TableView` for one read (this call is
         // measured against redb's: workload 11a).
-        let view = self.engine.read();
-        let Some(table) = view.table(&self.def.name) else {
-            return Ok(None);
-        };
-        let key = key_value(table.def(), &key)?;
-        table
-            .get(&key)
-            .map(|row| from_row(row, &self.def.name))
-            .transpose()
+        get_in(&self.engine.read(), &self.def.name, &key)
     }
 
     /// The record whose unique field `field` holds `value` (an index lookup), now: SQLite's
@@ -549,14 +541,7 @@ impl<T: Record> TableView<T> {
     /// A key that cannot be the table's key type (a text key for an `int` key column); a row
     /// that does not convert to `T`.
     pub fn get(&self, key: impl Serialize) -> Result<Option<T>> {
-        let Some(table) = self.table() else {
-            return Ok(None);
-        };
-        let key = key_value(table.def(), &key)?;
-        table
-            .get(&key)
-            .map(|row| from_row(row, &self.def.name))
-            .transpose()
+        get_in(&self.db, &self.def.name, &key)
     }
 
     /// The records `query` selects.
@@ -599,4 +584,18 @@ impl<T: Record> TableView<T> {
         }
         Ok(self.db.count(&self.def.name, Some(&filter))?)
     }
+}
+
+/// The record with `key` in table `name` of `view` (`None` also without the table): what
+/// `TableView::get` and `Table::get` both answer.
+fn get_in<T: Record>(
+    view: &tabula_engine::ReadView,
+    name: &str,
+    key: &impl Serialize,
+) -> Result<Option<T>> {
+    let Some(table) = view.table(name) else {
+        return Ok(None);
+    };
+    let key = key_value(table.def(), key)?;
+    table.get(&key).map(|row| from_row(row, name)).transpose()
 }
