@@ -87,6 +87,10 @@ pub(crate) struct Inner {
     pending: OrderedMutex<VecDeque<(State, Transaction)>>,
     /// What readers see.
     visible: OrderedRwLock<State>,
+    /// The LSN of `visible`, for committers to see without a lock that another committer has
+    /// already published their state (group commit wakes many at once; profiled with 64 writers,
+    /// each taking `pending` to find nothing left was a third of a context switch per commit).
+    published_lsn: AtomicU64,
     /// The timestamp of the last commit (µs): commit times never go backwards, so that a time
     /// names one point in the log (`At::Time`) even if the wall clock steps back.
     last_timestamp: AtomicI64,
@@ -128,6 +132,7 @@ impl Inner {
             recovery,
             writer: OrderedMutex::new(Level::Writer, state.clone()),
             pending: OrderedMutex::new(Level::Pending, VecDeque::new()),
+            published_lsn: AtomicU64::new(state.lsn().0),
             visible: OrderedRwLock::new(Level::Visible, state),
             last_timestamp: AtomicI64::new(last_timestamp.map_or(i64::MIN, Timestamp::as_micros)),
             poisoned: OrderedMutex::new(Level::Leaf, None),
@@ -366,7 +371,9 @@ impl Inner {
         {
             return Err(self.poison(error));
         }
-        self.publish();
+        if self.published_lsn.load(Ordering::Acquire) < lsn.0 {
+            self.publish();
+        }
         self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -417,12 +424,22 @@ impl Inner {
             for hook in self.hooks.iter().filter(|hook| hook.listening()) {
                 hook.published(self, &published);
             }
+            self.note_published();
             drop(pending);
             self.reclaimer.free((replaced, published), ops);
         } else {
+            self.note_published();
             drop(pending);
             self.reclaimer.free((replaced, published), ops);
         }
+    }
+
+    /// Records the visible LSN for [`Inner::acknowledge`]'s lock-free check, once the hooks
+    /// have what was published (under `pending`): a committer that finds its LSN there returns
+    /// with its write visible and handed to the feed.
+    fn note_published(&self) {
+        let lsn = self.visible.read(self.id()).lsn();
+        self.published_lsn.fetch_max(lsn.0, Ordering::Release);
     }
 
     /// The next commit's timestamp: now, or the last one's if the clock stepped back by at most
