@@ -92,33 +92,18 @@ impl Hashed {
         let index = self.bucket_of(hash);
         let bucket = self.buckets.get_mut(index)?;
         let at = bucket.iter().position(|e| e.hash == hash && is_key(&e.row));
-        // Each new bucket is allocated once, at its size (the iterators below have exact
-        // lengths): a profile of 1,000-row inserts showed the copy through a `Vec` and back,
-        // two allocations and a second copy of every entry, as a share of the write path.
+        // A new bucket is allocated once, at its size (the iterators have exact lengths): a
+        // profile of 1,000-row inserts showed the copy through a `Vec` and back, two allocations
+        // and a second copy of every entry, as a share of the write path.
         let old = match at {
             Some(at) => {
-                if let Some(entries) = Arc::get_mut(bucket)
-                    && let Some(entry) = entries.get_mut(at)
-                {
-                    // Not shared with any other copy of the table: replaced in place.
-                    return Some(std::mem::replace(&mut entry.row, row));
+                // Replaced in place, in a copy of the bucket if another copy of the table
+                // shares it.
+                if Arc::get_mut(bucket).is_none() {
+                    *bucket = bucket.iter().cloned().collect();
                 }
-                let old = bucket.get(at).map(|e| e.row.clone());
-                *bucket = bucket
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| {
-                        if i == at {
-                            Entry {
-                                hash,
-                                row: row.clone(),
-                            }
-                        } else {
-                            e.clone()
-                        }
-                    })
-                    .collect();
-                old
+                let entry = Arc::get_mut(bucket).and_then(|entries| entries.get_mut(at));
+                entry.map(|entry| std::mem::replace(&mut entry.row, row))
             }
             None => {
                 *bucket = bucket

@@ -581,19 +581,17 @@ impl TableState {
 
     /// Replaces the row at `key` and its index entries, without checks.
     fn write(&mut self, key: Value, row: Option<RowRef>) -> Option<RowRef> {
+        let stored = StoredKey::new(key);
+        let hash = self.by_key.hash_of(&stored);
         let before = match &row {
             Some(row) => {
-                let stored = StoredKey::new(key.clone());
-                let hash = self.by_key.hash_of(&stored);
                 self.by_key
                     .insert(hash, row.clone(), |old| stored.is_key_of(old));
-                self.rows.insert(stored, row.clone())
+                self.rows.insert(stored.clone(), row.clone())
             }
             None => {
-                let probe = StoredKey::probe(&key);
-                let hash = self.by_key.hash_of(&probe);
-                self.by_key.remove(hash, |old| probe.is_key_of(old));
-                self.rows.remove(&probe)
+                self.by_key.remove(hash, |old| stored.is_key_of(old));
+                self.rows.remove(&stored)
             }
         };
         debug_assert_eq!(
@@ -601,15 +599,12 @@ impl TableState {
             self.by_key.len(),
             "the two row maps diverged"
         );
-        if !self.indexes.is_empty() {
-            let key = StoredKey::probe(&key);
-            for index in &mut self.indexes {
-                if let Some(old) = &before {
-                    index.remove(&key, old);
-                }
-                if let Some(new) = &row {
-                    index.insert(&key, new);
-                }
+        for index in &mut self.indexes {
+            if let Some(old) = &before {
+                index.remove(&stored, old);
+            }
+            if let Some(new) = &row {
+                index.insert(&stored, new);
             }
         }
         before

@@ -407,9 +407,11 @@ impl Inner {
                 published.push(tx);
             }
         }
+        let mut installed = None;
         if let Some(db) = newest {
             let mut visible = self.visible.write(self.id());
             if db.lsn() > visible.lsn() {
+                installed = Some(db.lsn());
                 replaced.push(std::mem::replace(&mut *visible, db));
             } else {
                 replaced.push(db);
@@ -417,29 +419,24 @@ impl Inner {
         }
         let ops = published.iter().map(|tx| tx.ops.len()).sum();
         // Wrapped for sharing only when some hook listens (the feed has a subscriber). The hooks
-        // are called under `pending`, so they receive transactions in order; what is left is
-        // freed after it is released.
+        // are called under `pending`, so they receive transactions in order.
+        let mut shared: Vec<Arc<Transaction>> = Vec::new();
         if !published.is_empty() && self.hooks.iter().any(|hook| hook.listening()) {
-            let published: Vec<Arc<Transaction>> = published.into_iter().map(Arc::new).collect();
+            shared = std::mem::take(&mut published)
+                .into_iter()
+                .map(Arc::new)
+                .collect();
             for hook in self.hooks.iter().filter(|hook| hook.listening()) {
-                hook.published(self, &published);
+                hook.published(self, &shared);
             }
-            self.note_published();
-            drop(pending);
-            self.reclaimer.free((replaced, published), ops);
-        } else {
-            self.note_published();
-            drop(pending);
-            self.reclaimer.free((replaced, published), ops);
         }
-    }
-
-    /// Records the visible LSN for [`Inner::acknowledge`]'s lock-free check, once the hooks
-    /// have what was published (under `pending`): a committer that finds its LSN there returns
-    /// with its write visible and handed to the feed.
-    fn note_published(&self) {
-        let lsn = self.visible.read(self.id()).lsn();
-        self.published_lsn.fetch_max(lsn.0, Ordering::Release);
+        // Set once the hooks have it: a committer that finds its LSN here (`acknowledge`)
+        // returns with its write visible and handed to the feed.
+        if let Some(lsn) = installed {
+            self.published_lsn.fetch_max(lsn.0, Ordering::Release);
+        }
+        drop(pending);
+        self.reclaimer.free((replaced, published, shared), ops);
     }
 
     /// The next commit's timestamp: now, or the last one's if the clock stepped back by at most
